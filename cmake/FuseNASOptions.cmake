@@ -1,0 +1,18 @@
+# Warning and sanitizer settings, applied per target through fusenas_target_defaults().
+add_library(fusenas_warnings INTERFACE)
+target_compile_options(fusenas_warnings INTERFACE
+  $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra>
+  $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra>)
+
+add_library(fusenas_sanitize INTERFACE)
+if(FUSENAS_SANITIZE)
+  target_compile_options(fusenas_sanitize INTERFACE
+    $<$<COMPILE_LANGUAGE:CXX>:-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined>)
+  target_link_options(fusenas_sanitize INTERFACE -fsanitize=address,undefined)
+endif()
+
+# Private build settings every FuseNAS target gets (never exported to consumers).
+function(fusenas_target_defaults target)
+  target_link_libraries(${target} PRIVATE $<BUILD_INTERFACE:fusenas_warnings>
+                                          $<BUILD_INTERFACE:fusenas_sanitize>)
+endfunction()

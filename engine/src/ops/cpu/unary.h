@@ -1,0 +1,18 @@
+// CPU kernels for pointwise unary ops and their backward passes.
+#pragma once
+
+#include "fusenas/engine/tensor.h"
+
+namespace fusenas {
+
+enum class UnaryKind { Relu, Sigmoid, Tanh, Exp, Log, Neg, Square, Scale, AddScalar };
+
+namespace cpu {
+// y = f(x); x and y contiguous, same shape. `param` is the factor/addend of Scale/AddScalar.
+void unary_forward(UnaryKind kind, const Tensor& x, const Tensor& y, double param);
+// gx = gy * f'(.) where `saved` is y for Relu/Sigmoid/Tanh/Exp and x for Log/Square.
+void unary_backward(UnaryKind kind, const Tensor& gy, const Tensor& saved, const Tensor& gx,
+                    double param);
+}  // namespace cpu
+
+}  // namespace fusenas

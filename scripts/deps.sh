@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs the Debian packages FuseNAS needs, only those missing, non-interactively.
+# Usage: scripts/deps.sh [extra packages...]
+set -euo pipefail
+
+packages=(cmake ninja-build g++ pkg-config libfmt-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
+  libgtest-dev libbenchmark-dev libopenblas-dev zlib1g-dev python3-torch python3-numpy
+  dataset-fashion-mnist "$@")
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]})); then
+  echo "deps: installing ${missing[*]}"
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
