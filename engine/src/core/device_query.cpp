@@ -2,7 +2,7 @@
 #include "fusenas/engine/device.h"
 
 #ifdef FUSENAS_WITH_CUDA
-#include "cuda/context.h"
+#include "fusenas/engine/cuda.h"
 #endif
 
 namespace fusenas {

@@ -5,6 +5,10 @@
 
 #include "fusenas/engine/error.h"
 
+#ifdef FUSENAS_WITH_CUDA
+#include "cuda/allocator.h"
+#endif
+
 namespace fusenas {
 namespace {
 
@@ -28,6 +32,9 @@ Allocator*& slot(DeviceType type) {
 }  // namespace
 
 Allocator& allocator_for(DeviceType type) {
+#ifdef FUSENAS_WITH_CUDA
+  if (type == DeviceType::CUDA && slot(type) == nullptr) cuda::install_caching_allocator();
+#endif
   Allocator* a = slot(type);
   FUSENAS_CHECK(a != nullptr, "no allocator for device type {}: this build has no CUDA backend",
                 static_cast<int>(type));

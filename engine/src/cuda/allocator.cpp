@@ -1,0 +1,219 @@
+// Caching CUDA allocator: freed blocks are kept by size and reused, so steady-state training never
+// calls cudaMalloc. Graph capture routes allocations to a pool private to the graph.
+#include "cuda/allocator.h"
+
+#include <map>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
+
+#include "cuda/check.h"
+#include "cuda/context.h"
+#include "fusenas/engine/storage.h"
+
+namespace fusenas::cuda {
+
+struct PrivatePool {
+  int device = 0;
+  std::multimap<size_t, void*> free_blocks;
+  int64_t live_blocks = 0;  // handed out and not yet returned
+};
+
+namespace {
+
+constexpr size_t kSmallLimit = size_t(1) << 20;
+constexpr size_t kSmallRound = 512;
+constexpr size_t kLargeRound = size_t(2) << 20;
+
+size_t round_size(size_t n) {
+  if (n == 0) n = 1;
+  const size_t unit = n <= kSmallLimit ? kSmallRound : kLargeRound;
+  return (n + unit - 1) / unit * unit;
+}
+
+struct Block {
+  size_t size = 0;
+  std::shared_ptr<PrivatePool> pool;  // null for the shared cache
+};
+
+struct DeviceState {
+  std::multimap<size_t, void*> free_blocks;
+  std::unordered_map<void*, Block> live;
+  std::shared_ptr<PrivatePool> capture_pool;
+  MemoryStats stats;
+};
+
+class CachingAllocator final : public Allocator {
+ public:
+  void* allocate(size_t nbytes, Device device) override {
+    std::lock_guard<std::mutex> lock(mutex_);
+    DeviceState& st = state(device.index);
+    const size_t size = round_size(nbytes);
+    auto& pool = st.capture_pool ? st.capture_pool->free_blocks : st.free_blocks;
+    void* ptr = take(pool, size);
+    if (!ptr) ptr = fresh(st, device.index, size, nbytes);
+    st.live[ptr] = Block{size, st.capture_pool};
+    if (st.capture_pool) st.capture_pool->live_blocks++;
+    st.stats.current_bytes += static_cast<int64_t>(size);
+    st.stats.peak_bytes = std::max(st.stats.peak_bytes, st.stats.current_bytes);
+    st.stats.cached_bytes = cached(st);
+    if (poison_) {
+      // 0xFF bytes are NaN in float32 and float64; the engine stream orders it before any use.
+      FUSENAS_CUDA_CHECK(cudaMemsetAsync(ptr, 0xFF, size, context(device.index).stream));
+    }
+    return ptr;
+  }
+
+  void set_poison(bool poison) { poison_ = poison; }
+
+  void deallocate(void* ptr, size_t, Device device) override {
+    // Dropping the last reference to a private pool runs its deleter, which takes the lock:
+    // hold that reference until the lock is released.
+    std::shared_ptr<PrivatePool> pool_ref;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      DeviceState& st = state(device.index);
+      auto it = st.live.find(ptr);
+      if (it == st.live.end()) return;  // not ours; never happens for engine storage
+      const size_t size = it->second.size;
+      pool_ref = std::move(it->second.pool);
+      st.live.erase(it);
+      st.stats.current_bytes -= static_cast<int64_t>(size);
+      if (pool_ref) {
+        pool_ref->live_blocks--;
+        pool_ref->free_blocks.emplace(size, ptr);
+      } else {
+        st.free_blocks.emplace(size, ptr);
+      }
+      st.stats.cached_bytes = cached(st);
+    }
+  }
+
+  MemoryStats stats(int device) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return state(device).stats;
+  }
+
+  void reset_peak(int device) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& st = state(device);
+    st.stats.peak_bytes = st.stats.current_bytes;
+  }
+
+  void empty(int device) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto& st = state(device);
+    release_all(st.free_blocks, device);
+    st.stats.cached_bytes = cached(st);
+  }
+
+  void set_capture_pool(int device, std::shared_ptr<PrivatePool> pool) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    state(device).capture_pool = std::move(pool);
+  }
+
+  void release_pool(PrivatePool& pool) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    release_all(pool.free_blocks, pool.device);
+  }
+
+ private:
+  DeviceState& state(int device) {
+    if (device >= static_cast<int>(devices_.size())) devices_.resize(device + 1);
+    return devices_[device];
+  }
+
+  static void* take(std::multimap<size_t, void*>& pool, size_t size) {
+    auto it = pool.lower_bound(size);
+    // Only reuse a block that is not wastefully large for this request.
+    if (it == pool.end() || it->first > 2 * size) return nullptr;
+    void* ptr = it->second;
+    pool.erase(it);
+    return ptr;
+  }
+
+  void* fresh(DeviceState& st, int device, size_t size, size_t requested) {
+    FUSENAS_CUDA_CHECK(cudaSetDevice(device));
+    void* ptr = nullptr;
+    cudaError_t err = cudaMalloc(&ptr, size);
+    if (err == cudaErrorMemoryAllocation) {
+      cudaGetLastError();
+      release_all(st.free_blocks, device);  // give cached memory back and retry once
+      err = cudaMalloc(&ptr, size);
+    }
+    if (err != cudaSuccess) {
+      cudaGetLastError();
+      size_t free_bytes = 0, total = 0;
+      cudaMemGetInfo(&free_bytes, &total);
+      FUSENAS_FAIL(
+          "CUDA out of memory on device {}: requested {} bytes, {} bytes free of {}, peak use {} "
+          "bytes",
+          device, requested, free_bytes, total, st.stats.peak_bytes);
+    }
+    st.stats.malloc_calls++;
+    return ptr;
+  }
+
+  static void release_all(std::multimap<size_t, void*>& pool, int device) {
+    if (pool.empty()) return;
+    cudaSetDevice(device);
+    for (auto& [size, ptr] : pool) cudaFree(ptr);
+    pool.clear();
+  }
+
+  static int64_t cached(const DeviceState& st) {
+    int64_t n = 0;
+    for (const auto& [size, ptr] : st.free_blocks) n += static_cast<int64_t>(size);
+    return n;
+  }
+
+  std::mutex mutex_;
+  std::vector<DeviceState> devices_;
+  bool poison_ = false;
+};
+
+CachingAllocator& instance() {
+  static auto* a =
+      new CachingAllocator();  // never destroyed: storage may outlive static destruction
+  return *a;
+}
+
+}  // namespace
+
+void install_caching_allocator() {
+  static std::once_flag once;
+  std::call_once(once, [] { set_allocator(DeviceType::CUDA, &instance()); });
+}
+
+std::shared_ptr<PrivatePool> make_private_pool(int device) {
+  // Live blocks hold references too, so the deleter runs once the graph and all its tensors are
+  // gone: then every block is back in free_blocks and goes back to the driver.
+  auto pool = std::shared_ptr<PrivatePool>(new PrivatePool(), [](PrivatePool* p) {
+    instance().release_pool(*p);
+    delete p;
+  });
+  pool->device = device;
+  return pool;
+}
+
+void begin_private_pool(int device, const std::shared_ptr<PrivatePool>& pool) {
+  instance().set_capture_pool(device, pool);
+}
+void end_private_pool(int device) {
+  instance().set_capture_pool(device, nullptr);
+}
+
+MemoryStats memory_stats(int device) {
+  return instance().stats(device);
+}
+void reset_peak_memory(int device) {
+  instance().reset_peak(device);
+}
+void empty_cache(int device) {
+  instance().empty(device);
+}
+void set_poison_allocations(bool poison) {
+  instance().set_poison(poison);
+}
+
+}  // namespace fusenas::cuda

@@ -1,0 +1,103 @@
+// Per-device engine context, launch checks, TF32 switch and the public device queries.
+#include "cuda/context.h"
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <string>
+
+#include "cuda/check.h"
+#include "fusenas/engine/cuda.h"
+
+namespace fusenas::cuda {
+namespace {
+
+constexpr int kMaxDevices = 16;
+std::mutex g_mutex;
+std::array<DeviceContext*, kMaxDevices> g_contexts{};
+bool g_allow_tf32 = false;
+
+bool sync_debug() {
+  static const bool enabled = [] {
+    const char* v = std::getenv("FUSENAS_SYNC_DEBUG");
+    return v != nullptr && std::string(v) == "1";
+  }();
+  return enabled;
+}
+
+void apply_math_mode(DeviceContext& ctx) {
+  FUSENAS_CUBLAS_CHECK(cublasSetMathMode(
+      ctx.cublas, g_allow_tf32 ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_PEDANTIC_MATH));
+}
+
+}  // namespace
+
+void check_launch(cudaError_t status, const char* what, const char* file, int line) {
+  if (status == cudaSuccess) status = cudaGetLastError();
+  if (status == cudaSuccess && sync_debug()) status = cudaDeviceSynchronize();
+  if (status != cudaSuccess) {
+    detail::throw_error(file, line,
+                        fmt::format("CUDA kernel {} failed: {}", what, cudaGetErrorString(status)));
+  }
+}
+
+DeviceContext& context(int device) {
+  FUSENAS_CHECK(device >= 0 && device < kMaxDevices, "bad CUDA device index {}", device);
+  FUSENAS_CUDA_CHECK(cudaSetDevice(device));
+  std::lock_guard<std::mutex> lock(g_mutex);
+  if (g_contexts[device] == nullptr) {
+    FUSENAS_CHECK(device < device_count(), "CUDA device {} does not exist ({} visible)", device,
+                  device_count());
+    auto* ctx = new DeviceContext();  // lives for the process: handles outlive static tensors
+    ctx->device = device;
+    FUSENAS_CUDA_CHECK(cudaStreamCreateWithFlags(&ctx->stream, cudaStreamNonBlocking));
+    FUSENAS_CUBLAS_CHECK(cublasCreate(&ctx->cublas));
+    FUSENAS_CUBLAS_CHECK(cublasSetStream(ctx->cublas, ctx->stream));
+    FUSENAS_CUDNN_CHECK(cudnnCreate(&ctx->cudnn));
+    FUSENAS_CUDNN_CHECK(cudnnSetStream(ctx->cudnn, ctx->stream));
+    apply_math_mode(*ctx);
+    g_contexts[device] = ctx;
+  }
+  return *g_contexts[device];
+}
+
+int device_count() {
+  int n = 0;
+  if (cudaGetDeviceCount(&n) != cudaSuccess) {
+    cudaGetLastError();  // clear the sticky "no device" error
+    return 0;
+  }
+  return n;
+}
+
+DeviceProperties device_properties(int device) {
+  cudaDeviceProp prop{};
+  FUSENAS_CUDA_CHECK(cudaGetDeviceProperties(&prop, device));
+  DeviceProperties p;
+  p.index = device;
+  std::snprintf(p.name, sizeof(p.name), "%s", prop.name);
+  p.major = prop.major;
+  p.minor = prop.minor;
+  p.multiprocessors = prop.multiProcessorCount;
+  p.total_memory = static_cast<int64_t>(prop.totalGlobalMem);
+  return p;
+}
+
+void synchronize(int device) {
+  FUSENAS_CUDA_CHECK(cudaStreamSynchronize(context(device).stream));
+}
+
+void set_allow_tf32(bool allow) {
+  std::lock_guard<std::mutex> lock(g_mutex);
+  g_allow_tf32 = allow;
+  for (auto* ctx : g_contexts) {
+    if (ctx) apply_math_mode(*ctx);
+  }
+}
+
+bool allow_tf32() {
+  return g_allow_tf32;
+}
+
+}  // namespace fusenas::cuda
