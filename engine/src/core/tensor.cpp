@@ -45,6 +45,7 @@ int64_t Tensor::size(int64_t axis) const {
 }
 
 bool Tensor::is_contiguous() const {
+  if (numel() == 0) return true;  // no element can be out of place
   const auto& sh = shape();
   const auto& st = strides();
   int64_t expected = 1;
