@@ -1,0 +1,26 @@
+// Fused Adam update (torch.optim.Adam's rule, L2 weight decay, no AMSGrad) over all stepping
+// parameters at once.
+#pragma once
+
+#include <vector>
+
+#include "fusenas/engine/tensor.h"
+
+namespace fusenas {
+
+struct AdamHyper {
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+};
+
+// One entry per parameter that steps; all contiguous, same device. steps[i] is parameter i's
+// update count including this step (>= 1); each tensor gets its own bias corrections.
+struct AdamTensors {
+  std::vector<Tensor> params, grads, exp_avgs, exp_avg_sqs;
+  std::vector<double> steps;
+};
+
+namespace cpu {
+void adam_step(const AdamTensors& t, const AdamHyper& h);
+}  // namespace cpu
+
+}  // namespace fusenas
