@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "fusenas/engine/factory.h"
 #include "fusenas/engine/grad_mode.h"
@@ -112,6 +113,18 @@ TEST(PoolValues, MaxPoolPaddingNeverWinsAndTiesGoToTheFirst) {
   expect_values(m, {5, 5, 6, 4});
   m.backward(from_vector(std::vector<double>{1, 10, 100, 1000}, {1, 2, 2, 1}, kDouble));
   expect_values(z.grad(), {0, 11, 0, 0, 0, 1000, 100, 0, 0});
+}
+
+TEST(PoolValues, MaxPoolNanWinsAndTakesTheGradient) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  Tensor x = from_vector(std::vector<double>{1, nan, 3, 2, 0, 5}, {1, 2, 3, 1}, kDouble)
+                 .set_requires_grad();
+  Tensor y = max_pool2d(x, 2, 1, 0);
+  const auto v = y.to_vector<double>();
+  ASSERT_EQ(v.size(), 2u);
+  EXPECT_TRUE(std::isnan(v[0]) && std::isnan(v[1]));
+  y.backward(from_vector(std::vector<double>{1, 10}, {1, 1, 2, 1}, kDouble));
+  expect_values(x.grad(), {0, 11, 0, 0, 0, 0});
 }
 
 TEST(PoolValues, GlobalAvgPool) {

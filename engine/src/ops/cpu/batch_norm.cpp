@@ -8,7 +8,7 @@
 
 #include "core/dispatch.h"
 #include "core/parallel.h"
-#include "ops/cpu/channel_chunks.h"
+#include "ops/cpu/nhwc_simd.h"
 
 namespace fusenas::cpu {
 namespace {
@@ -23,14 +23,21 @@ int64_t block_rows(int64_t c) {
   return std::clamp<int64_t>(16384 / std::max<int64_t>(c * sizeof(T), 1), 4, 32);
 }
 
-// Sums over rows: one contiguous range of rows per worker, each adding into its own zeroed slice
-// of `width` doubles, then the slices are added in order. No races, and the result depends only
-// on the thread count. body(row_begin, row_end, slice).
+// Both passes of each direction split rows the same way: one contiguous range per thread,
+// thread p taking range p (parallel_for runs chunk p on thread p), so the second pass re-reads
+// what the same core just read. It walks its range backwards, starting with the rows most
+// likely still in that core's L2.
+int64_t row_parts(int64_t rows, int64_t c) {
+  return std::max<int64_t>(1, std::min<int64_t>({omp_get_max_threads(), rows * c / kGrain, rows}));
+}
+
+// Sums over rows: each range adds into its own zeroed slice of `width` doubles, then the slices
+// are added in order. No races, and the result depends only on the thread count.
+// body(row_begin, row_end, slice).
 template <typename F>
 std::vector<double> reduce_rows(int64_t rows, int64_t c, int64_t width, F&& body) {
-  const int64_t parts =
-      std::max<int64_t>(1, std::min<int64_t>({omp_get_max_threads(), rows * c / kGrain, rows}));
-  const int64_t stride = (width + 7) / 8 * 8;  // whole cache lines per worker
+  const int64_t parts = row_parts(rows, c);
+  const int64_t stride = (width + 7) / 8 * 8;  // whole cache lines per slice
   std::vector<double> partial(parts * stride, 0.0);
   parallel_for(parts, 1, [&](int64_t b, int64_t e) {
     for (int64_t p = b; p < e; ++p) {
@@ -44,38 +51,50 @@ std::vector<double> reduce_rows(int64_t rows, int64_t c, int64_t width, F&& body
   return total;
 }
 
-// Calls fn(row_begin, row_end) over blocks of rows, in parallel.
+// The second pass: fn(row_begin, row_end) over blocks of rows, each range walked backwards.
 template <typename T, typename F>
-void for_row_blocks(int64_t rows, int64_t c, F&& fn) {
+void for_row_blocks_backwards(int64_t rows, int64_t c, F&& fn) {
+  const int64_t parts = row_parts(rows, c);
   const int64_t block = block_rows<T>(c);
-  const int64_t grain = std::max<int64_t>(1, kGrain / std::max<int64_t>(c, 1));
-  parallel_for(rows, grain, [&](int64_t b, int64_t e) {
-    for (int64_t r = b; r < e; r += block) fn(r, std::min(r + block, e));
+  parallel_for(parts, 1, [&](int64_t b, int64_t e) {
+    for (int64_t p = b; p < e; ++p) {
+      const int64_t lo = rows * p / parts;
+      for (int64_t hi = rows * (p + 1) / parts; hi > lo; hi -= block) {
+        fn(std::max(lo, hi - block), hi);
+      }
+    }
   });
 }
 
 // s[c] += sum (x - pivot), s[C + c] += sum (x - pivot)^2 over rows [r0, r1). Shifting by a
 // sample of the data keeps the one-pass variance free of cancellation when |mean| >> std.
+// Adds K vectors of per-channel partial sums (in T) into double accumulators.
+template <typename T, typename L, int K>
+void fold(const L (&part)[K], double* s) {
+  constexpr int64_t W = kWidth<L, T>;
+  T flat[K * W];
+  for (int k = 0; k < K; ++k) store(flat + k * W, part[k]);
+  for (int64_t j = 0; j < K * W; ++j) s[j] += flat[j];
+}
+
 template <typename T>
 void shifted_moments(const T* x, const T* pivot, int64_t c, int64_t r0, int64_t r1, double* s) {
   const int64_t block = block_rows<T>(c);
   for (int64_t rb = r0; rb < r1; rb += block) {
     const int64_t re = std::min(rb + block, r1);
-    for_channel_chunks<T>(0, c, [&]<int V>(int64_t k) {
-      T s1[V] = {}, s2[V] = {}, pv[V];
-      for (int v = 0; v < V; ++v) pv[v] = pivot[k + v];
+    for_channel_chunks<T>(0, c, [&]<typename L, int K>(int64_t k0) {
+      constexpr int64_t W = kWidth<L, T>;
+      L s1[K] = {}, s2[K] = {}, pv[K];
+      for (int k = 0; k < K; ++k) pv[k] = load<L>(pivot + k0 + k * W);
       for (int64_t r = rb; r < re; ++r) {
-        const T* row = x + r * c + k;
-        for (int v = 0; v < V; ++v) {
-          const T d = row[v] - pv[v];
-          s1[v] += d;
-          s2[v] += d * d;
+        for (int k = 0; k < K; ++k) {
+          const L d = load<L>(x + r * c + k0 + k * W) - pv[k];
+          s1[k] += d;
+          s2[k] += d * d;
         }
       }
-      for (int v = 0; v < V; ++v) {
-        s[k + v] += s1[v];
-        s[c + k + v] += s2[v];
-      }
+      fold<T>(s1, s + k0);
+      fold<T>(s2, s + c + k0);
     });
   }
 }
@@ -88,25 +107,24 @@ void grad_sums(const T* gy, const T* x, const T* mean, const T* scale, T* gx, in
   const int64_t block = block_rows<T>(c);
   for (int64_t rb = r0; rb < r1; rb += block) {
     const int64_t re = std::min(rb + block, r1);
-    for_channel_chunks<T>(0, c, [&]<int V>(int64_t k) {
-      T s1[V] = {}, s2[V] = {}, m[V], a[V];
-      for (int v = 0; v < V; ++v) {
-        m[v] = mean[k + v];
-        if constexpr (kScaleDy) a[v] = scale[k + v];
+    for_channel_chunks<T>(0, c, [&]<typename L, int K>(int64_t k0) {
+      constexpr int64_t W = kWidth<L, T>;
+      L s1[K] = {}, s2[K] = {}, m[K], a[K];
+      for (int k = 0; k < K; ++k) {
+        m[k] = load<L>(mean + k0 + k * W);
+        if constexpr (kScaleDy) a[k] = load<L>(scale + k0 + k * W);
       }
       for (int64_t r = rb; r < re; ++r) {
-        const int64_t i = r * c + k;
-        for (int v = 0; v < V; ++v) {
-          const T g = gy[i + v];
-          s1[v] += g;
-          s2[v] += g * (x[i + v] - m[v]);
-          if constexpr (kScaleDy) gx[i + v] = g * a[v];
+        for (int k = 0; k < K; ++k) {
+          const int64_t i = r * c + k0 + k * W;
+          const L g = load<L>(gy + i);
+          s1[k] += g;
+          s2[k] += g * (load<L>(x + i) - m[k]);
+          if constexpr (kScaleDy) store(gx + i, g * a[k]);
         }
       }
-      for (int v = 0; v < V; ++v) {
-        s[k + v] += s1[v];
-        s[c + k + v] += s2[v];
-      }
+      fold<T>(s1, s + k0);
+      fold<T>(s2, s + c + k0);
     });
   }
 }
@@ -162,17 +180,20 @@ void forward(const Tensor& x, const Tensor& weight, const Tensor& bias, const Te
     shift[k] = b ? b[k] : T(0);
   }
   T* py = y.data<T>();
-  for_row_blocks<T>(rows, c, [&](int64_t r0, int64_t r1) {
-    for_channel_chunks<T>(0, c, [&]<int V>(int64_t k) {
-      T m[V], a[V], sh[V];
-      for (int v = 0; v < V; ++v) {
-        m[v] = sm[k + v];
-        a[v] = scale[k + v];
-        sh[v] = shift[k + v];
+  for_row_blocks_backwards<T>(rows, c, [&](int64_t r0, int64_t r1) {
+    for_channel_chunks<T>(0, c, [&]<typename L, int K>(int64_t k0) {
+      constexpr int64_t W = kWidth<L, T>;
+      L m[K], a[K], sh[K];
+      for (int k = 0; k < K; ++k) {
+        m[k] = load<L>(sm + k0 + k * W);
+        a[k] = load<L>(scale.data() + k0 + k * W);
+        sh[k] = load<L>(shift.data() + k0 + k * W);
       }
       for (int64_t r = r0; r < r1; ++r) {
-        const int64_t i = r * c + k;
-        for (int v = 0; v < V; ++v) py[i + v] = (px[i + v] - m[v]) * a[v] + sh[v];
+        for (int k = 0; k < K; ++k) {
+          const int64_t i = r * c + k0 + k * W;
+          store(py + i, (load<L>(px + i) - m[k]) * a[k] + sh[k]);
+        }
       }
     });
   });
@@ -218,13 +239,16 @@ void backward(bool training, const Tensor& gy, const Tensor& x, const Tensor& we
   if (!pgx) return;
   if (!training) {
     if (need_sums) return;  // gx was written by the fused sums pass
-    for_row_blocks<T>(rows, c, [&](int64_t r0, int64_t r1) {
-      for_channel_chunks<T>(0, c, [&]<int V>(int64_t k) {
-        T a[V];
-        for (int v = 0; v < V; ++v) a[v] = scale[k + v];
+    for_row_blocks_backwards<T>(rows, c, [&](int64_t r0, int64_t r1) {
+      for_channel_chunks<T>(0, c, [&]<typename L, int K>(int64_t k0) {
+        constexpr int64_t W = kWidth<L, T>;
+        L a[K];
+        for (int k = 0; k < K; ++k) a[k] = load<L>(scale.data() + k0 + k * W);
         for (int64_t r = r0; r < r1; ++r) {
-          const int64_t i = r * c + k;
-          for (int v = 0; v < V; ++v) pgx[i + v] = pgy[i + v] * a[v];
+          for (int k = 0; k < K; ++k) {
+            const int64_t i = r * c + k0 + k * W;
+            store(pgx + i, load<L>(pgy + i) * a[k]);
+          }
         }
       });
     });
@@ -237,19 +261,21 @@ void backward(bool training, const Tensor& gy, const Tensor& x, const Tensor& we
     gmean[k] = static_cast<T>(s[k] / n);
     proj[k] = static_cast<T>(static_cast<double>(pi[k]) * pi[k] * s[c + k] / n);
   }
-  for_row_blocks<T>(rows, c, [&](int64_t r0, int64_t r1) {
-    for_channel_chunks<T>(0, c, [&]<int V>(int64_t k) {
-      T m[V], a[V], gm[V], pj[V];
-      for (int v = 0; v < V; ++v) {
-        m[v] = pm[k + v];
-        a[v] = scale[k + v];
-        gm[v] = gmean[k + v];
-        pj[v] = proj[k + v];
+  for_row_blocks_backwards<T>(rows, c, [&](int64_t r0, int64_t r1) {
+    for_channel_chunks<T>(0, c, [&]<typename L, int K>(int64_t k0) {
+      constexpr int64_t W = kWidth<L, T>;
+      L m[K], a[K], gm[K], pj[K];
+      for (int k = 0; k < K; ++k) {
+        const int64_t j = k0 + k * W;
+        m[k] = load<L>(pm + j);
+        a[k] = load<L>(scale.data() + j);
+        gm[k] = load<L>(gmean.data() + j);
+        pj[k] = load<L>(proj.data() + j);
       }
       for (int64_t r = r0; r < r1; ++r) {
-        const int64_t i = r * c + k;
-        for (int v = 0; v < V; ++v) {
-          pgx[i + v] = (pgy[i + v] - gm[v] - (px[i + v] - m[v]) * pj[v]) * a[v];
+        for (int k = 0; k < K; ++k) {
+          const int64_t i = r * c + k0 + k * W;
+          store(pgx + i, (load<L>(pgy + i) - gm[k] - (load<L>(px + i) - m[k]) * pj[k]) * a[k]);
         }
       }
     });

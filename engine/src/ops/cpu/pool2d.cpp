@@ -2,10 +2,12 @@
 #include "ops/cpu/pool2d.h"
 
 #include <algorithm>
+#include <limits>
+#include <vector>
 
 #include "core/dispatch.h"
 #include "core/parallel.h"
-#include "ops/cpu/channel_chunks.h"
+#include "ops/cpu/nhwc_simd.h"
 
 namespace fusenas::cpu {
 namespace {
@@ -32,6 +34,13 @@ struct Span {
 Span span(int64_t o, int64_t size, const Pool2dParams& p) {
   const int64_t start = o * p.stride - p.padding;
   return {std::max<int64_t>(start, 0), std::min<int64_t>(start + p.kernel, size)};
+}
+
+// Outputs whose windows cover input index `i` along a side with `out_size` outputs: [lo, hi).
+Span covering(int64_t i, int64_t out_size, const Pool2dParams& p) {
+  const int64_t first = i + p.padding - p.kernel + 1;  // lowest window start that reaches i
+  const int64_t lo = first <= 0 ? 0 : (first + p.stride - 1) / p.stride;
+  return {lo, std::min(out_size, (i + p.padding) / p.stride + 1)};
 }
 
 // Forward passes write disjoint output rows, so they split over (image, output row).
@@ -86,22 +95,69 @@ void max_forward(const Tensor& x, const Tensor& y, const Pool2dParams& p) {
     for (int64_t ow = 0; ow < g.ow; ++ow) {
       const Span ws = span(ow, g.w, p);
       T* out = py + (row * g.ow + ow) * g.c;
-      for_channel_chunks<T>(0, g.c, [&]<int V>(int64_t c) {
-        T acc[V];
-        const T* first = img + (hs.lo * g.w + ws.lo) * g.c + c;
-        for (int v = 0; v < V; ++v) acc[v] = first[v];
+      const T* first = img + (hs.lo * g.w + ws.lo) * g.c;
+      for_channel_chunks<T>(0, g.c, [&]<typename L, int K>(int64_t c) {
+        constexpr int64_t W = kWidth<L, T>;
+        // A plain max (one packed instruction) skips NaNs, so NaNs are flagged on the side and
+        // win at the end, as in PyTorch.
+        using Mask = decltype(L{} != L{});
+        L acc[K];
+        Mask nan[K] = {};
+        for (int k = 0; k < K; ++k) acc[k] = load<L>(first + c + k * W);
         for (int64_t ih = hs.lo; ih < hs.hi; ++ih) {
           for (int64_t iw = ws.lo; iw < ws.hi; ++iw) {
             const T* in = img + (ih * g.w + iw) * g.c + c;
-            // NaN propagates, as in PyTorch.
-            for (int v = 0; v < V; ++v)
-              acc[v] = ((in[v] > acc[v]) | (in[v] != in[v])) ? in[v] : acc[v];
+            for (int k = 0; k < K; ++k) {
+              const L v = load<L>(in + k * W);
+              acc[k] = v > acc[k] ? v : acc[k];
+              nan[k] |= v != v;
+            }
           }
         }
-        for (int v = 0; v < V; ++v) out[c + v] = acc[v];
+        for (int k = 0; k < K; ++k) {
+          store(out + c + k * W, nan[k] ? splat<L>(std::numeric_limits<T>::quiet_NaN()) : acc[k]);
+        }
       });
     }
   });
+}
+
+// Scatters gy of image n, channels [c0, c1), to the first tap of each window equal to y (the
+// first maximum, as PyTorch picks). Recomputing the argmax this way spares the forward from
+// writing indices. kNaN also matches NaN taps to a NaN max; it costs two more instructions per
+// tap, so it only runs for images whose output holds a NaN.
+template <typename T, bool kNaN>
+void max_backward_image(const T* px, const T* py, const T* pgy, T* pgx, const Geometry& g,
+                        const Pool2dParams& p, int64_t n, int64_t c0, int64_t c1) {
+  const T* img = px + n * g.h * g.w * g.c;
+  T* gimg = pgx + n * g.h * g.w * g.c;
+  for (int64_t oh = 0; oh < g.oh; ++oh) {
+    const Span hs = span(oh, g.h, p);
+    for (int64_t ow = 0; ow < g.ow; ++ow) {
+      const Span ws = span(ow, g.w, p);
+      const int64_t o = ((n * g.oh + oh) * g.ow + ow) * g.c;
+      for_channel_chunks<T>(c0, c1, [&]<typename L, int K>(int64_t c) {
+        constexpr int64_t W = kWidth<L, T>;
+        L rest[K], best[K];  // the gradient still to route, and the max it goes to
+        for (int k = 0; k < K; ++k) {
+          rest[k] = load<L>(pgy + o + c + k * W);
+          best[k] = load<L>(py + o + c + k * W);
+        }
+        for (int64_t ih = hs.lo; ih < hs.hi; ++ih) {
+          for (int64_t iw = ws.lo; iw < ws.hi; ++iw) {
+            const int64_t i = (ih * g.w + iw) * g.c + c;
+            for (int k = 0; k < K; ++k) {
+              const L v = load<L>(img + i + k * W);
+              auto hit = v == best[k];
+              if constexpr (kNaN) hit |= v != v;
+              store(gimg + i + k * W, load<L>(gimg + i + k * W) + (hit ? rest[k] : L{}));
+              rest[k] = hit ? L{} : rest[k];
+            }
+          }
+        }
+      });
+    }
+  }
 }
 
 template <typename T>
@@ -115,35 +171,13 @@ void max_backward(const Tensor& x, const Tensor& y, const Tensor& gy, const Tens
   const int64_t work = g.oh * g.ow * g.c * p.kernel * p.kernel;
   for_image_channel_tasks<T>(g, work, [&](int64_t n, int64_t c0, int64_t c1) {
     zero_image(pgx, g, n, c0, c1);
-    const T* img = px + n * g.h * g.w * g.c;
-    T* gimg = pgx + n * g.h * g.w * g.c;
-    for (int64_t oh = 0; oh < g.oh; ++oh) {
-      const Span hs = span(oh, g.h, p);
-      for (int64_t ow = 0; ow < g.ow; ++ow) {
-        const Span ws = span(ow, g.w, p);
-        const int64_t o = ((n * g.oh + oh) * g.ow + ow) * g.c;
-        for_channel_chunks<T>(c0, c1, [&]<int V>(int64_t c) {
-          // Recomputing the argmax from y saves the forward from writing indices: the first tap
-          // equal to the max takes the whole gradient (the NaN test matches a NaN max).
-          T rest[V], best[V];
-          for (int v = 0; v < V; ++v) {
-            rest[v] = pgy[o + c + v];
-            best[v] = py[o + c + v];
-          }
-          for (int64_t ih = hs.lo; ih < hs.hi; ++ih) {
-            for (int64_t iw = ws.lo; iw < ws.hi; ++iw) {
-              const int64_t i = (ih * g.w + iw) * g.c + c;
-              const T* in = img + i;
-              T* gin = gimg + i;
-              for (int v = 0; v < V; ++v) {
-                const bool hit = (in[v] == best[v]) | (in[v] != in[v]);
-                gin[v] += hit ? rest[v] : T(0);
-                rest[v] = hit ? T(0) : rest[v];
-              }
-            }
-          }
-        });
-      }
+    const T* out = py + n * g.oh * g.ow * g.c;
+    bool nan = false;
+    for (int64_t i = 0; i < g.oh * g.ow * g.c; ++i) nan |= out[i] != out[i];
+    if (nan) {
+      max_backward_image<T, true>(px, py, pgy, pgx, g, p, n, c0, c1);
+    } else {
+      max_backward_image<T, false>(px, py, pgy, pgx, g, p, n, c0, c1);
     }
   });
 }
@@ -167,15 +201,16 @@ void avg_forward(const Tensor& x, const Tensor& y, const Pool2dParams& p) {
       const Span ws = span(ow, g.w, p);
       const T scale = inverse_count<T>(hs, ws, p);
       T* out = py + (row * g.ow + ow) * g.c;
-      for_channel_chunks<T>(0, g.c, [&]<int V>(int64_t c) {
-        T acc[V] = {};
+      for_channel_chunks<T>(0, g.c, [&]<typename L, int K>(int64_t c) {
+        constexpr int64_t W = kWidth<L, T>;
+        L acc[K] = {};
         for (int64_t ih = hs.lo; ih < hs.hi; ++ih) {
           for (int64_t iw = ws.lo; iw < ws.hi; ++iw) {
             const T* in = img + (ih * g.w + iw) * g.c + c;
-            for (int v = 0; v < V; ++v) acc[v] += in[v];
+            for (int k = 0; k < K; ++k) acc[k] += load<L>(in + k * W);
           }
         }
-        for (int v = 0; v < V; ++v) out[c + v] = acc[v] * scale;
+        for (int k = 0; k < K; ++k) store(out + c + k * W, acc[k] * splat<L>(scale));
       });
     }
   });
@@ -186,27 +221,65 @@ void avg_backward(const Tensor& gy, const Tensor& gx, const Pool2dParams& p) {
   const Geometry g = geometry(gx, gy);
   const T* pgy = gy.data<T>();
   T* pgx = gx.data<T>();
-  const int64_t work = g.oh * g.ow * g.c * p.kernel * p.kernel;
-  for_image_channel_tasks<T>(g, work, [&](int64_t n, int64_t c0, int64_t c1) {
-    zero_image(pgx, g, n, c0, c1);
-    T* gimg = pgx + n * g.h * g.w * g.c;
-    for (int64_t oh = 0; oh < g.oh; ++oh) {
-      const Span hs = span(oh, g.h, p);
-      for (int64_t ow = 0; ow < g.ow; ++ow) {
-        const Span ws = span(ow, g.w, p);
-        const T scale = inverse_count<T>(hs, ws, p);
-        const T* gout = pgy + ((n * g.oh + oh) * g.ow + ow) * g.c;
-        for_channel_chunks<T>(c0, c1, [&]<int V>(int64_t c) {
-          T share[V];
-          for (int v = 0; v < V; ++v) share[v] = gout[c + v] * scale;
-          for (int64_t ih = hs.lo; ih < hs.hi; ++ih) {
-            for (int64_t iw = ws.lo; iw < ws.hi; ++iw) {
-              T* gin = gimg + (ih * g.w + iw) * g.c + c;
-              for (int v = 0; v < V; ++v) gin[v] += share[v];
+  std::vector<T> scale(g.oh * g.ow);
+  for (int64_t oh = 0; oh < g.oh; ++oh) {
+    for (int64_t ow = 0; ow < g.ow; ++ow) {
+      scale[oh * g.ow + ow] = inverse_count<T>(span(oh, g.h, p), span(ow, g.w, p), p);
+    }
+  }
+  // Each input element gathers from the outputs whose windows cover it, rather than outputs
+  // scattering into gx: no zeroing pass, one store per element, and input rows are independent.
+  const int64_t taps = (p.kernel + p.stride - 1) / p.stride;
+  parallel_for(g.n * g.h, grain_for(g.w * g.c * taps * taps), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) {
+      const Span hs = covering(r % g.h, g.oh, p);
+      const T* gimg = pgy + (r / g.h) * g.oh * g.ow * g.c;
+      T* grow = pgx + r * g.w * g.c;
+      for (int64_t iw = 0; iw < g.w; ++iw) {
+        const Span ws = covering(iw, g.ow, p);
+        for_channel_chunks<T>(0, g.c, [&]<typename L, int K>(int64_t c) {
+          constexpr int64_t W = kWidth<L, T>;
+          L acc[K] = {};
+          for (int64_t oh = hs.lo; oh < hs.hi; ++oh) {
+            for (int64_t ow = ws.lo; ow < ws.hi; ++ow) {
+              const L f = splat<L>(scale[oh * g.ow + ow]);
+              const T* src = gimg + (oh * g.ow + ow) * g.c + c;
+              for (int k = 0; k < K; ++k) acc[k] += load<L>(src + k * W) * f;
             }
           }
+          for (int k = 0; k < K; ++k) store(grow + iw * g.c + c + k * W, acc[k]);
         });
       }
+    }
+  });
+}
+
+// Sums of up to this many rows run in T before folding into double.
+constexpr int64_t kBlockRows = 32;
+
+template <typename T>
+void global_avg_forward(const Tensor& x, const Tensor& y) {
+  const int64_t n = x.shape()[0], hw = x.shape()[1] * x.shape()[2], c = x.shape()[3];
+  const T* px = x.data<T>();
+  T* py = y.data<T>();
+  const double scale = 1.0 / static_cast<double>(std::max<int64_t>(hw, 1));
+  parallel_for(n, grain_for(hw * c), [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) {
+      const T* img = px + i * hw * c;
+      for_channel_chunks<T>(0, c, [&]<typename L, int K>(int64_t c0) {
+        constexpr int64_t W = kWidth<L, T>;
+        double total[K * W] = {};
+        for (int64_t rb = 0; rb < hw; rb += kBlockRows) {
+          L acc[K] = {};
+          for (int64_t r = rb; r < std::min(rb + kBlockRows, hw); ++r) {
+            for (int k = 0; k < K; ++k) acc[k] += load<L>(img + r * c + c0 + k * W);
+          }
+          T part[K * W];
+          for (int k = 0; k < K; ++k) store(part + k * W, acc[k]);
+          for (int64_t j = 0; j < K * W; ++j) total[j] += part[j];
+        }
+        for (int64_t j = 0; j < K * W; ++j) py[i * c + c0 + j] = static_cast<T>(total[j] * scale);
+      });
     }
   });
 }
@@ -233,24 +306,8 @@ void avg_pool2d_backward(const Tensor& gy, const Tensor& gx, const Pool2dParams&
 }
 
 void global_avg_pool_forward(const Tensor& x, const Tensor& y) {
-  dispatch_floating(x.dtype(), "global_avg_pool", [&]<typename T>() {
-    const int64_t n = x.shape()[0], hw = x.shape()[1] * x.shape()[2], c = x.shape()[3];
-    const T* px = x.data<T>();
-    T* py = y.data<T>();
-    const double scale = 1.0 / static_cast<double>(std::max<int64_t>(hw, 1));
-    parallel_for(n, grain_for(hw * c), [&](int64_t b, int64_t e) {
-      for (int64_t i = b; i < e; ++i) {
-        const T* img = px + i * hw * c;
-        for_channel_chunks<T>(0, c, [&]<int V>(int64_t c0) {
-          double acc[V] = {};
-          for (int64_t r = 0; r < hw; ++r) {
-            for (int v = 0; v < V; ++v) acc[v] += img[r * c + c0 + v];
-          }
-          for (int v = 0; v < V; ++v) py[i * c + c0 + v] = static_cast<T>(acc[v] * scale);
-        });
-      }
-    });
-  });
+  dispatch_floating(x.dtype(), "global_avg_pool",
+                    [&]<typename T>() { global_avg_forward<T>(x, y); });
 }
 
 void global_avg_pool_backward(const Tensor& gy, const Tensor& gx) {
