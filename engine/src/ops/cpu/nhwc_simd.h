@@ -53,6 +53,16 @@ inline L splat(T x) {
   }
 }
 
+// Element j of a vector, or the scalar itself.
+template <typename V>
+inline auto lane(const V& v, int j) {
+  if constexpr (std::is_arithmetic_v<V>) {
+    return v;
+  } else {
+    return v[j];
+  }
+}
+
 // Calls f.template operator()<L, K>(c) for channels [begin, end): K vectors L = Vec<T> per call
 // (a cache line, then single vectors), then scalar L = T for the tail. NHWC keeps channels
 // contiguous, and a compile-time chunk lets the compiler hold a chunk's accumulators in

@@ -85,39 +85,73 @@ void zero_image(T* gx, const Geometry& g, int64_t n, int64_t c0, int64_t c1) {
 }
 
 template <typename T>
+bool any_nan(const T* p, int64_t n) {
+  using V = Vec<T>;
+  constexpr int64_t W = kWidth<V, T>;
+  decltype(V{} != V{}) found = {};
+  int64_t i = 0;
+  for (; i + W <= n; i += W) {
+    const V v = load<V>(p + i);
+    found |= v != v;
+  }
+  bool nan = false;
+  for (int64_t j = 0; j < W; ++j) nan |= lane(found, static_cast<int>(j)) != 0;
+  for (; i < n; ++i) nan |= p[i] != p[i];
+  return nan;
+}
+
+// One output row of the max. A packed max is a single instruction but skips NaNs, so images
+// holding a NaN (found by a cheap scan first) take kNaN, which flags NaNs on the side and lets
+// them win at the end, as in PyTorch.
+template <typename T, bool kNaN>
+void max_forward_row(const Geometry& g, const Pool2dParams& p, const T* px, T* py, int64_t n,
+                     int64_t oh, int64_t row) {
+  const Span hs = span(oh, g.h, p);
+  const T* img = px + n * g.h * g.w * g.c;
+  for (int64_t ow = 0; ow < g.ow; ++ow) {
+    const Span ws = span(ow, g.w, p);
+    T* out = py + (row * g.ow + ow) * g.c;
+    const T* first = img + (hs.lo * g.w + ws.lo) * g.c;
+    for_channel_chunks<T>(0, g.c, [&]<typename L, int K>(int64_t c) {
+      constexpr int64_t W = kWidth<L, T>;
+      L acc[K];
+      decltype(L{} != L{}) nan[K] = {};
+      for (int k = 0; k < K; ++k) acc[k] = load<L>(first + c + k * W);
+      for (int64_t ih = hs.lo; ih < hs.hi; ++ih) {
+        for (int64_t iw = ws.lo; iw < ws.hi; ++iw) {
+          const T* in = img + (ih * g.w + iw) * g.c + c;
+          for (int k = 0; k < K; ++k) {
+            const L v = load<L>(in + k * W);
+            acc[k] = v > acc[k] ? v : acc[k];
+            if constexpr (kNaN) nan[k] |= v != v;
+          }
+        }
+      }
+      for (int k = 0; k < K; ++k) {
+        if constexpr (kNaN) {
+          acc[k] = nan[k] ? splat<L>(std::numeric_limits<T>::quiet_NaN()) : acc[k];
+        }
+        store(out + c + k * W, acc[k]);
+      }
+    });
+  }
+}
+
+template <typename T>
 void max_forward(const Tensor& x, const Tensor& y, const Pool2dParams& p) {
   const Geometry g = geometry(x, y);
   const T* px = x.data<T>();
   T* py = y.data<T>();
+  const int64_t image = g.h * g.w * g.c;
+  std::vector<char> has_nan(g.n);
+  parallel_for(g.n, grain_for(image), [&](int64_t b, int64_t e) {
+    for (int64_t i = b; i < e; ++i) has_nan[i] = any_nan(px + i * image, image);
+  });
   for_output_rows(g, p, [&](int64_t n, int64_t oh, int64_t row) {
-    const Span hs = span(oh, g.h, p);
-    const T* img = px + n * g.h * g.w * g.c;
-    for (int64_t ow = 0; ow < g.ow; ++ow) {
-      const Span ws = span(ow, g.w, p);
-      T* out = py + (row * g.ow + ow) * g.c;
-      const T* first = img + (hs.lo * g.w + ws.lo) * g.c;
-      for_channel_chunks<T>(0, g.c, [&]<typename L, int K>(int64_t c) {
-        constexpr int64_t W = kWidth<L, T>;
-        // A plain max (one packed instruction) skips NaNs, so NaNs are flagged on the side and
-        // win at the end, as in PyTorch.
-        using Mask = decltype(L{} != L{});
-        L acc[K];
-        Mask nan[K] = {};
-        for (int k = 0; k < K; ++k) acc[k] = load<L>(first + c + k * W);
-        for (int64_t ih = hs.lo; ih < hs.hi; ++ih) {
-          for (int64_t iw = ws.lo; iw < ws.hi; ++iw) {
-            const T* in = img + (ih * g.w + iw) * g.c + c;
-            for (int k = 0; k < K; ++k) {
-              const L v = load<L>(in + k * W);
-              acc[k] = v > acc[k] ? v : acc[k];
-              nan[k] |= v != v;
-            }
-          }
-        }
-        for (int k = 0; k < K; ++k) {
-          store(out + c + k * W, nan[k] ? splat<L>(std::numeric_limits<T>::quiet_NaN()) : acc[k]);
-        }
-      });
+    if (has_nan[n]) {
+      max_forward_row<T, true>(g, p, px, py, n, oh, row);
+    } else {
+      max_forward_row<T, false>(g, p, px, py, n, oh, row);
     }
   });
 }
@@ -171,10 +205,7 @@ void max_backward(const Tensor& x, const Tensor& y, const Tensor& gy, const Tens
   const int64_t work = g.oh * g.ow * g.c * p.kernel * p.kernel;
   for_image_channel_tasks<T>(g, work, [&](int64_t n, int64_t c0, int64_t c1) {
     zero_image(pgx, g, n, c0, c1);
-    const T* out = py + n * g.oh * g.ow * g.c;
-    bool nan = false;
-    for (int64_t i = 0; i < g.oh * g.ow * g.c; ++i) nan |= out[i] != out[i];
-    if (nan) {
+    if (any_nan(py + n * g.oh * g.ow * g.c, g.oh * g.ow * g.c)) {
       max_backward_image<T, true>(px, py, pgy, pgx, g, p, n, c0, c1);
     } else {
       max_backward_image<T, false>(px, py, pgy, pgx, g, p, n, c0, c1);
