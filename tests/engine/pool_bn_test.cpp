@@ -45,6 +45,13 @@ TEST(PoolGrad, MaxPool) {
   expect_gradients_match([](const auto& v) { return max_pool2d(v[0], 2, 2, 0); }, {x});
 }
 
+TEST(PoolGrad, MaxPoolSingleImageManyChannels) {
+  // One image and 40 channels: with several threads the backward splits the channels.
+  Tensor x = random_double({1, 5, 5, 40}, 6);
+  expect_gradients_match([](const auto& v) { return max_pool2d(v[0], 3, 1, 1); }, {x});
+  expect_gradients_match([](const auto& v) { return avg_pool2d(v[0], 3, 2, 1); }, {x});
+}
+
 TEST(PoolGrad, AvgPool) {
   Tensor x = random_double({2, 7, 6, 3}, 2);
   for (int64_t stride : {1, 2}) {

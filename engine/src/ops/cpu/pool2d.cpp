@@ -52,7 +52,7 @@ void for_output_rows(const Geometry& g, const Pool2dParams& p, F&& fn) {
   });
 }
 
-// Backward passes scatter into gx and overlapping windows share taps, so they split only by
+// The max backward scatters into gx and overlapping windows share taps, so it splits only by
 // image and channel range; channels are split (in whole chunks) when images are too few to keep
 // every thread busy. fn(n, c_begin, c_end).
 template <typename T, typename F>
