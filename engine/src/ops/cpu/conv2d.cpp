@@ -4,6 +4,7 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "core/dispatch.h"
@@ -42,15 +43,22 @@ void conv2d_backward_bias(const Conv2dGeometry& g, const Tensor& gy, const Tenso
   const int64_t rows = g.n * g.ho * g.wo, c = g.cout;
   dispatch_floating(gy.dtype(), "conv2d", [&]<typename T>() {
     const T* src = gy.data<T>();
-    // Per-thread partial sums in double: float sums over N*H*W rows would drift from PyTorch's.
+    // Per-thread sums in double (float sums over N*H*W rows drift from PyTorch's), fed by
+    // vectorisable float sums over blocks of 256 rows.
     const int threads = omp_get_max_threads();
     std::vector<double> part(static_cast<size_t>(threads) * c, 0.0);
-    parallel_for(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(c, 1)),
+    parallel_for(rows, std::max<int64_t>(256, 65536 / std::max<int64_t>(c, 1)),
                  [&](int64_t b, int64_t e) {
                    double* acc = part.data() + static_cast<size_t>(omp_get_thread_num()) * c;
-                   for (int64_t r = b; r < e; ++r) {
-                     const T* row = src + r * c;
-                     for (int64_t k = 0; k < c; ++k) acc[k] += row[k];
+                   std::vector<T> block(static_cast<size_t>(c));
+                   for (int64_t r0 = b; r0 < e; r0 += 256) {
+                     std::fill(block.begin(), block.end(), T(0));
+                     T* __restrict blk = block.data();
+                     for (int64_t r = r0; r < std::min(e, r0 + 256); ++r) {
+                       const T* __restrict row = src + r * c;
+                       for (int64_t k = 0; k < c; ++k) blk[k] += row[k];
+                     }
+                     for (int64_t k = 0; k < c; ++k) acc[k] += blk[k];
                    }
                  });
     T* out = gb.data<T>();

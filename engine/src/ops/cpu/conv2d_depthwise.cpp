@@ -44,54 +44,47 @@ struct Dw {
   int64_t n, h, w, c, ho, wo, kh, kw, sh, sw, ph, pw, dh, dw;
 };
 
-// Sums the taps of A independent accumulators and stores them. With kPixels the accumulators are
-// A horizontally adjacent outputs of one channel vector (each weight load feeds A FMAs);
-// otherwise A consecutive channel vectors of one output pixel. x and w point at the first valid
-// tap (ni rows by nj columns of taps) of accumulator 0, bias (or null) and y at its channels.
-template <typename T, int A, bool kPixels>
-FUSENAS_DW_INLINE void fwd_acc(const Dw& g, const T* x, const T* w, const T* bias, T* y, int64_t ni,
-                               int64_t nj) {
+// Sums the taps of a P x U tile of outputs, P horizontally adjacent pixels by U consecutive
+// channel vectors, in P*U independent accumulators (enough of them to hide the FMA latency), and
+// stores it. x and w point at the first valid tap (ni rows by nj columns of taps) of the tile's
+// first pixel and channel, bias (or null) and y at that pixel's channels.
+template <typename T, int P, int U>
+FUSENAS_DW_INLINE void fwd_tile(const Dw& g, const T* x, const T* w, const T* bias, T* y,
+                                int64_t ni, int64_t nj) {
   using vec = typename Simd<T>::vec;
   constexpr int64_t V = Simd<T>::lanes;
-  const int64_t C = g.c;
-  const int64_t xa = kPixels ? g.sw * C : V, wa = kPixels ? 0 : V, ya = kPixels ? C : V;
-  vec a0 = {}, a1 = {}, a2 = {}, a3 = {};
-  if (bias) {
-    vload(a0, bias);
-    if constexpr (A > 1) vload(a1, bias + wa);
-    if constexpr (A > 2) vload(a2, bias + 2 * wa);
-    if constexpr (A > 3) vload(a3, bias + 3 * wa);
+  const int64_t C = g.c, xp_step = g.sw * C;
+  vec acc[P][U];
+#pragma GCC unroll 4
+  for (int u = 0; u < U; ++u) {
+    vec b = {};
+    if (bias) vload(b, bias + u * V);
+#pragma GCC unroll 8
+    for (int p = 0; p < P; ++p) acc[p][u] = b;
   }
   const int64_t xi = g.dh * g.w * C, xj = g.dw * C, wi = g.kw * C;
   for (int64_t i = 0; i < ni; ++i, x += xi, w += wi) {
-    const T* xp = x;
-    const T* wp = w;
-    for (int64_t j = 0; j < nj; ++j, xp += xj, wp += C) {
-      vec wv, xv;
-      vload(wv, wp);
-      vload(xv, xp);
-      a0 += wv * xv;
-      if constexpr (A > 1) {
-        if constexpr (!kPixels) vload(wv, wp + wa);
-        vload(xv, xp + xa);
-        a1 += wv * xv;
-      }
-      if constexpr (A > 2) {
-        if constexpr (!kPixels) vload(wv, wp + 2 * wa);
-        vload(xv, xp + 2 * xa);
-        a2 += wv * xv;
-      }
-      if constexpr (A > 3) {
-        if constexpr (!kPixels) vload(wv, wp + 3 * wa);
-        vload(xv, xp + 3 * xa);
-        a3 += wv * xv;
+    const T* xt = x;
+    const T* wt = w;
+    for (int64_t j = 0; j < nj; ++j, xt += xj, wt += C) {
+#pragma GCC unroll 4
+      for (int u = 0; u < U; ++u) {
+        vec wv;
+        vload(wv, wt + u * V);
+#pragma GCC unroll 8
+        for (int p = 0; p < P; ++p) {
+          vec xv;
+          vload(xv, xt + p * xp_step + u * V);
+          acc[p][u] += wv * xv;
+        }
       }
     }
   }
-  vstore(y, a0);
-  if constexpr (A > 1) vstore(y + ya, a1);
-  if constexpr (A > 2) vstore(y + 2 * ya, a2);
-  if constexpr (A > 3) vstore(y + 3 * ya, a3);
+#pragma GCC unroll 8
+  for (int p = 0; p < P; ++p) {
+#pragma GCC unroll 4
+    for (int u = 0; u < U; ++u) vstore(y + p * C + u * V, acc[p][u]);
+  }
 }
 
 // Channels [c0, C) of one output pixel, one at a time (the tail that fills no vector).
@@ -108,8 +101,8 @@ FUSENAS_DW_INLINE void fwd_scalar(const Dw& g, const T* x, const T* w, const T* 
   }
 }
 
-// Output rows [r0, r1) of n*ho. Interior outputs go four pixels at a time; outputs whose window
-// crosses the left or right padding go one pixel at a time, four channel vectors at a time.
+// Output rows [r0, r1) of n*ho. Interior outputs go four pixels by two channel vectors at a time;
+// outputs whose window crosses the left or right padding one pixel by up to eight vectors.
 template <typename T>
 FUSENAS_DW_INLINE void fwd_rows(const Dw& g, const T* x, const T* wt, const T* bias, T* y,
                                 int64_t r0, int64_t r1) {
@@ -131,8 +124,11 @@ FUSENAS_DW_INLINE void fwd_rows(const Dw& g, const T* x, const T* wt, const T* b
       if (wo >= wlo && wo + 4 <= whi) {
         const T* xp = xr + wb * C;
         int64_t c = 0;
+        for (; c + 2 * V <= C; c += 2 * V) {
+          fwd_tile<T, 4, 2>(g, xp + c, wr + c, bias ? bias + c : nullptr, yp + c, ni, g.kw);
+        }
         for (; c + V <= C; c += V) {
-          fwd_acc<T, 4, true>(g, xp + c, wr + c, bias ? bias + c : nullptr, yp + c, ni, g.kw);
+          fwd_tile<T, 4, 1>(g, xp + c, wr + c, bias ? bias + c : nullptr, yp + c, ni, g.kw);
         }
         for (int64_t k = 0; k < 4 && c < C; ++k) {
           fwd_scalar(g, xp + k * g.sw * C, wr, bias, yp + k * C, ni, g.kw, c);
@@ -146,11 +142,14 @@ FUSENAS_DW_INLINE void fwd_rows(const Dw& g, const T* x, const T* wt, const T* b
       const T* xp = xr + (nj > 0 ? wb + j0 * g.dw : 0) * C;
       const T* wp = wr + j0 * C;
       int64_t c = 0;
+      for (; c + 8 * V <= C; c += 8 * V) {
+        fwd_tile<T, 1, 8>(g, xp + c, wp + c, bias ? bias + c : nullptr, yp + c, ni, nj);
+      }
       for (; c + 4 * V <= C; c += 4 * V) {
-        fwd_acc<T, 4, false>(g, xp + c, wp + c, bias ? bias + c : nullptr, yp + c, ni, nj);
+        fwd_tile<T, 1, 4>(g, xp + c, wp + c, bias ? bias + c : nullptr, yp + c, ni, nj);
       }
       for (; c + V <= C; c += V) {
-        fwd_acc<T, 1, false>(g, xp + c, wp + c, bias ? bias + c : nullptr, yp + c, ni, nj);
+        fwd_tile<T, 1, 1>(g, xp + c, wp + c, bias ? bias + c : nullptr, yp + c, ni, nj);
       }
       fwd_scalar(g, xp, wp, bias, yp, ni, nj, c);
       ++wo;
