@@ -1,4 +1,4 @@
-// CPU conv2d entry points: picks the depthwise or the im2col + GEMM algorithm, and the bias
+// CPU conv2d entry points: picks the depthwise, direct or im2col + GEMM algorithm, and the bias
 // gradient (per-channel sums of the output gradient).
 #include "ops/cpu/conv2d.h"
 
@@ -11,11 +11,23 @@
 #include "core/parallel.h"
 
 namespace fusenas::cpu {
+namespace {
+
+// Dense convs run direct unless a tile's filter slice (taps * cin_g per output channel) is so
+// long that streaming it per pixel tile costs more than OpenBLAS's packing; 1x1 stride-1 convs
+// are plain GEMMs.
+bool direct(const Conv2dGeometry& g) {
+  return !g.pointwise() && g.kh * g.kw * g.cin_g() <= 2304;
+}
+
+}  // namespace
 
 void conv2d_forward(const Conv2dGeometry& g, const Tensor& x, const Tensor& weight,
                     const Tensor& bias, const Tensor& y) {
   if (g.depthwise()) {
     conv2d_depthwise_forward(g, x, weight, bias, y);
+  } else if (direct(g)) {
+    conv2d_direct_forward(g, x, weight, bias, y);
   } else {
     conv2d_gemm_forward(g, x, weight, bias, y);
   }
@@ -25,6 +37,8 @@ void conv2d_backward_input(const Conv2dGeometry& g, const Tensor& gy, const Tens
                            const Tensor& gx) {
   if (g.depthwise()) {
     conv2d_depthwise_backward_input(g, gy, weight, gx);
+  } else if (direct(g) && conv2d_direct_input_ok(g)) {
+    conv2d_direct_backward_input(g, gy, weight, gx);
   } else {
     conv2d_gemm_backward_input(g, gy, weight, gx);
   }
@@ -34,6 +48,8 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const Tensor& gy, const Ten
                             const Tensor& gw) {
   if (g.depthwise()) {
     conv2d_depthwise_backward_weight(g, gy, x, gw);
+  } else if (direct(g)) {
+    conv2d_direct_backward_weight(g, gy, x, gw);
   } else {
     conv2d_gemm_backward_weight(g, gy, x, gw);
   }

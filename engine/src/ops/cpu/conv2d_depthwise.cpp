@@ -9,34 +9,10 @@
 #include "core/dispatch.h"
 #include "core/parallel.h"
 #include "ops/cpu/conv2d.h"
-
-#define FUSENAS_DW_INLINE [[gnu::always_inline]] inline
-#define FUSENAS_DW_AVX2 [[gnu::target("avx2,fma")]]
+#include "ops/cpu/conv2d_simd.h"
 
 namespace fusenas::cpu {
 namespace {
-
-// 32-byte GCC vectors: one AVX register in the AVX2 build, a pair of SSE registers otherwise.
-template <typename T>
-struct Simd {
-  static constexpr int64_t lanes = 32 / static_cast<int64_t>(sizeof(T));
-  typedef T vec __attribute__((vector_size(32)));
-};
-
-// Loads and stores through memcpy: channel offsets give no alignment guarantee.
-template <typename V, typename T>
-FUSENAS_DW_INLINE void vload(V& v, const T* p) {
-  std::memcpy(&v, p, sizeof(V));
-}
-template <typename V, typename T>
-FUSENAS_DW_INLINE void vstore(T* p, const V& v) {
-  std::memcpy(p, &v, sizeof(V));
-}
-
-bool use_avx2() {
-  static const bool ok = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return ok;
-}
 
 // Geometry of one depthwise pass: input [n, h, w, c] -> output [n, ho, wo, c]; the filter is
 // stored tap-major [kh, kw, c] so a tap's weights for consecutive channels are contiguous.
@@ -49,8 +25,8 @@ struct Dw {
 // stores it. x and w point at the first valid tap (ni rows by nj columns of taps) of the tile's
 // first pixel and channel, bias (or null) and y at that pixel's channels.
 template <typename T, int P, int U>
-FUSENAS_DW_INLINE void fwd_tile(const Dw& g, const T* x, const T* w, const T* bias, T* y,
-                                int64_t ni, int64_t nj) {
+FUSENAS_CONV_INLINE void fwd_tile(const Dw& g, const T* x, const T* w, const T* bias, T* y,
+                                  int64_t ni, int64_t nj) {
   using vec = typename Simd<T>::vec;
   constexpr int64_t V = Simd<T>::lanes;
   const int64_t C = g.c, xp_step = g.sw * C;
@@ -89,8 +65,8 @@ FUSENAS_DW_INLINE void fwd_tile(const Dw& g, const T* x, const T* w, const T* bi
 
 // Channels [c0, C) of one output pixel, one at a time (the tail that fills no vector).
 template <typename T>
-FUSENAS_DW_INLINE void fwd_scalar(const Dw& g, const T* x, const T* w, const T* bias, T* y,
-                                  int64_t ni, int64_t nj, int64_t c0) {
+FUSENAS_CONV_INLINE void fwd_scalar(const Dw& g, const T* x, const T* w, const T* bias, T* y,
+                                    int64_t ni, int64_t nj, int64_t c0) {
   const int64_t C = g.c, xi = g.dh * g.w * C, xj = g.dw * C, wi = g.kw * C;
   for (int64_t c = c0; c < C; ++c) {
     T acc = bias ? bias[c] : T(0);
@@ -104,8 +80,8 @@ FUSENAS_DW_INLINE void fwd_scalar(const Dw& g, const T* x, const T* w, const T* 
 // Output rows [r0, r1) of n*ho. Interior outputs go four pixels by two channel vectors at a time;
 // outputs whose window crosses the left or right padding one pixel by up to eight vectors.
 template <typename T>
-FUSENAS_DW_INLINE void fwd_rows(const Dw& g, const T* x, const T* wt, const T* bias, T* y,
-                                int64_t r0, int64_t r1) {
+FUSENAS_CONV_INLINE void fwd_rows(const Dw& g, const T* x, const T* wt, const T* bias, T* y,
+                                  int64_t r0, int64_t r1) {
   constexpr int64_t V = Simd<T>::lanes;
   const int64_t C = g.c;
   int64_t wlo, whi;
@@ -160,9 +136,9 @@ FUSENAS_DW_INLINE void fwd_rows(const Dw& g, const T* x, const T* wt, const T* b
 // gx rows [r0, r1) of n*h in gather form, for any stride: each input pixel sums the outputs whose
 // windows read it, four channel vectors at a time.
 template <typename T>
-FUSENAS_DW_INLINE void bwd_input_rows(const Dw& g, const ConvTapIndex& rows,
-                                      const ConvTapIndex& cols, const T* gy, const T* wt, T* gx,
-                                      int64_t r0, int64_t r1) {
+FUSENAS_CONV_INLINE void bwd_input_rows(const Dw& g, const ConvTapIndex& rows,
+                                        const ConvTapIndex& cols, const T* gy, const T* wt, T* gx,
+                                        int64_t r0, int64_t r1) {
   using vec = typename Simd<T>::vec;
   constexpr int64_t V = Simd<T>::lanes;
   const int64_t C = g.c;
@@ -231,8 +207,8 @@ FUSENAS_DW_INLINE void bwd_input_rows(const Dw& g, const ConvTapIndex& rows,
 // Adds sum over k < count of gy[k] * x[k * sw] into p for channels [0, nc): four channel vectors
 // in flight so the FMA chains overlap. gy and x point at the first output's and its tap's pixel.
 template <typename T>
-FUSENAS_DW_INLINE void weight_span(const Dw& g, int64_t nc, const T* gy, const T* x, T* p,
-                                   int64_t count) {
+FUSENAS_CONV_INLINE void weight_span(const Dw& g, int64_t nc, const T* gy, const T* x, T* p,
+                                     int64_t count) {
   using vec = typename Simd<T>::vec;
   constexpr int64_t V = Simd<T>::lanes;
   const int64_t C = g.c, xs = g.sw * C;
@@ -286,7 +262,7 @@ FUSENAS_DW_INLINE void weight_span(const Dw& g, int64_t nc, const T* gy, const T
 // once: KW x U register accumulators, so each gy load feeds KW FMAs. gy points at the first
 // output, x at its window's first tap, p at the part row of tap (i, 0).
 template <typename T, int KW, int U>
-FUSENAS_DW_INLINE void weight_block(const Dw& g, const T* gy, const T* x, T* p, int64_t count) {
+FUSENAS_CONV_INLINE void weight_block(const Dw& g, const T* gy, const T* x, T* p, int64_t count) {
   using vec = typename Simd<T>::vec;
   constexpr int64_t V = Simd<T>::lanes;
   const int64_t C = g.c, xs = g.sw * C, xj = g.dw * C;
@@ -319,8 +295,8 @@ FUSENAS_DW_INLINE void weight_block(const Dw& g, const T* gy, const T* x, T* p, 
 // KW > 0 (== kw) the interior outputs run through weight_block with U channel vectors per pass;
 // everything else (edges, leftover channels, other widths) through weight_span per tap.
 template <typename T, int KW, int U>
-FUSENAS_DW_INLINE void bwd_weight_rows(const Dw& g, const T* gy, const T* x, T* part, int64_t r0,
-                                       int64_t r1) {
+FUSENAS_CONV_INLINE void bwd_weight_rows(const Dw& g, const T* gy, const T* x, T* part, int64_t r0,
+                                         int64_t r1) {
   constexpr int64_t V = Simd<T>::lanes;
   const int64_t C = g.c;
   int64_t wlo, whi;
@@ -370,8 +346,8 @@ FUSENAS_DW_INLINE void bwd_weight_rows(const Dw& g, const T* gy, const T* x, T* 
 
 // Instruction-set variants of the row kernels; the bodies above are inlined into each.
 template <typename T>
-FUSENAS_DW_AVX2 void fwd_rows_avx2(const Dw& g, const T* x, const T* wt, const T* bias, T* y,
-                                   int64_t r0, int64_t r1) {
+FUSENAS_CONV_AVX2 void fwd_rows_avx2(const Dw& g, const T* x, const T* wt, const T* bias, T* y,
+                                     int64_t r0, int64_t r1) {
   fwd_rows<T>(g, x, wt, bias, y, r0, r1);
 }
 template <typename T>
@@ -380,9 +356,9 @@ void fwd_rows_base(const Dw& g, const T* x, const T* wt, const T* bias, T* y, in
   fwd_rows<T>(g, x, wt, bias, y, r0, r1);
 }
 template <typename T>
-FUSENAS_DW_AVX2 void bwd_input_rows_avx2(const Dw& g, const ConvTapIndex& rows,
-                                         const ConvTapIndex& cols, const T* gy, const T* wt, T* gx,
-                                         int64_t r0, int64_t r1) {
+FUSENAS_CONV_AVX2 void bwd_input_rows_avx2(const Dw& g, const ConvTapIndex& rows,
+                                           const ConvTapIndex& cols, const T* gy, const T* wt,
+                                           T* gx, int64_t r0, int64_t r1) {
   bwd_input_rows<T>(g, rows, cols, gy, wt, gx, r0, r1);
 }
 template <typename T>
@@ -391,8 +367,8 @@ void bwd_input_rows_base(const Dw& g, const ConvTapIndex& rows, const ConvTapInd
   bwd_input_rows<T>(g, rows, cols, gy, wt, gx, r0, r1);
 }
 template <typename T, int KW, int U>
-FUSENAS_DW_AVX2 void bwd_weight_rows_avx2(const Dw& g, const T* gy, const T* x, T* part, int64_t r0,
-                                          int64_t r1) {
+FUSENAS_CONV_AVX2 void bwd_weight_rows_avx2(const Dw& g, const T* gy, const T* x, T* part,
+                                            int64_t r0, int64_t r1) {
   bwd_weight_rows<T, KW, U>(g, gy, x, part, r0, r1);
 }
 template <typename T, int KW, int U>
