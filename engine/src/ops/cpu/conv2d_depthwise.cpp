@@ -77,8 +77,9 @@ FUSENAS_CONV_INLINE void fwd_scalar(const Dw& g, const T* x, const T* w, const T
   }
 }
 
-// Output rows [r0, r1) of n*ho. Interior outputs go four pixels by two channel vectors at a time;
-// outputs whose window crosses the left or right padding one pixel by up to eight vectors.
+// Output rows [r0, r1) of n*ho. Runs of outputs with the same tap columns go four (or two)
+// pixels by two channel vectors at a time; lone outputs whose window crosses the left or right
+// padding one pixel by up to eight vectors.
 template <typename T>
 FUSENAS_CONV_INLINE void fwd_rows(const Dw& g, const T* x, const T* wt, const T* bias, T* y,
                                   int64_t r0, int64_t r1) {
@@ -97,23 +98,48 @@ FUSENAS_CONV_INLINE void fwd_rows(const Dw& g, const T* x, const T* wt, const T*
     for (int64_t wo = 0; wo < g.wo;) {
       const int64_t wb = wo * g.sw - g.pw;
       T* yp = yr + wo * C;
-      if (wo >= wlo && wo + 4 <= whi) {
-        const T* xp = xr + wb * C;
-        int64_t c = 0;
-        for (; c + 2 * V <= C; c += 2 * V) {
-          fwd_tile<T, 4, 2>(g, xp + c, wr + c, bias ? bias + c : nullptr, yp + c, ni, g.kw);
-        }
-        for (; c + V <= C; c += V) {
-          fwd_tile<T, 4, 1>(g, xp + c, wr + c, bias ? bias + c : nullptr, yp + c, ni, g.kw);
-        }
-        for (int64_t k = 0; k < 4 && c < C; ++k) {
-          fwd_scalar(g, xp + k * g.sw * C, wr, bias, yp + k * C, ni, g.kw, c);
-        }
-        wo += 4;
-        continue;
-      }
       int64_t j0, j1;
       conv_tap_range(wb, g.kw, g.dw, g.w, j0, j1);
+      // Neighbours that read the same tap columns (the whole interior, and pairs at the edges of
+      // dilated windows) share weight loads as pixel tiles.
+      int64_t run = 1;
+      if (wo >= wlo && wo < whi) {
+        run = std::min<int64_t>(4, whi - wo);
+      } else {
+        while (run < 4 && wo + run < g.wo) {
+          int64_t a0, a1;
+          conv_tap_range(wb + run * g.sw, g.kw, g.dw, g.w, a0, a1);
+          if (a0 != j0 || a1 != j1) break;
+          ++run;
+        }
+      }
+      if (run >= 2) {
+        const int64_t p = run >= 4 ? 4 : 2, nj = j1 - j0;
+        const T* xp = xr + (nj > 0 ? wb + j0 * g.dw : 0) * C;
+        const T* wp = wr + j0 * C;
+        int64_t c = 0;
+        for (; c + 2 * V <= C; c += 2 * V) {
+          const T* bp = bias ? bias + c : nullptr;
+          if (p == 4) {
+            fwd_tile<T, 4, 2>(g, xp + c, wp + c, bp, yp + c, ni, nj);
+          } else {
+            fwd_tile<T, 2, 2>(g, xp + c, wp + c, bp, yp + c, ni, nj);
+          }
+        }
+        for (; c + V <= C; c += V) {
+          const T* bp = bias ? bias + c : nullptr;
+          if (p == 4) {
+            fwd_tile<T, 4, 1>(g, xp + c, wp + c, bp, yp + c, ni, nj);
+          } else {
+            fwd_tile<T, 2, 1>(g, xp + c, wp + c, bp, yp + c, ni, nj);
+          }
+        }
+        for (int64_t k = 0; k < p && c < C; ++k) {
+          fwd_scalar(g, xp + k * g.sw * C, wp, bias, yp + k * C, ni, nj, c);
+        }
+        wo += p;
+        continue;
+      }
       const int64_t nj = j1 - j0;
       const T* xp = xr + (nj > 0 ? wb + j0 * g.dw : 0) * C;
       const T* wp = wr + j0 * C;

@@ -1,5 +1,6 @@
-// im2col + GEMM conv2d on the CPU: dense, grouped and rectangular kernels; 1x1 stride-1 convs are
-// GEMMs straight on the NHWC rows. OpenMP threads own blocks of output rows (or images) and run
+// im2col + OpenBLAS GEMM conv2d on the CPU, for filters too long for the direct kernels (any
+// dense, grouped or rectangular conv; 1x1 stride-1 convs GEMM straight on the NHWC rows) and for
+// input gradients at stride > 1. OpenMP threads own blocks of output rows (or images) and run
 // single-threaded GEMMs on them.
 #include <cblas.h>
 #include <omp.h>
