@@ -1,0 +1,99 @@
+// CPU kernels for conv2d (NHWC activations, [C_out, kH, kW, C_in/groups] weights) and the
+// geometry every conv2d backend shares.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <vector>
+
+#include "fusenas/engine/ops.h"
+#include "fusenas/engine/tensor.h"
+
+namespace fusenas {
+
+// Sizes of one conv2d call, derived and validated once by the op.
+struct Conv2dGeometry {
+  int64_t n = 0, h = 0, w = 0, cin = 0;  // input [n, h, w, cin]
+  int64_t cout = 0, kh = 0, kw = 0;      // weight [cout, kh, kw, cin / groups]
+  int64_t ho = 0, wo = 0;                // output [n, ho, wo, cout]
+  Conv2dParams p;
+
+  int64_t cin_g() const { return cin / p.groups; }
+  int64_t cout_g() const { return cout / p.groups; }
+  // Each output channel reads a single input channel (groups == C_in), possibly several output
+  // channels per input channel (a channel multiplier).
+  bool depthwise() const { return cin_g() == 1 && p.groups > 1; }
+  // One GEMM over the input rows as they are: no window, no stride, no padding.
+  bool pointwise() const {
+    return kh == 1 && kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_h == 0 && p.pad_w == 0;
+  }
+};
+
+namespace cpu {
+
+// All tensors are contiguous and of one floating dtype; outputs are preallocated and fully
+// overwritten. `bias` may be undefined.
+void conv2d_forward(const Conv2dGeometry& g, const Tensor& x, const Tensor& weight,
+                    const Tensor& bias, const Tensor& y);
+void conv2d_backward_input(const Conv2dGeometry& g, const Tensor& gy, const Tensor& weight,
+                           const Tensor& gx);
+void conv2d_backward_weight(const Conv2dGeometry& g, const Tensor& gy, const Tensor& x,
+                            const Tensor& gw);
+void conv2d_backward_bias(const Conv2dGeometry& g, const Tensor& gy, const Tensor& gb);
+
+// The two algorithms behind the entry points above: im2col + GEMM (conv2d_gemm.cpp) and the
+// direct channel-vectorised depthwise loops (conv2d_depthwise.cpp).
+void conv2d_gemm_forward(const Conv2dGeometry& g, const Tensor& x, const Tensor& weight,
+                         const Tensor& bias, const Tensor& y);
+void conv2d_gemm_backward_input(const Conv2dGeometry& g, const Tensor& gy, const Tensor& weight,
+                                const Tensor& gx);
+void conv2d_gemm_backward_weight(const Conv2dGeometry& g, const Tensor& gy, const Tensor& x,
+                                 const Tensor& gw);
+void conv2d_depthwise_forward(const Conv2dGeometry& g, const Tensor& x, const Tensor& weight,
+                              const Tensor& bias, const Tensor& y);
+void conv2d_depthwise_backward_input(const Conv2dGeometry& g, const Tensor& gy,
+                                     const Tensor& weight, const Tensor& gx);
+void conv2d_depthwise_backward_weight(const Conv2dGeometry& g, const Tensor& gy, const Tensor& x,
+                                      const Tensor& gw);
+
+// Kernel taps [lo, hi) of a window starting at `base` (stride-scaled output position minus
+// padding) with `k` taps `d` apart that land inside [0, size).
+inline void conv_tap_range(int64_t base, int64_t k, int64_t d, int64_t size, int64_t& lo,
+                           int64_t& hi) {
+  lo = base < 0 ? (-base + d - 1) / d : 0;
+  hi = base > size - 1 ? 0 : std::min(k, (size - 1 - base) / d + 1);
+  hi = std::max(hi, lo);
+}
+
+// Output positions [lo, hi) whose whole window lies inside the input (no padding touched).
+inline void conv_interior(int64_t out, int64_t size, int64_t k, int64_t stride, int64_t pad,
+                          int64_t d, int64_t& lo, int64_t& hi) {
+  lo = std::min(out, (pad + stride - 1) / stride);
+  const int64_t last = size - 1 - (k - 1) * d + pad;  // largest allowed stride * o
+  hi = last < 0 ? lo : std::clamp(last / stride + 1, lo, out);
+}
+
+// For every input position along one axis, the (tap, output position) pairs whose window reads
+// it: the gather form of a conv's input gradient, which lets threads own disjoint input rows.
+struct ConvTapIndex {
+  std::vector<int64_t> start;  // pairs of position q are [start[q], start[q + 1])
+  std::vector<int64_t> tap, out;
+
+  ConvTapIndex(int64_t size, int64_t k, int64_t stride, int64_t pad, int64_t d, int64_t outs) {
+    start.reserve(size + 1);
+    for (int64_t q = 0; q < size; ++q) {
+      start.push_back(static_cast<int64_t>(tap.size()));
+      for (int64_t t = 0; t < k; ++t) {
+        const int64_t s = q + pad - t * d;
+        if (s >= 0 && s % stride == 0 && s / stride < outs) {
+          tap.push_back(t);
+          out.push_back(s / stride);
+        }
+      }
+    }
+    start.push_back(static_cast<int64_t>(tap.size()));
+  }
+};
+
+}  // namespace cpu
+}  // namespace fusenas
