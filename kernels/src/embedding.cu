@@ -26,9 +26,12 @@ __global__ void iota_kernel(int n, int* out) {
 }
 
 // Run [begin[r], end[r]) of the sorted keys holds weight row r; rows not indexed keep [0, 0).
-__global__ void run_bounds_kernel(int n, const unsigned long long* keys, int* begin, int* end) {
+// Keys outside [0, v) (possible only when a captured graph could not report them) are skipped.
+__global__ void run_bounds_kernel(int n, int64_t v, const unsigned long long* keys, int* begin,
+                                  int* end) {
   for (int64_t s = detail::thread_index(); s < n; s += detail::thread_count()) {
     const unsigned long long key = keys[s];
+    if (key >= static_cast<unsigned long long>(v)) continue;
     if (s == 0 || keys[s - 1] != key) begin[key] = static_cast<int>(s);
     if (s == n - 1 || keys[s + 1] != key) end[key] = static_cast<int>(s + 1);
   }
@@ -126,7 +129,7 @@ cudaError_t embedding_backward(ScalarType type, int64_t n, int64_t v, int64_t d,
         s.sort_temp, sort_bytes, reinterpret_cast<const unsigned long long*>(indices), s.keys,
         s.order_in, s.order, count, 0, key_bits(v), stream);
     if (err != cudaSuccess) return err;
-    run_bounds_kernel<<<grid_for(count), detail::kThreads, 0, stream>>>(count, s.keys, s.begin,
+    run_bounds_kernel<<<grid_for(count), detail::kThreads, 0, stream>>>(count, v, s.keys, s.begin,
                                                                         s.end);
   }
   return detail::with_float_type(type, [&]<typename T>() {
