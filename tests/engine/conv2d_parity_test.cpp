@@ -57,6 +57,8 @@ TEST(Conv2dParity, DenseAndPointwise) {
       {"groups 2", {4, 10, 10, 16}, {16, 3, 3, 8}, Conv2dParams::square(1, 1, 1, 2)},
       {"groups 4 s2", {4, 10, 10, 16}, {32, 3, 3, 4}, Conv2dParams::square(2, 1, 1, 4), false},
       {"3x3 dil 2", {4, 12, 12, 8}, {8, 3, 3, 8}, Conv2dParams::square(1, 2, 2)},
+      {"3x3 C_out 20", {4, 9, 11, 12}, {20, 3, 3, 12}, Conv2dParams::square(1, 1)},
+      {"3x3 C_in 288 (im2col)", {2, 6, 6, 288}, {16, 3, 3, 288}, Conv2dParams::square(1, 1)},
   });
 }
 

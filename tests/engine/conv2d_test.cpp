@@ -46,9 +46,21 @@ TEST(Conv2dGrad, DenseAndPointwise) {
       {"groups 2", {2, 5, 5, 4}, {6, 3, 3, 2}, Conv2dParams::square(1, 1, 1, 2)},
       {"1x1 groups 2", {2, 3, 4, 4}, {6, 1, 1, 2}, Conv2dParams::square(1, 0, 1, 2)},
       {"single channel", {2, 5, 5, 1}, {1, 3, 3, 1}, Conv2dParams::square(1, 1)},
+      // Padding past dilation * (k - 1): the input gradient leaves the direct kernel.
+      {"3x3 pad 3", {1, 3, 4, 2}, {3, 3, 3, 2}, Conv2dParams::square(1, 3)},
+      {"5x5 stride 3 dilation 2", {1, 9, 8, 2}, {5, 5, 5, 2}, {3, 3, 2, 1, 2, 2, 1}},
   };
   uint64_t seed = 10;
   for (const auto& c : cases) check_case(c, seed += 3);
+}
+
+TEST(Conv2dGrad, LongFilterUsesGemm) {
+  // kh * kw * C_in/groups above the direct kernel's limit: the im2col + GEMM path, with and
+  // without groups.
+  check_case({"3x3 C_in 260", {1, 3, 3, 260}, {3, 3, 3, 260}, Conv2dParams::square(1, 1)}, 400,
+             true);
+  check_case({"3x3 groups 2", {1, 3, 3, 520}, {4, 3, 3, 260}, Conv2dParams::square(2, 1, 1, 2)},
+             410, true);
 }
 
 TEST(Conv2dGrad, Rectangular) {
@@ -152,6 +164,8 @@ TEST(Conv2dValues, FloatMatchesDouble) {
   // The float kernels (8-wide vectors) against the double ones (4-wide) on every algorithm.
   const std::vector<Case> cases = {
       {"dense", {2, 9, 10, 12}, {8, 3, 3, 12}, Conv2dParams::square(1, 1)},
+      {"dense C_out 21", {2, 9, 10, 5}, {21, 3, 3, 5}, Conv2dParams::square(1, 1)},
+      {"dense gemm", {2, 5, 6, 300}, {9, 3, 3, 300}, Conv2dParams::square(1, 1)},
       {"pointwise", {2, 9, 10, 12}, {8, 1, 1, 12}, Conv2dParams::square(1, 0)},
       {"depthwise", {2, 9, 13, 20}, {20, 5, 5, 1}, Conv2dParams::square(1, 4, 2, 20)},
       {"depthwise stride 2", {2, 9, 13, 20}, {20, 3, 3, 1}, Conv2dParams::square(2, 1, 1, 20)},

@@ -1,20 +1,33 @@
-// CPU conv2d entry points: picks the depthwise or the im2col + GEMM algorithm, and the bias
+// CPU conv2d entry points: picks the depthwise, direct or im2col + GEMM algorithm, and the bias
 // gradient (per-channel sums of the output gradient).
 #include "ops/cpu/conv2d.h"
 
 #include <omp.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "core/dispatch.h"
 #include "core/parallel.h"
 
 namespace fusenas::cpu {
+namespace {
+
+// Dense convs run direct unless a tile's filter slice (taps * cin_g per output channel) is so
+// long that streaming it per pixel tile costs more than OpenBLAS's packing; 1x1 stride-1 convs
+// are plain GEMMs.
+bool direct(const Conv2dGeometry& g) {
+  return !g.pointwise() && g.kh * g.kw * g.cin_g() <= 2304;
+}
+
+}  // namespace
 
 void conv2d_forward(const Conv2dGeometry& g, const Tensor& x, const Tensor& weight,
                     const Tensor& bias, const Tensor& y) {
   if (g.depthwise()) {
     conv2d_depthwise_forward(g, x, weight, bias, y);
+  } else if (direct(g)) {
+    conv2d_direct_forward(g, x, weight, bias, y);
   } else {
     conv2d_gemm_forward(g, x, weight, bias, y);
   }
@@ -24,6 +37,8 @@ void conv2d_backward_input(const Conv2dGeometry& g, const Tensor& gy, const Tens
                            const Tensor& gx) {
   if (g.depthwise()) {
     conv2d_depthwise_backward_input(g, gy, weight, gx);
+  } else if (direct(g) && conv2d_direct_input_ok(g)) {
+    conv2d_direct_backward_input(g, gy, weight, gx);
   } else {
     conv2d_gemm_backward_input(g, gy, weight, gx);
   }
@@ -33,6 +48,8 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const Tensor& gy, const Ten
                             const Tensor& gw) {
   if (g.depthwise()) {
     conv2d_depthwise_backward_weight(g, gy, x, gw);
+  } else if (direct(g)) {
+    conv2d_direct_backward_weight(g, gy, x, gw);
   } else {
     conv2d_gemm_backward_weight(g, gy, x, gw);
   }
@@ -42,15 +59,22 @@ void conv2d_backward_bias(const Conv2dGeometry& g, const Tensor& gy, const Tenso
   const int64_t rows = g.n * g.ho * g.wo, c = g.cout;
   dispatch_floating(gy.dtype(), "conv2d", [&]<typename T>() {
     const T* src = gy.data<T>();
-    // Per-thread partial sums in double: float sums over N*H*W rows would drift from PyTorch's.
+    // Per-thread sums in double (float sums over N*H*W rows drift from PyTorch's), fed by
+    // vectorisable float sums over blocks of 256 rows.
     const int threads = omp_get_max_threads();
     std::vector<double> part(static_cast<size_t>(threads) * c, 0.0);
-    parallel_for(rows, std::max<int64_t>(1, 16384 / std::max<int64_t>(c, 1)),
+    parallel_for(rows, std::max<int64_t>(256, 65536 / std::max<int64_t>(c, 1)),
                  [&](int64_t b, int64_t e) {
                    double* acc = part.data() + static_cast<size_t>(omp_get_thread_num()) * c;
-                   for (int64_t r = b; r < e; ++r) {
-                     const T* row = src + r * c;
-                     for (int64_t k = 0; k < c; ++k) acc[k] += row[k];
+                   std::vector<T> block(static_cast<size_t>(c));
+                   for (int64_t r0 = b; r0 < e; r0 += 256) {
+                     std::fill(block.begin(), block.end(), T(0));
+                     T* __restrict blk = block.data();
+                     for (int64_t r = r0; r < std::min(e, r0 + 256); ++r) {
+                       const T* __restrict row = src + r * c;
+                       for (int64_t k = 0; k < c; ++k) blk[k] += row[k];
+                     }
+                     for (int64_t k = 0; k < c; ++k) acc[k] += blk[k];
                    }
                  });
     T* out = gb.data<T>();

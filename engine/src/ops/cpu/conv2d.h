@@ -41,14 +41,23 @@ void conv2d_backward_weight(const Conv2dGeometry& g, const Tensor& gy, const Ten
                             const Tensor& gw);
 void conv2d_backward_bias(const Conv2dGeometry& g, const Tensor& gy, const Tensor& gb);
 
-// The two algorithms behind the entry points above: im2col + GEMM (conv2d_gemm.cpp) and the
-// direct channel-vectorised depthwise loops (conv2d_depthwise.cpp).
+// The algorithms behind the entry points above: im2col + GEMM (conv2d_gemm.cpp), direct
+// register-tiled dense convs (conv2d_direct.cpp) and channel-vectorised depthwise loops
+// (conv2d_depthwise.cpp).
 void conv2d_gemm_forward(const Conv2dGeometry& g, const Tensor& x, const Tensor& weight,
                          const Tensor& bias, const Tensor& y);
 void conv2d_gemm_backward_input(const Conv2dGeometry& g, const Tensor& gy, const Tensor& weight,
                                 const Tensor& gx);
 void conv2d_gemm_backward_weight(const Conv2dGeometry& g, const Tensor& gy, const Tensor& x,
                                  const Tensor& gw);
+void conv2d_direct_forward(const Conv2dGeometry& g, const Tensor& x, const Tensor& weight,
+                           const Tensor& bias, const Tensor& y);
+// The direct input gradient handles stride 1 with padding at most dilation * (k - 1).
+bool conv2d_direct_input_ok(const Conv2dGeometry& g);
+void conv2d_direct_backward_input(const Conv2dGeometry& g, const Tensor& gy, const Tensor& weight,
+                                  const Tensor& gx);
+void conv2d_direct_backward_weight(const Conv2dGeometry& g, const Tensor& gy, const Tensor& x,
+                                   const Tensor& gw);
 void conv2d_depthwise_forward(const Conv2dGeometry& g, const Tensor& x, const Tensor& weight,
                               const Tensor& bias, const Tensor& y);
 void conv2d_depthwise_backward_input(const Conv2dGeometry& g, const Tensor& gy,
