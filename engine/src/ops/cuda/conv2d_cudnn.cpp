@@ -5,6 +5,7 @@
 // tensors, so the caching allocator and graph capture see them.
 #include "ops/cuda/conv2d_cudnn.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdio>
 #include <limits>
@@ -97,50 +98,100 @@ class Descriptors {
   cudnnConvolutionDescriptor_t conv = nullptr;
 };
 
-// Keeps usable heuristic results: launchable, not TF32 unless allowed, affordable workspace;
-// deterministic algorithms first, each group in cuDNN's order.
+// Keeps usable heuristic results: launchable, affordable workspace, no FP16 down-conversion,
+// and without TF32 unless allowed (FMA math is forced then: default math may pick TF32 kernels
+// on Ampere and later); deterministic algorithms first, each group in cuDNN's order, each
+// algorithm once.
 template <typename Perf>
 std::vector<Candidate> usable(const std::vector<Perf>& perfs, int returned, bool tf32) {
   std::vector<Candidate> deterministic, other;
+  auto seen = [&](int algo) {
+    for (const auto* list : {&deterministic, &other}) {
+      for (const Candidate& c : *list) {
+        if (c.algo == algo) return true;
+      }
+    }
+    return false;
+  };
   for (int i = 0; i < returned; ++i) {
     const Perf& p = perfs[i];
     if (p.status != CUDNN_STATUS_SUCCESS || p.memory > kMaxWorkspace) continue;
-    // FP16 down-conversion is never acceptable; TF32 (default/tensor-op math) only when allowed.
-    if (p.mathType == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) continue;
-    if (!tf32 && p.mathType != CUDNN_FMA_MATH) continue;
-    const Candidate c{static_cast<int>(p.algo), p.mathType, p.memory};
-    (p.determinism == CUDNN_DETERMINISTIC ? deterministic : other).push_back(c);
+    cudnnMathType_t math = p.mathType;
+    if (math == CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION) continue;
+    if (!tf32) {
+      if (math != CUDNN_FMA_MATH && math != CUDNN_DEFAULT_MATH) continue;
+      math = CUDNN_FMA_MATH;
+    }
+    const int algo = static_cast<int>(p.algo);
+    if (seen(algo)) continue;
+    (p.determinism == CUDNN_DETERMINISTIC ? deterministic : other)
+        .push_back(Candidate{algo, math, p.memory});
   }
   deterministic.insert(deterministic.end(), other.begin(), other.end());
   return deterministic;
 }
 
+// cuDNN's own workspace query for one candidate (with its math type set), or false when the
+// algorithm turns out not to support the shape.
+bool query_workspace(Direction dir, cudnnHandle_t h, const Descriptors& d, int algo,
+                     size_t& bytes) {
+  cudnnStatus_t status = CUDNN_STATUS_SUCCESS;
+  switch (dir) {
+    case Direction::Forward:
+      status = cudnnGetConvolutionForwardWorkspaceSize(
+          h, d.x, d.w, d.conv, d.y, static_cast<cudnnConvolutionFwdAlgo_t>(algo), &bytes);
+      break;
+    case Direction::BackwardData:
+      status = cudnnGetConvolutionBackwardDataWorkspaceSize(
+          h, d.w, d.y, d.conv, d.x, static_cast<cudnnConvolutionBwdDataAlgo_t>(algo), &bytes);
+      break;
+    case Direction::BackwardFilter:
+      status = cudnnGetConvolutionBackwardFilterWorkspaceSize(
+          h, d.x, d.y, d.conv, d.w, static_cast<cudnnConvolutionBwdFilterAlgo_t>(algo), &bytes);
+      break;
+  }
+  return status == CUDNN_STATUS_SUCCESS;
+}
+
 std::vector<Candidate> heuristics(Direction dir, cudnnHandle_t h, const Descriptors& d, bool tf32) {
   int count = 0, returned = 0;
+  std::vector<Candidate> found;
   switch (dir) {
     case Direction::Forward: {
       FUSENAS_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithmMaxCount(h, &count));
       std::vector<cudnnConvolutionFwdAlgoPerf_t> perfs(count);
       FUSENAS_CUDNN_CHECK(cudnnGetConvolutionForwardAlgorithm_v7(h, d.x, d.w, d.conv, d.y, count,
                                                                  &returned, perfs.data()));
-      return usable(perfs, returned, tf32);
+      found = usable(perfs, returned, tf32);
+      break;
     }
     case Direction::BackwardData: {
       FUSENAS_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithmMaxCount(h, &count));
       std::vector<cudnnConvolutionBwdDataAlgoPerf_t> perfs(count);
       FUSENAS_CUDNN_CHECK(cudnnGetConvolutionBackwardDataAlgorithm_v7(
           h, d.w, d.y, d.conv, d.x, count, &returned, perfs.data()));
-      return usable(perfs, returned, tf32);
+      found = usable(perfs, returned, tf32);
+      break;
     }
     case Direction::BackwardFilter: {
       FUSENAS_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithmMaxCount(h, &count));
       std::vector<cudnnConvolutionBwdFilterAlgoPerf_t> perfs(count);
       FUSENAS_CUDNN_CHECK(cudnnGetConvolutionBackwardFilterAlgorithm_v7(
           h, d.x, d.y, d.conv, d.w, count, &returned, perfs.data()));
-      return usable(perfs, returned, tf32);
+      found = usable(perfs, returned, tf32);
+      break;
     }
   }
-  return {};
+  // The heuristics' memory estimate is not a promise: size each workspace with cuDNN's query.
+  std::vector<Candidate> out;
+  for (Candidate c : found) {
+    FUSENAS_CUDNN_CHECK(cudnnSetConvolutionMathType(d.conv, c.math));
+    size_t bytes = 0;
+    if (!query_workspace(dir, h, d, c.algo, bytes) || bytes > kMaxWorkspace) continue;
+    c.workspace = std::max(c.workspace, bytes);
+    out.push_back(c);
+  }
+  return out;
 }
 
 const char* direction_name(Direction dir) {
