@@ -52,6 +52,12 @@ TEST(Conv2dParity, DenseAndPointwise) {
       {"stem 3x3 C_in 3", {8, 16, 16, 3}, {24, 3, 3, 3}, Conv2dParams::square(1, 1), false},
       {"1x1 s1", {8, 8, 8, 32}, {32, 1, 1, 32}, Conv2dParams::square(1, 0)},
       {"1x1 s1 no bias", {8, 8, 8, 32}, {16, 1, 1, 32}, Conv2dParams::square(1, 0), false},
+      {"1x1 C_in 160 (gemm)", {4, 6, 6, 160}, {24, 1, 1, 160}, Conv2dParams::square(1, 0)},
+      {"1x1 C_in 160 groups 2 (gemm)",
+       {4, 6, 6, 320},
+       {24, 1, 1, 160},
+       Conv2dParams::square(1, 0, 1, 2),
+       false},
       {"1x1 s2", {8, 16, 16, 16}, {8, 1, 1, 16}, Conv2dParams::square(2, 0), false},
       {"1x1 s2 odd", {4, 15, 15, 16}, {8, 1, 1, 16}, Conv2dParams::square(2, 0)},
       {"groups 2", {4, 10, 10, 16}, {16, 3, 3, 8}, Conv2dParams::square(1, 1, 1, 2)},
@@ -59,6 +65,12 @@ TEST(Conv2dParity, DenseAndPointwise) {
       {"3x3 dil 2", {4, 12, 12, 8}, {8, 3, 3, 8}, Conv2dParams::square(1, 2, 2)},
       {"3x3 C_out 20", {4, 9, 11, 12}, {20, 3, 3, 12}, Conv2dParams::square(1, 1)},
       {"3x3 C_in 288 (im2col)", {2, 6, 6, 288}, {16, 3, 3, 288}, Conv2dParams::square(1, 1)},
+      {"3x3 groups 2 (im2col)", {2, 5, 5, 600}, {8, 3, 3, 300}, Conv2dParams::square(1, 1, 1, 2)},
+      {"3x3 s2 groups 2 (im2col)",
+       {2, 6, 6, 600},
+       {8, 3, 3, 300},
+       Conv2dParams::square(2, 1, 1, 2),
+       false},
   });
 }
 

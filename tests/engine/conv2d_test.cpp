@@ -55,12 +55,12 @@ TEST(Conv2dGrad, DenseAndPointwise) {
 }
 
 TEST(Conv2dGrad, LongFilterUsesGemm) {
-  // kh * kw * C_in/groups above the direct kernel's limit: the im2col + GEMM path, with and
-  // without groups.
-  check_case({"3x3 C_in 260", {1, 3, 3, 260}, {3, 3, 3, 260}, Conv2dParams::square(1, 1)}, 400,
+  // kh * kw * C_in/groups above the direct kernels' limits: the im2col + GEMM path, and 1x1 as a
+  // plain GEMM.
+  check_case({"3x3 C_in 257", {1, 2, 3, 257}, {2, 3, 3, 257}, Conv2dParams::square(1, 1)}, 400,
              true);
-  check_case({"3x3 groups 2", {1, 3, 3, 520}, {4, 3, 3, 260}, Conv2dParams::square(2, 1, 1, 2)},
-             410, true);
+  check_case({"1x1 C_in 130", {2, 2, 3, 130}, {3, 1, 1, 130}, Conv2dParams::square(1, 0)}, 410,
+             true);
 }
 
 TEST(Conv2dGrad, Rectangular) {

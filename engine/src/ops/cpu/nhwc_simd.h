@@ -2,7 +2,6 @@
 #pragma once
 
 #include <cstdint>
-#include <cstring>
 #include <type_traits>
 
 namespace fusenas::cpu {
@@ -14,6 +13,11 @@ namespace fusenas::cpu {
 template <typename T>
 struct VecOf {
   typedef T type __attribute__((vector_size(16)));
+  // Same vector at element alignment, for unaligned loads and stores. Accesses through it are
+  // typed as T (GCC and Clang alias vectors with their element type), so the compiler knows a
+  // store cannot change the sizes and pointers the kernels hold; a memcpy store would force it
+  // to reload them after every vector.
+  typedef T unaligned __attribute__((vector_size(16), aligned(alignof(T))));
 };
 template <typename T>
 using Vec = typename VecOf<T>::type;
@@ -24,14 +28,20 @@ inline constexpr int64_t kWidth = static_cast<int64_t>(sizeof(L) / sizeof(T));
 
 template <typename L, typename T>
 inline L load(const T* p) {
-  L v;
-  std::memcpy(&v, p, sizeof(L));
-  return v;
+  if constexpr (std::is_same_v<L, T>) {
+    return *p;
+  } else {
+    return *reinterpret_cast<const typename VecOf<T>::unaligned*>(p);
+  }
 }
 
 template <typename L, typename T>
 inline void store(T* p, const L& v) {
-  std::memcpy(p, &v, sizeof(L));
+  if constexpr (std::is_same_v<L, T>) {
+    *p = v;
+  } else {
+    *reinterpret_cast<typename VecOf<T>::unaligned*>(p) = v;
+  }
 }
 
 template <typename L, typename T>
