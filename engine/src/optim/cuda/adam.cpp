@@ -1,10 +1,40 @@
-// Placeholder for the multi-tensor CUDA Adam launcher, so CUDA builds link until it is written.
+// CUDA launcher for the fused Adam update: every stepping parameter of a dtype in one multi-tensor
+// launch (a few when there are many parameters), each with its own bias corrections.
 #include "optim/cuda/adam.h"
+
+#include "cuda/check.h"
+#include "cuda/context.h"
+#include "cuda/desc.h"
+#include "fusenas/kernels/optimizers.h"
 
 namespace fusenas::cuda {
 
-void adam_step(const AdamTensors&, const AdamHyper&) {
-  FUSENAS_FAIL("Adam: the CUDA update kernel is not implemented yet (parameters on CUDA)");
+void adam_step(const AdamTensors& t, const AdamHyper& h) {
+  if (t.params.empty()) return;
+  const kernels::AdamConfig config{h.lr, h.beta1, h.beta2, h.eps, h.weight_decay};
+  for (const DType dtype : {DType::Float32, DType::Float64}) {
+    std::vector<kernels::AdamTensor> list;
+    for (size_t k = 0; k < t.params.size(); ++k) {
+      const Tensor& p = t.params[k];
+      FUSENAS_CHECK(p.dtype() == DType::Float32 || p.dtype() == DType::Float64,
+                    "Adam: parameter {} has dtype {} (CUDA updates need float32 or float64)",
+                    shape_str(p.shape()), dtype_name(p.dtype()));
+      if (p.dtype() != dtype) continue;
+      kernels::AdamTensor e;
+      e.param = p.raw_data();
+      e.grad = t.grads[k].raw_data();
+      e.exp_avg = t.exp_avgs[k].raw_data();
+      e.exp_avg_sq = t.exp_avg_sqs[k].raw_data();
+      e.numel = p.numel();
+      e.step = t.steps[k];
+      list.push_back(e);
+    }
+    if (list.empty()) continue;
+    FUSENAS_LAUNCH(
+        kernels::adam_multi_tensor(scalar_type(dtype), list.data(), static_cast<int>(list.size()),
+                                   config, stream_for(t.params.front())),
+        "adam_multi_tensor");
+  }
 }
 
 }  // namespace fusenas::cuda

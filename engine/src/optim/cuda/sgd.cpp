@@ -1,10 +1,39 @@
-// Placeholder for the multi-tensor CUDA SGD launcher, so CUDA builds link until it is written.
+// CUDA launcher for the fused SGD update: every stepping parameter of a dtype in one multi-tensor
+// launch (a few when there are many parameters).
 #include "optim/cuda/sgd.h"
+
+#include "cuda/check.h"
+#include "cuda/context.h"
+#include "cuda/desc.h"
+#include "fusenas/kernels/optimizers.h"
 
 namespace fusenas::cuda {
 
-void sgd_step(const SgdTensors&, const SgdHyper&) {
-  FUSENAS_FAIL("SGD: the CUDA update kernel is not implemented yet (parameters on CUDA)");
+void sgd_step(const SgdTensors& t, const SgdHyper& h) {
+  if (t.params.empty()) return;
+  const kernels::SgdConfig config{h.lr, h.momentum, h.dampening, h.weight_decay, h.nesterov};
+  for (const DType dtype : {DType::Float32, DType::Float64}) {
+    std::vector<kernels::SgdTensor> list;
+    for (size_t k = 0; k < t.params.size(); ++k) {
+      const Tensor& p = t.params[k];
+      FUSENAS_CHECK(p.dtype() == DType::Float32 || p.dtype() == DType::Float64,
+                    "SGD: parameter {} has dtype {} (CUDA updates need float32 or float64)",
+                    shape_str(p.shape()), dtype_name(p.dtype()));
+      if (p.dtype() != dtype) continue;
+      kernels::SgdTensor e;
+      e.param = p.raw_data();
+      e.grad = t.grads[k].raw_data();
+      e.momentum = t.momentum_buffers.empty() ? nullptr : t.momentum_buffers[k].raw_data();
+      e.numel = p.numel();
+      e.first_step = t.first_step.empty() || t.first_step[k] != 0;
+      list.push_back(e);
+    }
+    if (list.empty()) continue;
+    FUSENAS_LAUNCH(
+        kernels::sgd_multi_tensor(scalar_type(dtype), list.data(), static_cast<int>(list.size()),
+                                  config, stream_for(t.params.front())),
+        "sgd_multi_tensor");
+  }
 }
 
 }  // namespace fusenas::cuda

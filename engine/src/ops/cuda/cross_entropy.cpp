@@ -1,0 +1,35 @@
+// CUDA launchers for fused mean cross-entropy. The label check reads one flag back (see
+// cuda/index_check.h); everything else stays on the stream.
+#include "ops/cuda/cross_entropy.h"
+
+#include "cuda/check.h"
+#include "cuda/context.h"
+#include "cuda/desc.h"
+#include "cuda/index_check.h"
+#include "fusenas/kernels/cross_entropy.h"
+
+namespace fusenas::cuda {
+
+int64_t cross_entropy_forward(const Tensor& logits, const Tensor& labels, const Tensor& loss,
+                              const Tensor& lse) {
+  const int64_t n = logits.shape()[0], k = logits.shape()[1];
+  const IndexCheck check(labels, k);
+  Tensor row_loss = Tensor::empty({n}, logits.options().with_dtype(DType::Float64));
+  FUSENAS_LAUNCH(kernels::cross_entropy_forward(
+                     scalar_type(logits.dtype()), n, k, logits.raw_data(), labels.data<int64_t>(),
+                     loss.raw_data(), lse.raw_data(), row_loss.data<double>(), stream_for(logits)),
+                 "cross_entropy");
+  // A bad label made the loss NaN; the op reports it instead (outputs are then discarded).
+  return check.first_bad();
+}
+
+void cross_entropy_backward(const Tensor& logits, const Tensor& labels, const Tensor& lse,
+                            const Tensor& gloss, const Tensor& glogits) {
+  FUSENAS_LAUNCH(kernels::cross_entropy_backward(
+                     scalar_type(logits.dtype()), logits.shape()[0], logits.shape()[1],
+                     logits.raw_data(), labels.data<int64_t>(), lse.raw_data(), gloss.raw_data(),
+                     glogits.raw_data(), stream_for(logits)),
+                 "cross_entropy backward");
+}
+
+}  // namespace fusenas::cuda

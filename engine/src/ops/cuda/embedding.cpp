@@ -1,0 +1,39 @@
+// CUDA launchers for embedding lookup and its deterministic scatter-add backward. The index check
+// reads one flag back (see cuda/index_check.h).
+#include "ops/cuda/embedding.h"
+
+#include <limits>
+
+#include "cuda/check.h"
+#include "cuda/context.h"
+#include "cuda/desc.h"
+#include "cuda/index_check.h"
+#include "fusenas/kernels/embedding.h"
+
+namespace fusenas::cuda {
+
+int64_t embedding_forward(const Tensor& weight, const Tensor& indices, const Tensor& out) {
+  const int64_t v = weight.shape()[0], d = weight.shape()[1];
+  const IndexCheck check(indices, v);
+  FUSENAS_LAUNCH(kernels::embedding_forward(scalar_type(weight.dtype()), indices.numel(), v, d,
+                                            weight.raw_data(), indices.data<int64_t>(),
+                                            out.raw_data(), stream_for(weight)),
+                 "embedding");
+  // A bad index gave a NaN row; the op reports it instead (the output is then discarded).
+  return check.first_bad();
+}
+
+void embedding_backward(const Tensor& gy, const Tensor& indices, const Tensor& gweight) {
+  const int64_t n = indices.numel(), v = gweight.shape()[0], d = gweight.shape()[1];
+  FUSENAS_CHECK(n <= std::numeric_limits<int>::max(),
+                "embedding backward: {} indices exceed the CUDA kernel's limit of 2^31 - 1", n);
+  const size_t bytes = kernels::embedding_backward_workspace(n, v);
+  Tensor workspace =
+      Tensor::empty({static_cast<int64_t>(bytes)}, gy.options().with_dtype(DType::UInt8));
+  FUSENAS_LAUNCH(kernels::embedding_backward(scalar_type(gy.dtype()), n, v, d, gy.raw_data(),
+                                             indices.data<int64_t>(), gweight.raw_data(),
+                                             workspace.raw_data(), bytes, stream_for(gy)),
+                 "embedding backward");
+}
+
+}  // namespace fusenas::cuda

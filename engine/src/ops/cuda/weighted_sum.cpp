@@ -1,0 +1,42 @@
+// CUDA launchers for the DARTS MixedOp weighted sum.
+#include "ops/cuda/weighted_sum.h"
+
+#include "cuda/check.h"
+#include "cuda/context.h"
+#include "cuda/desc.h"
+#include "fusenas/kernels/weighted_sum.h"
+
+namespace fusenas::cuda {
+
+void weighted_sum_forward(const std::vector<Tensor>& xs, const Tensor& weights, const Tensor& out) {
+  std::vector<const void*> ptrs;
+  for (const auto& x : xs) ptrs.push_back(x.raw_data());
+  FUSENAS_LAUNCH(kernels::weighted_sum_forward(scalar_type(out.dtype()), out.numel(),
+                                               static_cast<int>(ptrs.size()), ptrs.data(),
+                                               weights.raw_data(), out.raw_data(), stream_for(out)),
+                 "weighted_sum");
+}
+
+void weighted_sum_backward(const std::vector<Tensor>& xs, const Tensor& weights, const Tensor& gy,
+                           const std::vector<Tensor>& gxs, const Tensor& gweights) {
+  const bool dots = gweights.defined();
+  const int count = static_cast<int>(gxs.size());
+  std::vector<const void*> x_ptrs(count, nullptr);
+  std::vector<void*> gx_ptrs(count, nullptr);
+  for (int i = 0; i < count; ++i) {
+    if (dots) x_ptrs[i] = xs[i].raw_data();
+    if (gxs[i].defined()) gx_ptrs[i] = gxs[i].raw_data();
+  }
+  Tensor partials;
+  if (dots) {
+    partials = Tensor::empty({kernels::weighted_sum_backward_partials(gy.numel(), count)},
+                             gy.options().with_dtype(DType::Float64));
+  }
+  FUSENAS_LAUNCH(kernels::weighted_sum_backward(
+                     scalar_type(gy.dtype()), gy.numel(), count, x_ptrs.data(), weights.raw_data(),
+                     gy.raw_data(), gx_ptrs.data(), dots ? gweights.raw_data() : nullptr,
+                     dots ? partials.data<double>() : nullptr, stream_for(gy)),
+                 "weighted_sum backward");
+}
+
+}  // namespace fusenas::cuda

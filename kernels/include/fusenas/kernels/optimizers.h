@@ -1,0 +1,42 @@
+// Raw multi-tensor optimizer updates: one launch updates many parameters (a few launches when
+// there are more than fit in one kernel argument block).
+#pragma once
+
+#include "fusenas/kernels/launch.h"
+
+namespace fusenas::kernels {
+
+// torch.optim.SGD's rule per element: d = g + wd * p; with momentum, buf = first ? d :
+// momentum * buf + (1 - dampening) * d and d = nesterov ? d + momentum * buf : buf; p -= lr * d.
+struct SgdConfig {
+  double lr = 0, momentum = 0, dampening = 0, weight_decay = 0;
+  bool nesterov = false;
+};
+struct SgdTensor {
+  void* param = nullptr;
+  const void* grad = nullptr;
+  void* momentum = nullptr;  // null without momentum
+  int64_t numel = 0;
+  bool first_step = false;
+};
+cudaError_t sgd_multi_tensor(ScalarType type, const SgdTensor* tensors, int count,
+                             const SgdConfig& config, cudaStream_t stream);
+
+// torch.optim.Adam's rule (L2 weight decay, no AMSGrad) with per-tensor bias corrections
+// bc1 = 1 - beta1^step, bc2 = 1 - beta2^step: m = beta1 m + (1 - beta1) g,
+// v = beta2 v + (1 - beta2) g^2, p += -(lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps).
+struct AdamConfig {
+  double lr = 0, beta1 = 0, beta2 = 0, eps = 0, weight_decay = 0;
+};
+struct AdamTensor {
+  void* param = nullptr;
+  const void* grad = nullptr;
+  void* exp_avg = nullptr;
+  void* exp_avg_sq = nullptr;
+  int64_t numel = 0;
+  double step = 1;  // this tensor's update count including this step
+};
+cudaError_t adam_multi_tensor(ScalarType type, const AdamTensor* tensors, int count,
+                              const AdamConfig& config, cudaStream_t stream);
+
+}  // namespace fusenas::kernels
