@@ -55,7 +55,7 @@ Tensor Tensor::to(DType target) const {
   return out;
 }
 
-Tensor& Tensor::copy_(const Tensor& src) {
+const Tensor& Tensor::copy_(const Tensor& src) const {
   FUSENAS_CHECK(src.shape() == shape(), "copy_: source shape {} differs from destination shape {}",
                 shape_str(src.shape()), shape_str(shape()));
   if (src.device() == device()) {
@@ -68,7 +68,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
   return *this;
 }
 
-Tensor& Tensor::fill_(double value) {
+const Tensor& Tensor::fill_(double value) const {
   if (is_cuda()) {
     FUSENAS_ON_CUDA(cuda::fill(*this, value));
   } else {
@@ -77,7 +77,7 @@ Tensor& Tensor::fill_(double value) {
   return *this;
 }
 
-Tensor& Tensor::add_(const Tensor& other, double alpha) {
+const Tensor& Tensor::add_(const Tensor& other, double alpha) const {
   check_same_device_dtype("add_", {*this, other});
   FUSENAS_CHECK(broadcast_shapes(other.shape(), shape(), "add_") == shape(),
                 "add_: cannot add shape {} into shape {}", shape_str(other.shape()),
@@ -90,7 +90,7 @@ Tensor& Tensor::add_(const Tensor& other, double alpha) {
   return *this;
 }
 
-Tensor& Tensor::mul_(double factor) {
+const Tensor& Tensor::mul_(double factor) const {
   if (is_cuda()) {
     FUSENAS_ON_CUDA(cuda::scale_inplace(*this, factor));
   } else {

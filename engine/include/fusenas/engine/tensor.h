@@ -121,10 +121,11 @@ class Tensor {
   Tensor to(DType dtype) const;
 
   // In-place updates of the data, never recorded by autograd (optimizers, initialisation).
-  Tensor& fill_(double value);
-  Tensor& copy_(const Tensor& src);
-  Tensor& add_(const Tensor& other, double alpha = 1.0);
-  Tensor& mul_(double factor);
+  // These are const like the other handle methods: they change the data, not the handle.
+  const Tensor& fill_(double value) const;
+  const Tensor& copy_(const Tensor& src) const;
+  const Tensor& add_(const Tensor& other, double alpha = 1.0) const;
+  const Tensor& mul_(double factor) const;
 
   std::string str() const;  // short description: shape, dtype, device
   TensorImpl& impl() const;

@@ -1,0 +1,79 @@
+// bench: times FuseNAS ops and search steps and, side by side in the same run, PyTorch peers.
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include <fstream>
+#include <regex>
+
+#include "fusenas/engine/device.h"
+#include "fusenas/engine/error.h"
+#include "fusenas/engine/threads.h"
+#include "harness.h"
+#include "op_cases.h"
+
+int main(int argc, char** argv) {
+  using namespace fusenas;
+  using namespace fusenas::bench;
+  CLI::App app{"FuseNAS benchmarks: ops at DARTS shapes and search steps, against PyTorch peers"};
+  std::string suite = "ops", device_name = "cpu", filter, json_path;
+  int threads = 2;
+  bool peers = true, quick = false;
+  Options options;
+  app.add_option("--suite", suite, "What to time")->check(CLI::IsMember({"ops"}));
+  app.add_option("--device", device_name, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  app.add_option("--threads", threads, "CPU threads for both FuseNAS and PyTorch")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--filter", filter, "Only cases whose name matches this regex");
+  app.add_option("--json", json_path, "Also write the results as JSON to this file");
+  app.add_option("--iterations", options.iterations,
+                 "Timed repetitions per case (median reported)");
+  app.add_option("--warmup", options.warmup, "Untimed repetitions before timing");
+  app.add_flag("!--no-peers", peers, "Skip the PyTorch side-by-side run");
+  app.add_flag("--quick", quick, "A handful of small cases (smoke test)");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    const Device device = Device::parse(device_name);
+    FUSENAS_CHECK(device.is_cpu() || cuda_available(),
+                  "--device cuda: no CUDA device is available");
+    set_num_threads(threads);
+    std::vector<BenchCase> cases = op_cases(device, quick);
+    if (!filter.empty()) {
+      const std::regex re(filter);
+      std::erase_if(cases, [&](const BenchCase& c) { return !std::regex_search(c.name, re); });
+    }
+    fmt::print("FuseNAS bench: suite {} on {} with {} thread(s), {} cases\n", suite, device.str(),
+               threads, cases.size());
+    std::vector<Timing> ours;
+    for (const auto& c : cases) {
+      ours.push_back(time_it(c.prepare(), options));
+      fmt::print(stderr, "  {:<34} {:>9.3f} ms\n", c.name, ours.back().median_ms);
+    }
+    nlohmann::json peer =
+        peers ? run_peer("ops.py", cases, options, threads, device_name) : nlohmann::json::object();
+    const bool have_peer = peer.contains("results") && peer["results"].size() == cases.size();
+    fmt::print(
+        "\n{:<34} {:>16} {:>12} {:>12} {:>9}\n", "case", "input (NHWC)", "fusenas ms",
+        have_peer ? fmt::format("torch {} ms", peer["torch"].get<std::string>()) : "torch ms",
+        "speedup");
+    nlohmann::json out = {{"suite", suite},
+                          {"device", device.str()},
+                          {"threads", threads},
+                          {"cases", nlohmann::json::array()}};
+    for (size_t i = 0; i < cases.size(); ++i) {
+      const double theirs = have_peer ? peer["results"][i]["median_ms"].get<double>() : 0.0;
+      fmt::print("{:<34} {:>16} {:>12.3f} {:>12} {:>9}\n", cases[i].name, cases[i].shape,
+                 ours[i].median_ms, have_peer ? fmt::format("{:.3f}", theirs) : "-",
+                 have_peer ? fmt::format("{:.2f}x", theirs / ours[i].median_ms) : "-");
+      out["cases"].push_back({{"name", cases[i].name},
+                              {"shape", cases[i].shape},
+                              {"fusenas_ms", ours[i].median_ms},
+                              {"torch_ms", have_peer ? nlohmann::json(theirs) : nlohmann::json()}});
+    }
+    if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "bench: {}\n", e.what());
+    return 1;
+  }
+  return 0;
+}
