@@ -1,0 +1,157 @@
+// Run checkpoints: tensors in checkpoint.safetensors plus everything else in checkpoint.json.
+#include "fusenas/nas/run/checkpoint.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "fusenas/engine/error.h"
+#include "fusenas/engine/io/atomic_file.h"
+#include "fusenas/engine/io/safetensors.h"
+
+namespace fusenas::nas {
+namespace {
+const char* kStateFile = "checkpoint.json";
+}  // namespace
+
+void CheckpointWriter::add_tensor(const std::string& name, const Tensor& t) {
+  FUSENAS_CHECK(!tensors_.count(name), "checkpoint: tensor '{}' added twice", name);
+  tensors_[name] = t;
+}
+
+void CheckpointWriter::add_module(const std::string& prefix, const nn::Module& module) {
+  for (const auto& [name, t] : module.state_dict()) add_tensor(prefix + "." + name, t);
+}
+
+void CheckpointWriter::add_optimizer(const std::string& prefix, const optim::Optimizer& optimizer) {
+  const auto s = optimizer.state_dict();
+  for (const auto& [name, t] : s.tensors) add_tensor(prefix + "." + name, t);
+  nlohmann::json scalars = nlohmann::json::object();
+  for (const auto& [name, v] : s.scalars) scalars[name] = v;
+  state_["optimizers"][prefix] = scalars;
+}
+
+void CheckpointWriter::save(const std::string& dir) const {
+  namespace fs = std::filesystem;
+  fs::create_directories(dir);
+  // A fresh tensor file per save: checkpoint.json is renamed into place last and names it, so a
+  // crash at any point leaves the previous pair intact.
+  uint64_t serial = 0;
+  if (CheckpointReader::exists(dir)) {
+    try {
+      serial = nlohmann::json::parse(io::read_file((fs::path(dir) / kStateFile).string()))
+                   .value("serial", 0) +
+               1;
+    } catch (const nlohmann::json::exception&) {
+    }
+  }
+  const std::string tensor_name = fmt::format("checkpoint.{}.safetensors", serial);
+  const std::string tensor_path = (fs::path(dir) / tensor_name).string();
+  io::save_safetensors(tensor_path, {tensors_.begin(), tensors_.end()});
+  nlohmann::json state = state_;
+  state["serial"] = serial;
+  state["tensor_file"] = tensor_name;
+  state["tensor_file_bytes"] = fs::file_size(tensor_path);
+  io::write_file_atomic((fs::path(dir) / kStateFile).string(), state.dump(1));
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name != tensor_name && name.rfind("checkpoint.", 0) == 0 &&
+        entry.path().extension() == ".safetensors") {
+      std::error_code ignored;
+      fs::remove(entry.path(), ignored);
+    }
+  }
+}
+
+bool CheckpointReader::exists(const std::string& dir) {
+  return std::filesystem::exists(std::filesystem::path(dir) / kStateFile);
+}
+
+CheckpointReader CheckpointReader::load(const std::string& dir) {
+  CheckpointReader r;
+  r.dir_ = dir;
+  const auto state_path = (std::filesystem::path(dir) / kStateFile).string();
+  FUSENAS_CHECK(std::filesystem::exists(state_path), "no checkpoint in {} ({} is missing)", dir,
+                kStateFile);
+  try {
+    r.state_ = nlohmann::json::parse(io::read_file(state_path));
+  } catch (const nlohmann::json::exception& e) {
+    FUSENAS_FAIL("{}: unreadable checkpoint state: {}", state_path, e.what());
+  }
+  FUSENAS_CHECK(r.state_.is_object() && r.state_.contains("tensor_file_bytes") &&
+                    r.state_.contains("tensor_file"),
+                "{}: not a FuseNAS checkpoint", state_path);
+  const auto tensor_path =
+      (std::filesystem::path(dir) / r.state_["tensor_file"].get<std::string>()).string();
+  FUSENAS_CHECK(std::filesystem::exists(tensor_path), "{}: missing, but {} refers to it",
+                tensor_path, state_path);
+  const auto expected = r.state_["tensor_file_bytes"].get<uintmax_t>();
+  const auto actual = std::filesystem::file_size(tensor_path);
+  FUSENAS_CHECK(actual == expected,
+                "{}: {} bytes, but the checkpoint expects {} (torn or foreign file)", tensor_path,
+                actual, expected);
+  r.tensors_ = io::load_safetensors(tensor_path).tensors;
+  return r;
+}
+
+const Tensor& CheckpointReader::tensor(const std::string& name) const {
+  const auto it = tensors_.find(name);
+  FUSENAS_CHECK(it != tensors_.end(), "checkpoint in {} has no tensor '{}'", dir_, name);
+  return it->second;
+}
+
+void CheckpointReader::load_module(const std::string& prefix, nn::Module& module) const {
+  nn::StateDict sd;
+  const std::string p = prefix + ".";
+  for (const auto& [name, t] : tensors_) {
+    if (name.rfind(p, 0) == 0) sd[name.substr(p.size())] = t;
+  }
+  try {
+    module.load_state_dict(sd, true);
+  } catch (const Error& e) {
+    FUSENAS_FAIL("checkpoint in {} does not fit the model '{}': {}", dir_, prefix, e.what());
+  }
+}
+
+void CheckpointReader::load_optimizer(const std::string& prefix,
+                                      optim::Optimizer& optimizer) const {
+  optim::OptimizerState s;
+  const std::string p = prefix + ".";
+  for (const auto& [name, t] : tensors_) {
+    if (name.rfind(p, 0) == 0) s.tensors[name.substr(p.size())] = t;
+  }
+  FUSENAS_CHECK(state_.contains("optimizers") && state_["optimizers"].contains(prefix),
+                "checkpoint in {} has no state for optimizer '{}'", dir_, prefix);
+  for (const auto& [name, v] : state_["optimizers"][prefix].items())
+    s.scalars[name] = v.get<double>();
+  optimizer.load_state_dict(s);
+}
+
+nlohmann::json to_json(const GeneratorState& s) {
+  return {{"seed", s.seed}, {"offset", s.offset}, {"buffered", s.buffered}};
+}
+
+GeneratorState generator_state_from_json(const nlohmann::json& j) {
+  return {j.at("seed").get<uint64_t>(), j.at("offset").get<uint64_t>(),
+          j.at("buffered").get<uint32_t>()};
+}
+
+nlohmann::json to_json(const data::LoaderState& s) {
+  return {{"epoch", s.epoch},
+          {"batch", s.batch},
+          {"seed", s.seed},
+          {"num_samples", s.num_samples},
+          {"batch_size", s.batch_size}};
+}
+
+data::LoaderState loader_state_from_json(const nlohmann::json& j) {
+  data::LoaderState s;
+  s.epoch = j.at("epoch").get<int64_t>();
+  s.batch = j.at("batch").get<int64_t>();
+  s.seed = j.at("seed").get<uint64_t>();
+  s.num_samples = j.at("num_samples").get<int64_t>();
+  s.batch_size = j.at("batch_size").get<int64_t>();
+  return s;
+}
+
+}  // namespace fusenas::nas
