@@ -1,4 +1,4 @@
-// Row-major GEMM over OpenBLAS for float and double.
+// Row-major GEMM over OpenBLAS for float and double, split over the engine's OpenMP threads.
 #pragma once
 
 #include <cstdint>
@@ -9,8 +9,5 @@ namespace fusenas {
 template <typename T>
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, const T* a,
           int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc);
-
-// Sets OpenBLAS' thread count (the engine keeps it equal to OpenMP's).
-void set_blas_threads(int threads);
 
 }  // namespace fusenas

@@ -1,9 +1,8 @@
-// CPU thread count of the engine: OpenMP and OpenBLAS are kept equal so they never oversubscribe.
+// CPU thread count of the engine. OpenBLAS itself stays single-threaded (see core/blas.cpp).
 #include "fusenas/engine/threads.h"
 
 #include <omp.h>
 
-#include "core/blas.h"
 #include "fusenas/engine/error.h"
 
 namespace fusenas {
@@ -11,7 +10,6 @@ namespace fusenas {
 void set_num_threads(int threads) {
   FUSENAS_CHECK(threads > 0, "set_num_threads: need at least one thread, got {}", threads);
   omp_set_num_threads(threads);
-  set_blas_threads(threads);
 }
 
 int num_threads() {

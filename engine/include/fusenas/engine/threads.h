@@ -1,4 +1,4 @@
-// CPU thread count of the engine (OpenMP loops and OpenBLAS GEMMs together).
+// CPU thread count of the engine: its OpenMP loops, which also split large GEMMs.
 #pragma once
 
 namespace fusenas {

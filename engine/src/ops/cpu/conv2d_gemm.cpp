@@ -2,7 +2,6 @@
 // dense, grouped or rectangular conv; 1x1 stride-1 convs GEMM straight on the NHWC rows) and for
 // input gradients at stride > 1. OpenMP threads own blocks of output rows (or images) and run
 // single-threaded GEMMs on them.
-#include <cblas.h>
 #include <omp.h>
 
 #include <cstring>
@@ -22,24 +21,6 @@ namespace {
 constexpr int64_t kColBudget = int64_t{1} << 17;
 // Multiply-adds a thread should get before a loop is worth splitting.
 constexpr int64_t kMinWork = int64_t{1} << 18;
-
-// OpenBLAS is single-threaded while this is alive. The conv splits its GEMMs over OpenMP threads
-// itself: on two cores, OpenBLAS's pthreads and OpenMP's spin-waiting workers otherwise take
-// turns on the cores, and a conv that alternates im2col and GEMM ran 5-10x slower.
-class SerialBlas {
- public:
-  SerialBlas() : saved_(omp_get_max_threads() > 1 ? openblas_get_num_threads() : 1) {
-    if (saved_ > 1) set_blas_threads(1);
-  }
-  ~SerialBlas() {
-    if (saved_ > 1) set_blas_threads(saved_);
-  }
-  SerialBlas(const SerialBlas&) = delete;
-  SerialBlas& operator=(const SerialBlas&) = delete;
-
- private:
-  int saved_;
-};
 
 // The column matrix has one row per output pixel and, per group, kh*kw*cin_g columns ordered
 // like the [C_out, kH, kW, C_in/groups] weight, so a group's GEMM reads it with lda = all columns.
@@ -180,7 +161,6 @@ void fill_bias(T* y, int64_t rows, int64_t cout, const T* bias) {
 template <typename T>
 void forward(const Conv2dGeometry& g, const T* x, const T* w, const T* bias, T* y) {
   const Layout l(g);
-  const SerialBlas serial;
   const T beta = bias ? T(1) : T(0);
   parallel_for(g.n * g.ho, l.row_grain, [&](int64_t b, int64_t e) {
     std::unique_ptr<T[]> cols;
@@ -209,7 +189,6 @@ void forward(const Conv2dGeometry& g, const T* x, const T* w, const T* bias, T* 
 template <typename T>
 void backward_input(const Conv2dGeometry& g, const T* gy, const T* w, T* gx) {
   const Layout l(g);
-  const SerialBlas serial;
   if (g.pointwise()) {
     parallel_for(g.n * g.ho, l.row_grain, [&](int64_t b, int64_t e) {
       const int64_t m = (e - b) * g.wo;
@@ -244,7 +223,6 @@ void backward_input(const Conv2dGeometry& g, const T* gy, const T* w, T* gx) {
 template <typename T>
 void backward_weight(const Conv2dGeometry& g, const T* gy, const T* x, T* gw) {
   const Layout l(g);
-  const SerialBlas serial;
   // Each thread sums its rows into its own copy of gw; the copies are added at the end.
   const int threads = omp_get_max_threads();
   const int64_t size = g.cout * l.kg;
