@@ -9,6 +9,9 @@ mode=all
 
 scripts/deps.sh
 jobs=$(nproc)
+# ctest runs tests in parallel, so each test's OpenMP threads share the cores with others';
+# spinning workers would then steal time from the threads doing the work.
+export OMP_WAIT_POLICY=passive
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
 

@@ -60,8 +60,13 @@ class AccumulateGrad final : public Node {
     Tensor existing = leaf.grad();
     if (existing.defined()) {
       existing.add_(g);
+    } else if (g.impl_ptr().use_count() == 1 && g.storage().use_count() == 1 && g.is_contiguous() &&
+               g.offset() == 0) {
+      // Nobody else holds this gradient or views its memory: keep it instead of copying.
+      leaf.set_grad(g);
     } else {
-      // A fresh copy: incoming gradients may alias other tensors' storage.
+      // A copy: the gradient may alias another tensor (e.g. add passes one gradient to both
+      // inputs).
       leaf.set_grad(g.clone());
     }
     return {};
