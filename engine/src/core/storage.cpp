@@ -65,8 +65,9 @@ class CpuAllocator final : public Allocator {
 };
 
 Allocator*& slot(DeviceType type) {
-  static CpuAllocator cpu;
-  static Allocator* slots[2] = {&cpu, nullptr};
+  // Never destroyed: storages held by static objects may be freed after static destruction.
+  static auto* cpu = new CpuAllocator();
+  static Allocator* slots[2] = {cpu, nullptr};
   return slots[static_cast<int>(type)];
 }
 
