@@ -271,6 +271,7 @@ bool run(Direction dir, const Conv2dGeometry& g, const Tensor& a, const Tensor& 
         auto& cached = algo_cache()[key];
         cached.assign(candidates.begin() + static_cast<std::ptrdiff_t>(i), candidates.end());
       }
+      // Also counts the cuDNN call as one launch (cuDNN may start several kernels).
       FUSENAS_LAUNCH(cudaGetLastError(), "cuDNN convolution");
       return true;
     }

@@ -18,6 +18,7 @@ void batched_gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, 
   const cublasOperation_t op_a = trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t op_b = trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
   cublasHandle_t h = context_for(out).cublas;
+  note_launch();
   if (out.dtype() == DType::Float32) {
     const float alpha = 1.0f, bt = static_cast<float>(beta);
     FUSENAS_CUBLAS_CHECK(cublasSgemmStridedBatched(
