@@ -131,17 +131,21 @@ if [[ -n $GPU_PROBLEM ]] && ((!DRY_RUN)); then
 fi
 
 NVCC=$(command -v nvcc || true)
-[[ -z $NVCC && -x /usr/local/cuda/bin/nvcc ]] && NVCC=/usr/local/cuda/bin/nvcc
+for candidate in /usr/local/cuda/bin/nvcc /usr/local/cuda-*/bin/nvcc /opt/cuda/bin/nvcc; do
+  [[ -z $NVCC && -x $candidate ]] && NVCC=$candidate
+done
 NVCC_VERSION=$([[ -n $NVCC ]] && "$NVCC" --version | sed -n 's/.*release \([0-9.]*\).*/\1/p' | head -1)
 CUDA_ROOT=$([[ -n $NVCC ]] && dirname "$(dirname "$(readlink -f "$NVCC")")")
 
-# The peers' python: $FUSENAS_TORCH_PYTHON, else python3 when it has torch.
-PEER_PY=${FUSENAS_TORCH_PYTHON:-$(command -v python3 || true)}
+# The peers' python: $FUSENAS_TORCH_PYTHON, else the first python3 that imports torch.
+PEER_PY=""
 TORCH_VERSION=""
-if [[ -n $PEER_PY ]]; then
-  TORCH_VERSION=$("$PEER_PY" -c "import torch; print(torch.__version__, 'cuda', torch.version.cuda, 'gpu', torch.cuda.is_available())" 2>/dev/null || true)
-fi
-[[ -z $TORCH_VERSION ]] && PEER_PY=""
+for candidate in ${FUSENAS_TORCH_PYTHON:-} "$(command -v python3 || true)" /usr/bin/python3 \
+  /opt/torch/.venv/bin/python3; do
+  [[ -n $candidate && -x $candidate && -z $PEER_PY ]] || continue
+  TORCH_VERSION=$("$candidate" -c "import torch; print(torch.__version__, 'cuda', torch.version.cuda, 'gpu', torch.cuda.is_available())" 2>/dev/null || true)
+  [[ -n $TORCH_VERSION ]] && PEER_PY=$candidate
+done
 export FUSENAS_TORCH_PYTHON=$PEER_PY
 
 {
@@ -149,14 +153,17 @@ export FUSENAS_TORCH_PYTHON=$PEER_PY
   echo "nvcc: ${NVCC:-not found} ${NVCC_VERSION:-}"
   echo "host compiler: $(c++ --version 2>/dev/null | head -1)"
   echo "cmake: $(cmake --version 2>/dev/null | head -1), ninja $(ninja --version 2>/dev/null)"
-  echo "compute-sanitizer: $(command -v compute-sanitizer || ls "$CUDA_ROOT"/bin/compute-sanitizer 2>/dev/null || echo not found)"
+
   echo "peer python: ${PEER_PY:-none with torch} ${TORCH_VERSION:-}"
   echo "cpus: $(nproc), jobs: $JOBS, build dir: $BUILD"
   echo "git: $(git -C "$ROOT" log -1 --format='%h %s' 2>/dev/null || echo '?')"
 } | tee -a "$ENV_LOG"
 
 SANITIZER=$(command -v compute-sanitizer || true)
-[[ -z $SANITIZER && -n $CUDA_ROOT && -x $CUDA_ROOT/bin/compute-sanitizer ]] && SANITIZER=$CUDA_ROOT/bin/compute-sanitizer
+for candidate in "$CUDA_ROOT/bin/compute-sanitizer" "$CUDA_ROOT/compute-sanitizer/compute-sanitizer"; do
+  [[ -z $SANITIZER && -n $CUDA_ROOT && -x $candidate ]] && SANITIZER=$candidate
+done
+echo "compute-sanitizer: ${SANITIZER:-not found}" | tee -a "$ENV_LOG"
 
 # ---- Dependencies --------------------------------------------------------------------------
 
@@ -387,6 +394,14 @@ SUMMARY=$WORK/summary.txt
   for s in "${STAGES[@]}"; do
     printf '%-14s %-5s %5s  %s\n' "$s" "${RESULT[$s]}" "${TIME[$s]}" "${DETAIL[$s]}"
   done
+  if [[ ${RESULT[build]:-} == FAIL ]]; then
+    echo "--- build.log, last lines:"
+    grep -v '^\[' "$BUILD_LOG" | tail -15
+  fi
+  if [[ ${RESULT["ctest -L gpu"]:-} == FAIL ]]; then
+    echo "--- failed gpu tests:"
+    sed -n '/The following tests FAILED/,$p' "$CTEST_LOG" | head -20
+  fi
   if [[ -s $BENCH_JSON && -n $(command -v python3) ]]; then
     python3 - "$BENCH_JSON" <<'EOF'
 import json, math, sys
