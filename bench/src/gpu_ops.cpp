@@ -527,6 +527,7 @@ int run_gpu_op_suite(const GpuSuiteOptions& options) {
       r.ok = false;
       r.error = e.what();
     }
+    cuda::empty_cache();  // the next case starts from the same (empty) cache
     if (!r.ok) failures++;
     fmt::print(stderr, "  {:<40} {}\n", c.name,
                r.ok ? fmt::format("{:.4f} ms (err {:.1e})", r.m.median_ms, r.err)
