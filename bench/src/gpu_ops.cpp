@@ -29,6 +29,8 @@
 #endif
 
 namespace fusenas::bench {
+
+#ifdef FUSENAS_BENCH_CUDA
 namespace {
 
 constexpr double kFloatBytes = 4;
@@ -42,7 +44,6 @@ struct Ceilings {
   double sgemm_tflops = 0;  // cuBLAS SGEMM 8192^3, FP32 (no TF32)
 };
 
-#ifdef FUSENAS_BENCH_CUDA
 #define BENCH_CUDA_CHECK(expr)                                                    \
   do {                                                                            \
     const cudaError_t bench_status = (expr);                                      \
@@ -141,7 +142,6 @@ Ceilings measure_ceilings() {
   BENCH_CUDA_CHECK(cudaStreamDestroy(stream));
   return c;
 }
-#endif  // FUSENAS_BENCH_CUDA
 
 // ---- Cases ---------------------------------------------------------------------------------
 
@@ -481,10 +481,6 @@ std::string fixed(double v, int digits) {
 }  // namespace
 
 int run_gpu_op_suite(const GpuSuiteOptions& options) {
-#ifndef FUSENAS_BENCH_CUDA
-  (void)options;
-  FUSENAS_FAIL("bench was built without CUDA: --device cuda is not available");
-#else
   FUSENAS_CHECK(cuda_available(), "--device cuda: no CUDA device is available");
   cuda::set_allow_tf32(false);
   std::vector<GpuCase> cases = build_cases(options.quick);
@@ -608,7 +604,14 @@ int run_gpu_op_suite(const GpuSuiteOptions& options) {
   if (failures > 0) fmt::print("{} case(s) FAILED validation against the CPU\n", failures);
   if (!options.json_path.empty()) std::ofstream(options.json_path) << out.dump(2) << "\n";
   return failures > 0 ? 1 : 0;
-#endif
 }
+
+#else  // a build without CUDA
+
+int run_gpu_op_suite(const GpuSuiteOptions&) {
+  FUSENAS_FAIL("bench was built without CUDA: --device cuda is not available");
+}
+
+#endif  // FUSENAS_BENCH_CUDA
 
 }  // namespace fusenas::bench
