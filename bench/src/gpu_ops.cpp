@@ -599,8 +599,10 @@ int run_gpu_op_suite(const GpuSuiteOptions& options) {
          {"torch_ms", theirs > 0 ? nlohmann::json(theirs) : nlohmann::json()}});
   }
   fmt::print(
-      "\n%bw: of the copy ceiling; %fp32: of the SGEMM ceiling; torch/us > 1 means FuseNAS "
-      "is faster. torch runs NCHW with cudnn.benchmark on and TF32 off.\n");
+      "\nlaunch: engine launch sites per call (one per raw launcher, which may start a few "
+      "kernels, or cuBLAS/cuDNN call); %bw: of the copy ceiling; %fp32: of the SGEMM ceiling; "
+      "torch/us > 1 means FuseNAS is faster. torch runs NCHW with cudnn.benchmark on and TF32 "
+      "off.\n");
   if (failures > 0) fmt::print("{} case(s) FAILED validation against the CPU\n", failures);
   if (!options.json_path.empty()) std::ofstream(options.json_path) << out.dump(2) << "\n";
   return failures > 0 ? 1 : 0;
