@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -29,6 +30,11 @@ Timing time_it(const std::function<void()>& fn, const Options& options) {
   return {samples[samples.size() / 2], samples.front(), static_cast<int>(samples.size())};
 }
 
+std::string torch_python() {
+  const char* env = std::getenv("FUSENAS_TORCH_PYTHON");
+  return env != nullptr && *env != '\0' ? env : FUSENAS_TORCH_PYTHON;
+}
+
 nlohmann::json run_peer(const std::string& script, const std::vector<BenchCase>& cases,
                         const Options& options, int threads, const std::string& device) {
   const auto dir =
@@ -43,9 +49,9 @@ nlohmann::json run_peer(const std::string& script, const std::vector<BenchCase>&
   for (const auto& c : cases) request["cases"].push_back(c.spec);
   const auto in = dir / "request.json", out = dir / "answer.json";
   std::ofstream(in) << request.dump();
-  const std::string cmd =
-      fmt::format("OMP_NUM_THREADS={} {} {}/{} {} {}", threads, FUSENAS_TORCH_PYTHON,
-                  FUSENAS_BENCH_PEERS, script, in.string(), out.string());
+  const std::string python = torch_python();
+  const std::string cmd = fmt::format("OMP_NUM_THREADS={} {} {}/{} {} {}", threads, python,
+                                      FUSENAS_BENCH_PEERS, script, in.string(), out.string());
   nlohmann::json answer = nlohmann::json::object();
   if (std::system(cmd.c_str()) == 0) {
     std::ifstream f(out);
@@ -56,7 +62,7 @@ nlohmann::json run_peer(const std::string& script, const std::vector<BenchCase>&
     }
   } else {
     fmt::print(stderr, "bench: peer script {} failed (is PyTorch installed for {}?)\n", script,
-               FUSENAS_TORCH_PYTHON);
+               python);
   }
   std::filesystem::remove_all(dir);
   return answer;

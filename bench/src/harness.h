@@ -33,6 +33,9 @@ struct Options {
 // Times fn after warm-up; the clock covers whole calls only.
 Timing time_it(const std::function<void()>& fn, const Options& options);
 
+// The Python that runs the peers: $FUSENAS_TORCH_PYTHON when set, else the configured one.
+std::string torch_python();
+
 // Runs the peer script `script` on `cases` (their spec fields) and returns its JSON answer:
 // {"results": [{"median_ms": ...}, ...], "torch": "version"}. Empty object when it fails.
 nlohmann::json run_peer(const std::string& script, const std::vector<BenchCase>& cases,

@@ -8,6 +8,7 @@
 #include "fusenas/engine/device.h"
 #include "fusenas/engine/error.h"
 #include "fusenas/engine/threads.h"
+#include "gpu_ops.h"
 #include "harness.h"
 #include "op_cases.h"
 
@@ -37,6 +38,13 @@ int main(int argc, char** argv) {
     FUSENAS_CHECK(device.is_cpu() || cuda_available(),
                   "--device cuda: no CUDA device is available");
     set_num_threads(threads);
+    if (device.is_cuda() && suite == "ops") {
+      // The GPU suite: CPU-validated, event-timed, rated against measured ceilings.
+      GpuSuiteOptions gpu{filter, json_path, peers, quick};
+      if (app.count("--warmup") > 0) gpu.warmup = options.warmup;
+      if (app.count("--iterations") > 0) gpu.iterations = options.iterations;
+      return run_gpu_op_suite(gpu);
+    }
     std::vector<BenchCase> cases = op_cases(device, quick);
     if (!filter.empty()) {
       const std::regex re(filter);

@@ -1,10 +1,20 @@
 // Raw reduction kernels over contiguous [rows, cols] data, deterministic (no atomics).
+#include <algorithm>
+
 #include "fusenas/kernels/reduce.h"
 
 namespace fusenas::kernels {
 namespace {
 
-constexpr int kRowsPerSlab = 256;
+constexpr int64_t kMinRowsPerSlab = 256;
+
+// Slabs ride on grid.y (at most 65535): long columns take longer slabs.
+int64_t rows_per_slab(int64_t rows) {
+  return std::max(kMinRowsPerSlab, (rows + 65534) / 65535);
+}
+int64_t slabs_of(int64_t rows) {
+  return (rows + rows_per_slab(rows) - 1) / rows_per_slab(rows);
+}
 
 // One warp per row, double accumulation, shuffle reduction.
 template <typename T>
@@ -18,13 +28,14 @@ __global__ void row_sum_kernel(int64_t rows, int64_t cols, const T* x, T* out, d
   if (threadIdx.x == 0) out[row] = static_cast<T>(acc * factor);
 }
 
-// Stage 1: slab s of kRowsPerSlab rows -> partials[s, c].
+// Stage 1: slab s of slab_rows rows -> partials[s, c].
 template <typename T>
-__global__ void column_partial_kernel(int64_t rows, int64_t cols, const T* x, double* partials) {
+__global__ void column_partial_kernel(int64_t rows, int64_t cols, int64_t slab_rows, const T* x,
+                                      double* partials) {
   const int64_t c = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
   if (c >= cols) return;
-  const int64_t r0 = int64_t(blockIdx.y) * kRowsPerSlab;
-  const int64_t r1 = min(rows, r0 + kRowsPerSlab);
+  const int64_t r0 = int64_t(blockIdx.y) * slab_rows;
+  const int64_t r1 = min(rows, r0 + slab_rows);
   double acc = 0;
   for (int64_t r = r0; r < r1; ++r) acc += x[r * cols + c];
   partials[int64_t(blockIdx.y) * cols + c] = acc;
@@ -63,7 +74,7 @@ cudaError_t with_float_type(ScalarType type, F&& fn) {
 }  // namespace
 
 int64_t column_sum_partials(int64_t rows, int64_t cols) {
-  return ((rows + kRowsPerSlab - 1) / kRowsPerSlab) * cols;
+  return slabs_of(rows) * cols;
 }
 
 cudaError_t row_sum(ScalarType type, int64_t rows, int64_t cols, const void* x, void* out,
@@ -81,11 +92,11 @@ cudaError_t column_sum(ScalarType type, int64_t rows, int64_t cols, const void* 
                        double factor, double* partials, cudaStream_t stream) {
   if (cols == 0) return cudaSuccess;
   return with_float_type(type, [&]<typename T>() {
-    const int64_t slabs = (rows + kRowsPerSlab - 1) / kRowsPerSlab;
+    const int64_t slabs = slabs_of(rows);
     const unsigned col_blocks = static_cast<unsigned>((cols + 127) / 128);
     if (slabs > 0) {
       column_partial_kernel<<<dim3(col_blocks, static_cast<unsigned>(slabs)), 128, 0, stream>>>(
-          rows, cols, static_cast<const T*>(x), partials);
+          rows, cols, rows_per_slab(rows), static_cast<const T*>(x), partials);
     }
     column_final_kernel<<<col_blocks, 128, 0, stream>>>(slabs, cols, partials, static_cast<T*>(out),
                                                         factor);

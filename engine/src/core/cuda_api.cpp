@@ -1,5 +1,5 @@
-// The public CUDA controls in a build without CUDA: queries answer "no device", everything else
-// throws a clear error.
+// The public CUDA controls in a build without CUDA: queries answer "no device" (and no launches),
+// everything else throws a clear error.
 #ifndef FUSENAS_WITH_CUDA
 #include "fusenas/engine/cuda.h"
 #include "fusenas/engine/error.h"
@@ -37,6 +37,29 @@ void set_allow_tf32(bool) {
 }
 bool allow_tf32() {
   return false;
+}
+
+int64_t launch_count() {
+  return 0;
+}
+void reset_launch_count() {}
+
+struct Event::State {};
+Event::Event(int) {
+  no_cuda();
+}
+Event::~Event() = default;
+void Event::record() {
+  no_cuda();
+}
+void Event::synchronize() {
+  no_cuda();
+}
+double Event::elapsed_ms(const Event&, const Event&) {
+  no_cuda();
+}
+void busy_wait(double, int) {
+  no_cuda();
 }
 
 struct Graph::State {};

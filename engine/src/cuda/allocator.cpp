@@ -48,9 +48,9 @@ class CachingAllocator final : public Allocator {
   void* allocate(size_t nbytes, Device device) override {
     std::lock_guard<std::mutex> lock(mutex_);
     DeviceState& st = state(device.index);
-    const size_t size = round_size(nbytes);
+    size_t size = round_size(nbytes);
     auto& pool = st.capture_pool ? st.capture_pool->free_blocks : st.free_blocks;
-    void* ptr = take(pool, size);
+    void* ptr = take(pool, size);  // may hand out a larger block: size becomes its real size
     if (!ptr) ptr = fresh(st, device.index, size, nbytes);
     st.live[ptr] = Block{size, st.capture_pool};
     if (st.capture_pool) st.capture_pool->live_blocks++;
@@ -123,11 +123,14 @@ class CachingAllocator final : public Allocator {
     return devices_[device];
   }
 
-  static void* take(std::multimap<size_t, void*>& pool, size_t size) {
+  // A cached block for `size` bytes, or null; `size` becomes the block's own size, which the
+  // block keeps when it comes back (recording the request would shrink it a little every reuse).
+  static void* take(std::multimap<size_t, void*>& pool, size_t& size) {
     auto it = pool.lower_bound(size);
     // Only reuse a block that is not wastefully large for this request.
     if (it == pool.end() || it->first > 2 * size) return nullptr;
     void* ptr = it->second;
+    size = it->first;
     pool.erase(it);
     return ptr;
   }

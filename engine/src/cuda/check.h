@@ -10,7 +10,11 @@
 namespace fusenas::cuda {
 // After a raw kernel launcher: throws on a launch error; with FUSENAS_SYNC_DEBUG=1 also
 // synchronises so asynchronous faults are reported at the launch that caused them.
+// Also counts one launch for cuda::launch_count().
 void check_launch(cudaError_t launch_status, const char* what, const char* file, int line);
+// Counts one launch for cuda::launch_count(); for cuBLAS/cuDNN calls, which check_launch does not
+// see.
+void note_launch();
 }  // namespace fusenas::cuda
 
 #define FUSENAS_CUDA_CHECK(expr)                                                                  \

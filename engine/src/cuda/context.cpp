@@ -2,6 +2,7 @@
 #include "cuda/context.h"
 
 #include <array>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -17,6 +18,8 @@ constexpr int kMaxDevices = 16;
 std::mutex g_mutex;
 std::array<DeviceContext*, kMaxDevices> g_contexts{};
 bool g_allow_tf32 = false;
+std::atomic<int64_t> g_launches{0};
+std::atomic<int> g_captures{0};
 
 bool sync_debug() {
   static const bool enabled = [] {
@@ -33,9 +36,31 @@ void apply_math_mode(DeviceContext& ctx) {
 
 }  // namespace
 
+void note_launch() {
+  g_launches.fetch_add(1, std::memory_order_relaxed);
+}
+
+int64_t launch_count() {
+  return g_launches.load(std::memory_order_relaxed);
+}
+void reset_launch_count() {
+  g_launches.store(0, std::memory_order_relaxed);
+}
+
+bool capture_active() {
+  return g_captures.load(std::memory_order_relaxed) > 0;
+}
+void set_capture_active(bool active) {
+  g_captures.fetch_add(active ? 1 : -1, std::memory_order_relaxed);
+}
+
 void check_launch(cudaError_t status, const char* what, const char* file, int line) {
+  note_launch();
   if (status == cudaSuccess) status = cudaGetLastError();
-  if (status == cudaSuccess && sync_debug()) status = cudaDeviceSynchronize();
+  // A device synchronisation during stream capture would invalidate the graph being captured.
+  if (status == cudaSuccess && sync_debug() && !capture_active()) {
+    status = cudaDeviceSynchronize();
+  }
   if (status != cudaSuccess) {
     detail::throw_error(file, line,
                         fmt::format("CUDA kernel {} failed: {}", what, cudaGetErrorString(status)));
@@ -81,6 +106,7 @@ DeviceProperties device_properties(int device) {
   p.minor = prop.minor;
   p.multiprocessors = prop.multiProcessorCount;
   p.total_memory = static_cast<int64_t>(prop.totalGlobalMem);
+  p.l2_cache_bytes = prop.l2CacheSize;
   return p;
 }
 

@@ -21,6 +21,10 @@ DeviceContext& context(int device);
 inline DeviceContext& context_for(const Tensor& t) {
   return context(t.device().index);
 }
+// True while cuda::Graph captures on some stream: host synchronisation would break the capture.
+bool capture_active();
+void set_capture_active(bool active);
+
 inline cudaStream_t stream_for(const Tensor& t) {
   return context_for(t).stream;
 }

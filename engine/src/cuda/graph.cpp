@@ -33,14 +33,17 @@ void Graph::capture(const std::function<void()>& step, int warmup_runs) {
     for (int i = 0; i < warmup_runs; ++i) step();
     FUSENAS_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
     FUSENAS_CUDA_CHECK(cudaStreamBeginCapture(ctx.stream, cudaStreamCaptureModeThreadLocal));
+    set_capture_active(true);
     try {
       step();
     } catch (...) {
+      set_capture_active(false);
       cudaGraph_t broken = nullptr;
       cudaStreamEndCapture(ctx.stream, &broken);
       if (broken) cudaGraphDestroy(broken);
       throw;
     }
+    set_capture_active(false);
     FUSENAS_CUDA_CHECK(cudaStreamEndCapture(ctx.stream, &state_->graph));
   } catch (...) {
     end_private_pool(state_->device);

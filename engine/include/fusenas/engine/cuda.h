@@ -1,5 +1,6 @@
-// Public CUDA controls: device queries, allocator statistics, TF32, synchronisation and CUDA-graph
-// capture of a whole training step. Every function throws fusenas::Error in a build without CUDA.
+// Public CUDA controls: device queries, allocator statistics, TF32, synchronisation, timing aids
+// for benchmarks and CUDA-graph capture of a whole training step. Every function throws
+// fusenas::Error in a build without CUDA (launch_count answers 0).
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,7 @@ struct DeviceProperties {
   int major = 0, minor = 0;
   int multiprocessors = 0;
   int64_t total_memory = 0;
+  int64_t l2_cache_bytes = 0;
 };
 DeviceProperties device_properties(int device = 0);
 
@@ -40,11 +42,45 @@ void synchronize(int device = 0);
 void set_allow_tf32(bool allow);
 bool allow_tf32();
 
+// Kernel-launch counter for benchmarks and launch-overhead studies. It counts engine launch
+// sites: one per raw-kernel launcher call (one launcher may start a few kernels, e.g. batch norm's
+// reduce, finalise and normalise) and one per cuBLAS or cuDNN call (the library may launch more).
+// Process-wide, all devices and threads together.
+int64_t launch_count();
+void reset_launch_count();
+
+// A CUDA event on the engine stream of `device`, for timing device work without host overhead.
+class Event {
+ public:
+  explicit Event(int device = 0);
+  ~Event();
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+
+  // Records the event at the current end of the engine stream.
+  void record();
+  // Waits on the host until the recorded work is done.
+  void synchronize();
+  // Milliseconds of device time between two recorded events; waits for `end`.
+  static double elapsed_ms(const Event& start, const Event& end);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+// Enqueues a kernel that keeps the engine stream busy for about `microseconds`. Put before a timed
+// region it lets the host queue the region's launches ahead, so events then measure device time
+// rather than launch overhead.
+void busy_wait(double microseconds, int device = 0);
+
 // Captures a step (forward, backward, optimizer) into a CUDA graph and replays it. The step must
 // read its inputs from tensors that live across replays (copy each new batch into them first),
 // must not synchronise with the host, and must write results it wants to keep into such tensors.
 // Memory the step allocates comes from a pool private to the graph, so replays never race with
-// other work. Random draws made on the host during capture are baked into the graph.
+// other work. Random draws made on the host during capture are baked into the graph, and so are
+// other per-step host scalars: Adam's bias corrections (from its step count), the learning rate
+// and SGD's first-step flag stay those of the captured call on every replay.
 class Graph {
  public:
   explicit Graph(int device = 0);

@@ -45,6 +45,12 @@ std::map<AlgoKey, std::vector<Candidate>>& algo_cache() {
 }
 std::mutex g_cache_mutex;
 
+bool not_supported(cudnnStatus_t status) {
+  const int code = static_cast<int>(status);
+  return status == CUDNN_STATUS_BAD_PARAM ||
+         (code >= CUDNN_STATUS_NOT_SUPPORTED && code < CUDNN_STATUS_NOT_SUPPORTED + 1000);
+}
+
 // Workspaces above this are skipped: such an algorithm is never worth the memory here.
 constexpr size_t kMaxWorkspace = size_t(1) << 30;
 
@@ -265,13 +271,13 @@ bool run(Direction dir, const Conv2dGeometry& g, const Tensor& a, const Tensor& 
         auto& cached = algo_cache()[key];
         cached.assign(candidates.begin() + static_cast<std::ptrdiff_t>(i), candidates.end());
       }
+      // Also counts the cuDNN call as one launch (cuDNN may start several kernels).
       FUSENAS_LAUNCH(cudaGetLastError(), "cuDNN convolution");
       return true;
     }
-    // Only "this algorithm cannot run this shape" moves on to the next candidate.
-    if (status != CUDNN_STATUS_NOT_SUPPORTED && status != CUDNN_STATUS_BAD_PARAM) {
-      FUSENAS_CUDNN_CHECK(status);
-    }
+    // Only "this algorithm cannot run this shape" moves on to the next candidate. cuDNN 9 reports
+    // it with sub-codes of CUDNN_STATUS_NOT_SUPPORTED (3000-3999, e.g. _SHAPE, _LAYOUT).
+    if (!not_supported(status)) FUSENAS_CUDNN_CHECK(status);
   }
   {
     std::lock_guard<std::mutex> lock(g_cache_mutex);
