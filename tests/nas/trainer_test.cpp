@@ -194,7 +194,7 @@ TEST(Trainer, RunFolderHoldsConfigMetricsLogAndResult) {
   for (const char* k : {"epoch", "train_loss", "train_acc", "test_loss", "test_acc", "lr",
                         "seconds", "images_per_s"})
     EXPECT_TRUE(m.contains(k)) << k;
-  EXPECT_EQ(m["lr"], 0.025);
+  EXPECT_EQ(m["lr"], 0.05);
   EXPECT_EQ(read_json(run + "/result.json")["test_acc"], r.test_acc);
   EXPECT_NE(io::read_file(run + "/train.log").find("final test accuracy"), std::string::npos);
   // A second run into the same folder is refused rather than mixed into it.
@@ -284,8 +284,8 @@ TEST(TrainConfig, JsonRoundTripAndUnknownKeys) {
   const TrainConfig r = c.resolved();
   const TrainConfig back = train_config_from_json(to_json(r));
   EXPECT_EQ(to_json(back), to_json(r));
-  EXPECT_EQ(back.crop_padding, 2);
-  EXPECT_EQ(back.flip, 1);
+  EXPECT_EQ(back.crop_padding, 0);  // Fashion-MNIST's defaults
+  EXPECT_EQ(back.flip, 0);
   EXPECT_THROW(train_config_from_json({{"epochz", 3}}), Error);
 }
 
