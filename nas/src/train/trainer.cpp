@@ -124,7 +124,9 @@ TrainResult train(const TrainConfig& config, const TrainOptions& options) {
                 "another --out)",
                 out, out);
   Trainer trainer(c, options, out);
-  RunDir(out).write_json("config.json", to_json(c));
+  const RunDir run(out);
+  run.truncate_to("metrics.jsonl", 0);  // leftovers of a run that died before its first checkpoint
+  run.write_json("config.json", to_json(c));
   return trainer.run();
 }
 
