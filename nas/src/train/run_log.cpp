@@ -1,0 +1,31 @@
+// The human log of a run: timestamped lines appended to train.log and echoed to stdout.
+#include "run_log.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+
+#include "fusenas/engine/error.h"
+
+namespace fusenas::nas {
+
+void RunLog::line(const std::string& text) const {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  const std::string stamped = fmt::format("{:%Y-%m-%d %H:%M:%S} {}\n", fmt::localtime(now), text);
+  {
+    // Appended and closed per line, so the log survives a crash up to its last line.
+    std::ofstream out(run_.file("train.log"), std::ios::app);
+    out << stamped;
+    FUSENAS_CHECK(out.good(), "cannot write {}", run_.file("train.log"));
+  }
+  if (echo_) {
+    fmt::print("{}\n", text);
+    std::fflush(stdout);
+  }
+}
+
+}  // namespace fusenas::nas

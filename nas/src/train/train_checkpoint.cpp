@@ -1,0 +1,74 @@
+// Trainer checkpoints: every piece of state that decides the rest of the run (weights and BN
+// statistics, SGD momentum, schedule position, drop-path generator, loader position, the
+// epoch's partial sums and the metrics file's length), saved and restored together.
+#include <fmt/format.h>
+
+#include "fusenas/engine/error.h"
+#include "fusenas/nas/run/checkpoint.h"
+#include "trainer_impl.h"
+
+namespace fusenas::nas {
+namespace {
+constexpr const char* kFormat = "fusenas-train";
+constexpr int kVersion = 1;
+}  // namespace
+
+void Trainer::save_checkpoint() const {
+  CheckpointWriter w;
+  w.add_module("model", *net_);
+  w.add_optimizer("optimizer", *optimizer_);
+  nlohmann::json& s = w.state();
+  s["format"] = kFormat;
+  s["version"] = kVersion;
+  s["epoch"] = epoch_;
+  s["batch"] = batch_;
+  s["global_step"] = global_step();
+  s["finished"] = epoch_ >= config_.epochs;
+  const optim::SchedulerState sched = scheduler_->state_dict();
+  s["scheduler"] = {{"last_epoch", sched.last_epoch}, {"base_lr", sched.base_lr}};
+  s["drop_path_rng"] = to_json(drop_gen_.state());
+  s["train_loader"] = to_json(train_loader_->state());
+  s["metrics_bytes"] = run_.size_of("metrics.jsonl");
+  s["partial"] = {{"loss_sum", totals_.loss_sum},
+                  {"correct", totals_.correct},
+                  {"seen", totals_.seen},
+                  {"train_seconds", totals_.train_seconds}};
+  s["last_test"] = {{"acc", last_test_acc_}, {"loss", last_test_loss_}};
+  w.save(run_.path());
+}
+
+void Trainer::restore() {
+  const CheckpointReader r = CheckpointReader::load(run_.path());
+  const nlohmann::json& s = r.state();
+  FUSENAS_CHECK(s.value("format", "") == kFormat && s.value("version", 0) == kVersion,
+                "checkpoint in {} is not a nas_train checkpoint (format {} version {})",
+                run_.path(), kFormat, kVersion);
+  r.load_module("model", *net_);
+  r.load_optimizer("optimizer", *optimizer_);
+  try {
+    scheduler_->load_state_dict({s.at("scheduler").at("last_epoch").get<int64_t>(),
+                                 s.at("scheduler").at("base_lr").get<double>()});
+    drop_gen_.set_state(generator_state_from_json(s.at("drop_path_rng")));
+    train_loader_->set_state(loader_state_from_json(s.at("train_loader")));
+    epoch_ = s.at("epoch").get<int>();
+    batch_ = s.at("batch").get<int64_t>();
+    const nlohmann::json& p = s.at("partial");
+    totals_.loss_sum = p.at("loss_sum").get<double>();
+    totals_.correct = p.at("correct").get<int64_t>();
+    totals_.seen = p.at("seen").get<int64_t>();
+    totals_.train_seconds = p.at("train_seconds").get<double>();
+    last_test_acc_ = s.at("last_test").at("acc").get<double>();
+    last_test_loss_ = s.at("last_test").at("loss").get<double>();
+    // Metrics lines written after the checkpoint belong to work that will be redone.
+    run_.truncate_to("metrics.jsonl", s.at("metrics_bytes").get<uint64_t>());
+  } catch (const nlohmann::json::exception& e) {
+    FUSENAS_FAIL("checkpoint in {} is incomplete: {}", run_.path(), e.what());
+  }
+  FUSENAS_CHECK(epoch_ >= 0 && epoch_ <= config_.epochs && batch_ >= 0 &&
+                    batch_ <= train_loader_->batches_per_epoch(),
+                "checkpoint in {} is at epoch {} batch {}, outside this run's {} epochs of {} "
+                "batches",
+                run_.path(), epoch_, batch_, config_.epochs, train_loader_->batches_per_epoch());
+}
+
+}  // namespace fusenas::nas

@@ -1,0 +1,161 @@
+// train()/resume()/dry_run_summary() and the Trainer's construction: device, threads, data
+// loaders, network, optimizer and schedule.
+#include "fusenas/nas/train/trainer.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <thread>
+
+#include "fusenas/engine/data/cifar10.h"
+#include "fusenas/engine/data/fashion_mnist.h"
+#include "fusenas/engine/data/sample_random.h"
+#include "fusenas/engine/error.h"
+#include "fusenas/engine/io/atomic_file.h"
+#include "fusenas/engine/threads.h"
+#include "fusenas/nas/run/checkpoint.h"
+#include "trainer_impl.h"
+
+namespace fusenas::nas {
+namespace {
+
+constexpr uint64_t kDropPathStream = 0x64726f70ULL;  // "drop"
+// Evaluation runs without gradients, so a larger batch only amortises per-op overhead.
+constexpr int64_t kEvalBatch = 250;
+
+Device pick_device(const std::string& name) {
+  if (name == "auto") return cuda_available() ? Device::cuda() : Device::cpu();
+  Device d;
+  try {
+    d = Device::parse(name);
+  } catch (const Error&) {
+    FUSENAS_FAIL("unknown device '{}' (use cpu, cuda, cuda:N or auto)", name);
+  }
+  FUSENAS_CHECK(d.is_cpu() || cuda_available(), "device {}: {}", name,
+                built_with_cuda() ? "no CUDA device is visible" : "this build has no CUDA backend");
+  return d;
+}
+
+data::Dataset load_dataset(const TrainConfig& c, bool train) {
+  FUSENAS_CHECK(std::filesystem::is_directory(c.data_dir), "{} dataset folder {} does not exist",
+                c.dataset, c.data_dir);
+  return c.dataset == "fashion-mnist" ? data::load_fashion_mnist(c.data_dir, train)
+                                      : data::load_cifar10(c.data_dir, train);
+}
+
+EvalNetworkConfig network_config(const TrainConfig& c, int64_t num_classes) {
+  EvalNetworkConfig n;
+  n.genotype = c.genotype();
+  n.in_channels = c.in_channels();
+  n.image_size = c.image_size();
+  n.num_classes = num_classes;
+  n.init_channels = c.init_channels;
+  n.layers = c.layers;
+  n.auxiliary = c.auxiliary > 0;
+  return n;
+}
+
+std::string default_out_dir() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  return fmt::format("runs/train-{:%Y%m%d-%H%M%S}", fmt::localtime(now));
+}
+
+TrainConfig checked(const TrainConfig& config) {
+  config.validate();
+  TrainConfig c = config.resolved();
+  c.validate();
+  return c;
+}
+
+}  // namespace
+
+Trainer::Trainer(const TrainConfig& config, const TrainOptions& options, const std::string& run_dir)
+    : config_(config),
+      options_(options),
+      device_(pick_device(options.device)),
+      train_data_(load_dataset(config_, true)),
+      test_data_(load_dataset(config_, false)),
+      run_(run_dir),
+      log_(run_, options.echo),
+      drop_gen_(data::mix_seed(config.seed, kDropPathStream, 0)) {
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  set_num_threads(options_.threads > 0 ? options_.threads : static_cast<int>(cores));
+  setup_data();
+  setup_model();
+}
+
+void Trainer::setup_data() {
+  data::LoaderConfig train;
+  train.batch_size = config_.batch_size;
+  train.shuffle = true;
+  train.seed = config_.seed;
+  train.max_samples = config_.train_subset;
+  train.transform.crop_padding = config_.crop_padding;
+  train.transform.flip = config_.flip == 1;
+  train.transform.cutout_length = config_.cutout;
+  train_loader_ = std::make_unique<data::DataLoader>(train_data_, train);
+
+  data::LoaderConfig test;
+  test.batch_size = kEvalBatch;
+  test.shuffle = false;
+  test.max_samples = config_.test_subset;
+  test_loader_ = std::make_unique<data::DataLoader>(test_data_, test);
+}
+
+void Trainer::setup_model() {
+  Generator init(config_.seed);
+  net_ = std::make_shared<EvalNetwork>(network_config(config_, train_data_.num_classes), init);
+  if (!device_.is_cpu()) net_->to(device_);
+  optimizer_ = std::make_unique<optim::SGD>(net_->parameters(), config_.lr, config_.momentum,
+                                            config_.weight_decay, /*nesterov=*/false);
+  // DARTS train.py: CosineAnnealingLR(T_max=epochs), stepped once per epoch.
+  scheduler_ =
+      std::make_unique<optim::CosineAnnealingLR>(*optimizer_, config_.epochs, config_.lr_min);
+}
+
+TrainResult train(const TrainConfig& config, const TrainOptions& options) {
+  const TrainConfig c = checked(config);
+  const std::string out = options.out_dir.empty() ? default_out_dir() : options.out_dir;
+  FUSENAS_CHECK(!CheckpointReader::exists(out),
+                "run folder {} already holds a run (continue it with --resume {} or choose "
+                "another --out)",
+                out, out);
+  Trainer trainer(c, options, out);
+  const RunDir run(out);
+  run.truncate_to("metrics.jsonl", 0);  // leftovers of a run that died before its first checkpoint
+  run.write_json("config.json", to_json(c));
+  return trainer.run();
+}
+
+TrainResult resume(const std::string& run_dir, const TrainOptions& options) {
+  const std::string path = (std::filesystem::path(run_dir) / "config.json").string();
+  FUSENAS_CHECK(std::filesystem::exists(path), "cannot resume {}: {} is missing", run_dir, path);
+  TrainConfig c;
+  try {
+    c = train_config_from_json(nlohmann::json::parse(io::read_file(path)));
+  } catch (const nlohmann::json::exception& e) {
+    FUSENAS_FAIL("{}: unreadable config: {}", path, e.what());
+  }
+  c = checked(c);
+  CheckpointReader::load(run_dir);  // fail on a bad checkpoint before loading any data
+  Trainer trainer(c, options, run_dir);
+  trainer.restore();
+  return trainer.run();
+}
+
+std::string dry_run_summary(const TrainConfig& config) {
+  const TrainConfig c = checked(config);
+  Generator init(c.seed);
+  const EvalNetwork net(network_config(c, 10), init);
+  std::string s = net.summary();
+  if (c.auxiliary > 0)
+    s += fmt::format("auxiliary head: {} params (not counted below)\n",
+                     net.num_parameters(true) - net.num_parameters());
+  s += fmt::format("params: {}\n", net.num_parameters());
+  return s;
+}
+
+}  // namespace fusenas::nas
