@@ -1,13 +1,8 @@
 // nas_train: train a genotype's evaluation network (DARTS train.py); flags in, library call, one
 // line on stderr for any error.
 #include <fmt/format.h>
-#include <malloc.h>
-#include <unistd.h>
 #include <CLI/CLI.hpp>
 
-#include <cstdlib>
-
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -15,43 +10,13 @@
 #include "fusenas/engine/data/fashion_mnist.h"
 #include "fusenas/engine/error.h"
 #include "fusenas/nas/train/trainer.h"
+#include "../common/app_support.h"
 
-namespace {
-
-// Library messages end in "[nas/src/x.cpp:12]" for developers; users get the sentence alone.
-std::string one_line(const std::string& message) {
-  static const std::regex where(R"( \[[^\[\]]+\.(cpp|h|cu):[0-9]+\])");
-  std::string s = std::regex_replace(message, where, "");
-  for (char& c : s) {
-    if (c == '\n' || c == '\r') c = ' ';
-  }
-  return s;
-}
-
-// libgomp reads OMP_WAIT_POLICY once, when it is loaded, and by default its threads spin at every
-// barrier. With more runnable threads than cores (a machine shared with other jobs) a spinning
-// thread holds the core its partner needs, and training ran 7x slower (28 vs 213 img/s, 2 threads
-// on 2 busy cores). So unless the user chose a policy, restart once with passive waiting.
-void prefer_passive_openmp(char** argv) {
-  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) return;
-  ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
-  ::execv("/proc/self/exe", argv);  // returns only on failure: carry on with spinning threads
-}
-
-// Every step frees and reallocates the same activation sizes; by default glibc gives the freed
-// top of the heap back to the kernel, which must then fault in and zero fresh pages each step.
-void keep_freed_memory() {
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-}
-
-constexpr int kStoppedExit = 130;  // stopped by SIGINT/SIGTERM; the run can be resumed
-
-}  // namespace
+using fusenas::apps::kStoppedExit;
+using fusenas::apps::one_line;
 
 int main(int argc, char** argv) {
-  prefer_passive_openmp(argv);
-  keep_freed_memory();
+  fusenas::apps::tune_process(argv);
   using namespace fusenas;
   using namespace fusenas::nas;
   TrainConfig c;

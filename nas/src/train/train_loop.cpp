@@ -8,6 +8,7 @@
 #include "fusenas/engine/ops.h"
 #include "fusenas/engine/threads.h"
 #include "fusenas/nas/run/progress.h"
+#include "fusenas/nas/run/setup.h"
 #include "trainer_impl.h"
 
 namespace fusenas::nas {
@@ -17,15 +18,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
-}
-
-// Number of predictions (argmax of `logits`) that equal `labels` (a CPU int64 tensor).
-int64_t count_correct(const Tensor& logits, const Tensor& labels) {
-  const auto pred = argmax_last(logits.detach()).to(Device::cpu()).to_vector<int64_t>();
-  const int64_t* y = labels.data<int64_t>();
-  int64_t n = 0;
-  for (size_t i = 0; i < pred.size(); ++i) n += pred[i] == y[i];
-  return n;
 }
 
 }  // namespace

@@ -2,21 +2,15 @@
 // loaders, network, optimizer and schedule.
 #include "fusenas/nas/train/trainer.h"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
-#include <chrono>
-#include <ctime>
 #include <filesystem>
-#include <thread>
 
-#include "fusenas/engine/data/cifar10.h"
-#include "fusenas/engine/data/fashion_mnist.h"
 #include "fusenas/engine/data/sample_random.h"
 #include "fusenas/engine/error.h"
 #include "fusenas/engine/io/atomic_file.h"
-#include "fusenas/engine/threads.h"
 #include "fusenas/nas/run/checkpoint.h"
+#include "fusenas/nas/run/setup.h"
 #include "trainer_impl.h"
 
 namespace fusenas::nas {
@@ -25,26 +19,6 @@ namespace {
 constexpr uint64_t kDropPathStream = 0x64726f70ULL;  // "drop"
 // Evaluation runs without gradients, so a larger batch only amortises per-op overhead.
 constexpr int64_t kEvalBatch = 250;
-
-Device pick_device(const std::string& name) {
-  if (name == "auto") return cuda_available() ? Device::cuda() : Device::cpu();
-  Device d;
-  try {
-    d = Device::parse(name);
-  } catch (const Error&) {
-    FUSENAS_FAIL("unknown device '{}' (use cpu, cuda, cuda:N or auto)", name);
-  }
-  FUSENAS_CHECK(d.is_cpu() || cuda_available(), "device {}: {}", name,
-                built_with_cuda() ? "no CUDA device is visible" : "this build has no CUDA backend");
-  return d;
-}
-
-data::Dataset load_dataset(const TrainConfig& c, bool train) {
-  FUSENAS_CHECK(std::filesystem::is_directory(c.data_dir), "{} dataset folder {} does not exist",
-                c.dataset, c.data_dir);
-  return c.dataset == "fashion-mnist" ? data::load_fashion_mnist(c.data_dir, train)
-                                      : data::load_cifar10(c.data_dir, train);
-}
 
 EvalNetworkConfig network_config(const TrainConfig& c, int64_t num_classes) {
   EvalNetworkConfig n;
@@ -56,11 +30,6 @@ EvalNetworkConfig network_config(const TrainConfig& c, int64_t num_classes) {
   n.layers = c.layers;
   n.auxiliary = c.auxiliary > 0;
   return n;
-}
-
-std::string default_out_dir() {
-  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  return fmt::format("runs/train-{:%Y%m%d-%H%M%S}", fmt::localtime(now));
 }
 
 TrainConfig checked(const TrainConfig& config) {
@@ -76,13 +45,12 @@ Trainer::Trainer(const TrainConfig& config, const TrainOptions& options, const s
     : config_(config),
       options_(options),
       device_(pick_device(options.device)),
-      train_data_(load_dataset(config_, true)),
-      test_data_(load_dataset(config_, false)),
+      train_data_(load_dataset(config_.dataset, config_.data_dir, true)),
+      test_data_(load_dataset(config_.dataset, config_.data_dir, false)),
       run_(run_dir),
       log_(run_, options.echo),
       drop_gen_(data::mix_seed(config.seed, kDropPathStream, 0)) {
-  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-  set_num_threads(options_.threads > 0 ? options_.threads : static_cast<int>(cores));
+  use_threads(options_.threads);
   setup_data();
   setup_model();
 }
@@ -118,7 +86,7 @@ void Trainer::setup_model() {
 
 TrainResult train(const TrainConfig& config, const TrainOptions& options) {
   const TrainConfig c = checked(config);
-  const std::string out = options.out_dir.empty() ? default_out_dir() : options.out_dir;
+  const std::string out = options.out_dir.empty() ? default_run_dir("train") : options.out_dir;
   FUSENAS_CHECK(!CheckpointReader::exists(out),
                 "run folder {} already holds a run (continue it with --resume {} or choose "
                 "another --out)",

@@ -11,9 +11,9 @@
 #include "fusenas/engine/optim/optim.h"
 #include "fusenas/nas/eval_network.h"
 #include "fusenas/nas/run/run_dir.h"
+#include "fusenas/nas/run/run_log.h"
 #include "fusenas/nas/run/stop_signal.h"
 #include "fusenas/nas/train/trainer.h"
-#include "run_log.h"
 
 namespace fusenas::nas {
 

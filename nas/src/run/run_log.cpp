@@ -1,5 +1,5 @@
-// The human log of a run: timestamped lines appended to train.log and echoed to stdout.
-#include "run_log.h"
+// The human log of a run: timestamped lines appended to the run's log file, echoed to stdout.
+#include "fusenas/nas/run/run_log.h"
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -18,9 +18,9 @@ void RunLog::line(const std::string& text) const {
   const std::string stamped = fmt::format("{:%Y-%m-%d %H:%M:%S} {}\n", fmt::localtime(now), text);
   {
     // Appended and closed per line, so the log survives a crash up to its last line.
-    std::ofstream out(run_.file("train.log"), std::ios::app);
+    std::ofstream out(run_.file(file_), std::ios::app);
     out << stamped;
-    FUSENAS_CHECK(out.good(), "cannot write {}", run_.file("train.log"));
+    FUSENAS_CHECK(out.good(), "cannot write {}", run_.file(file_));
   }
   if (echo_) {
     fmt::print("{}\n", text);

@@ -1,0 +1,74 @@
+// DARTS search configuration: the presets, every hyperparameter (DARTS's train_search.py values
+// by default), validation, the config.json form, and the per-invocation options.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "fusenas/nas/darts/architect.h"
+#include "fusenas/nas/darts/search_space.h"
+
+namespace fusenas::nas {
+
+struct DartsConfig {
+  std::string preset = "paper";  // "quick" or "paper": where the values below started from
+  // Search space.
+  int64_t channels = 16;
+  int cells = 8;
+  int nodes = 4;
+  std::vector<std::string> ops;  // empty = the 8 DARTS candidates
+  // Data: the training set (optionally its first train_subset images) split into search-train
+  // and search-val by train_portion. An empty data_dir means the dataset's standard location.
+  std::string dataset = "fashion-mnist";
+  std::string data_dir;
+  int64_t train_subset = 0;
+  double train_portion = 0.5;
+  int64_t crop_padding = -1;  // -1: the dataset's default (0 Fashion-MNIST, 4 CIFAR-10)
+  int flip = -1;              // -1: the dataset's default (off Fashion-MNIST, on CIFAR-10)
+  // Weights: SGD, cosine from lr to lr_min over the epochs (stepped per epoch).
+  int epochs = 50;
+  int64_t batch_size = 64;
+  double lr = 0.025;
+  double lr_min = 0.001;
+  double momentum = 0.9;
+  double weight_decay = 3e-4;
+  double grad_clip = 5.0;
+  // Alphas: Adam.
+  int order = 1;
+  double arch_lr = 3e-4;
+  double arch_beta1 = 0.5;
+  double arch_beta2 = 0.999;
+  double arch_weight_decay = 1e-3;
+  uint64_t seed = 0;
+
+  // Fills data_dir, ops, crop_padding and flip with their defaults.
+  DartsConfig resolved() const;
+  // Throws fusenas::Error with one clear sentence for the first bad value.
+  void validate() const;
+  SearchSpace space(int64_t in_channels, int64_t image_size, int64_t num_classes) const;
+  ArchitectConfig architect() const;
+};
+
+// The preset's values: "paper" (C=16, 8 cells, batch 64, 50 epochs, the whole training set) or
+// "quick" (a small network on a subset that finishes in minutes on two CPU cores).
+DartsConfig darts_preset(const std::string& name);
+
+nlohmann::json to_json(const DartsConfig& c);
+// Unknown keys are an error; missing keys keep their defaults.
+DartsConfig darts_config_from_json(const nlohmann::json& j);
+
+// Per-invocation settings that do not change the result on the CPU and are not saved.
+struct DartsOptions {
+  std::string device = "auto";
+  int threads = 0;  // 0 = all cores
+  std::string out_dir;
+  bool progress = true;
+  bool echo = true;
+  // Test hook: behave as if SIGTERM arrived after this many search steps in total; 0 = off.
+  int64_t stop_after_steps = 0;
+};
+
+}  // namespace fusenas::nas

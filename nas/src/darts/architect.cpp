@@ -1,0 +1,160 @@
+// The DARTS architect: first- and second-order alpha gradients.
+#include "fusenas/nas/darts/architect.h"
+
+#include <cmath>
+
+#include "fusenas/engine/error.h"
+#include "fusenas/engine/factory.h"
+#include "fusenas/engine/grad_mode.h"
+#include "fusenas/engine/ops.h"
+
+namespace fusenas::nas {
+namespace {
+
+// Takes the weights out of autograd for a pass that needs only input and alpha gradients, which
+// spares the weight-gradient GEMMs of the backward.
+class FrozenWeights {
+ public:
+  explicit FrozenWeights(const std::vector<Tensor>& weights) : weights_(weights) {
+    for (Tensor w : weights_) w.set_requires_grad(false);
+  }
+  ~FrozenWeights() {
+    for (Tensor w : weights_) w.set_requires_grad(true);
+  }
+  FrozenWeights(const FrozenWeights&) = delete;
+  FrozenWeights& operator=(const FrozenWeights&) = delete;
+
+ private:
+  std::vector<Tensor> weights_;
+};
+
+void clear_grads(const std::vector<Tensor>& ts) {
+  for (const auto& t : ts) t.set_grad(Tensor());
+}
+
+std::vector<Tensor> clones(const std::vector<Tensor>& ts) {
+  const NoGradGuard no_grad;
+  std::vector<Tensor> out;
+  out.reserve(ts.size());
+  for (const auto& t : ts) out.push_back(t.detach().clone());
+  return out;
+}
+
+void copy_into(const std::vector<Tensor>& dst, const std::vector<Tensor>& src) {
+  const NoGradGuard no_grad;
+  for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
+}
+
+}  // namespace
+
+Architect::Architect(Supernet& net, const optim::SGD& weights, const ArchitectConfig& config)
+    : net_(net),
+      weight_optimizer_(weights),
+      config_(config),
+      weights_(net.parameters()),
+      alphas_(net.arch().parameters()) {
+  FUSENAS_CHECK(config.order == 1 || config.order == 2, "DARTS order must be 1 or 2, got {}",
+                config.order);
+  optimizer_ = std::make_unique<optim::Adam>(alphas_, config.lr,
+                                             std::make_pair(config.beta1, config.beta2), 1e-8,
+                                             config.weight_decay);
+}
+
+double Architect::step(const Tensor& x_train, const Tensor& y_train, const Tensor& x_val,
+                       const Tensor& y_val, double xi) {
+  const double loss = compute_gradient(x_train, y_train, x_val, y_val, xi);
+  optimizer_->step();
+  return loss;
+}
+
+double Architect::compute_gradient(const Tensor& x_train, const Tensor& y_train,
+                                   const Tensor& x_val, const Tensor& y_val, double xi) {
+  clear_grads(alphas_);
+  clear_grads(weights_);
+  if (config_.order == 2) return second_order(x_train, y_train, x_val, y_val, xi);
+  const FrozenWeights frozen(weights_);
+  Tensor loss = cross_entropy(net_.forward_mixed(x_val, true), y_val);
+  loss.backward();
+  return loss.item();
+}
+
+std::vector<Tensor> Architect::alpha_gradient(const Tensor& x, const Tensor& y) {
+  clear_grads(alphas_);
+  {
+    const FrozenWeights frozen(weights_);
+    cross_entropy(net_.forward_mixed(x, true), y).backward();
+  }
+  std::vector<Tensor> g;
+  for (const auto& a : alphas_) g.push_back(a.grad());
+  clear_grads(alphas_);
+  return g;
+}
+
+double Architect::second_order(const Tensor& x_train, const Tensor& y_train, const Tensor& x_val,
+                               const Tensor& y_val, double xi) {
+  const std::vector<Tensor> w0 = clones(weights_);
+  const std::vector<Tensor> buffers0 = clones(net_.buffers());
+
+  // The unrolled weights w'.
+  cross_entropy(net_.forward_mixed(x_train, false), y_train).backward();
+  {
+    const optim::OptimizerState state = weight_optimizer_.state_dict();
+    const double momentum = weight_optimizer_.options().momentum;
+    const double wd = weight_optimizer_.options().weight_decay;
+    const NoGradGuard no_grad;
+    for (size_t i = 0; i < weights_.size(); ++i) {
+      const Tensor& w = weights_[i];
+      Tensor d = w.grad().defined() ? w.grad().clone() : zeros_like(w);
+      if (wd != 0) d.add_(w0[i], wd);
+      const auto buf = state.tensors.find(std::to_string(i) + ".momentum_buffer");
+      if (momentum != 0 && buf != state.tensors.end()) d.add_(buf->second.to(w.device()), momentum);
+      w.add_(d, -xi);
+    }
+  }
+  clear_grads(weights_);
+
+  // L_val at w': its alpha gradient and its weight gradient v.
+  Tensor val_loss = cross_entropy(net_.forward_mixed(x_val, true), y_val);
+  val_loss.backward();
+  const double loss = val_loss.item();
+  std::vector<Tensor> direct;
+  for (const auto& a : alphas_) direct.push_back(a.grad());
+  std::vector<Tensor> v;
+  double norm2 = 0;
+  {
+    const NoGradGuard no_grad;
+    for (size_t i = 0; i < weights_.size(); ++i) {
+      const Tensor g = weights_[i].grad();
+      v.push_back(g.defined() ? g : zeros_like(weights_[i]));
+      norm2 += sum(square(v.back())).item();
+    }
+  }
+  clear_grads(weights_);
+  clear_grads(alphas_);
+  copy_into(weights_, w0);
+  copy_into(net_.buffers(), buffers0);
+
+  // Finite-difference Hessian-vector product d^2 L_train / (d alpha d w) . v
+  const double r = 0.01 / std::max(std::sqrt(norm2), 1e-12);
+  auto shift = [&](double by) {
+    const NoGradGuard no_grad;
+    for (size_t i = 0; i < weights_.size(); ++i) weights_[i].add_(v[i], by);
+  };
+  shift(r);
+  const std::vector<Tensor> g_plus = alpha_gradient(x_train, y_train);
+  copy_into(weights_, w0);
+  shift(-r);
+  const std::vector<Tensor> g_minus = alpha_gradient(x_train, y_train);
+  copy_into(weights_, w0);
+
+  const NoGradGuard no_grad;
+  for (size_t i = 0; i < alphas_.size(); ++i) {
+    Tensor g = direct[i].clone();
+    g.add_(g_plus[i], -xi / (2 * r));
+    g.add_(g_minus[i], xi / (2 * r));
+    alphas_[i].set_grad(g);
+  }
+  return loss;
+}
+
+}  // namespace fusenas::nas

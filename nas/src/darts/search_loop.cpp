@@ -1,0 +1,259 @@
+// The search loop: epochs of (architect step, weight step) pairs, evaluation on the search-val
+// split, metrics, alphas, the current genotype and its pictures, and stopping at a step boundary.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "fusenas/engine/data/fashion_mnist.h"
+#include "fusenas/engine/grad_mode.h"
+#include "fusenas/engine/ops.h"
+#include "fusenas/engine/threads.h"
+#include "fusenas/nas/darts/artifacts.h"
+#include "fusenas/nas/run/progress.h"
+#include "fusenas/nas/run/setup.h"
+#include "searcher.h"
+
+namespace fusenas::nas {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+nlohmann::json rows_json(const Tensor& w) {
+  nlohmann::json rows = nlohmann::json::array();
+  for (int64_t e = 0; e < w.size(0); ++e) {
+    std::vector<double> row;
+    for (int64_t k = 0; k < w.size(1); ++k) row.push_back(w.at({e, k}));
+    rows.push_back(row);
+  }
+  return rows;
+}
+
+std::string train_command(const DartsConfig& c, const std::string& run_dir) {
+  std::string cmd = fmt::format("nas_train --genotype {}/genotype.txt --dataset {}", run_dir,
+                                c.dataset);
+  if (c.dataset == "fashion-mnist" ? c.data_dir != data::kFashionMnistDir : true)
+    cmd += " --data-dir " + c.data_dir;
+  // The quick preset is a CPU smoke run; train its cell at the matching small size.
+  if (c.preset == "quick") cmd += " --init-channels 8 --layers 5 --epochs 1";
+  return cmd;
+}
+
+}  // namespace
+
+int64_t DartsSearcher::global_step() const {
+  return static_cast<int64_t>(epoch_) * train_loader_->batches_per_epoch() + batch_;
+}
+
+bool DartsSearcher::stopping(const StopSignal& stop) const {
+  return stop.requested() ||
+         (options_.stop_after_steps > 0 && global_step() >= options_.stop_after_steps);
+}
+
+Tensor DartsSearcher::on_device(const Tensor& t) const {
+  return device_.is_cpu() ? t : t.to(device_);
+}
+
+DartsResult DartsSearcher::result() const {
+  DartsResult r;
+  r.run_dir = run_.path();
+  r.finished = epoch_ >= config_.epochs;
+  r.epochs_done = epoch_;
+  r.val_acc = last_val_acc_;
+  r.genotype = net_->genotype();
+  r.train_command = train_command(config_, run_.path());
+  return r;
+}
+
+DartsResult DartsSearcher::stopped(const char* where) {
+  save_checkpoint();
+  log_.line(fmt::format(
+      "stopped {} (epoch {}, step {}/{}); checkpoint saved, continue with --resume {}", where,
+      epoch_ + 1, batch_, train_loader_->batches_per_epoch(), run_.path()));
+  return result();
+}
+
+DartsResult DartsSearcher::run() {
+  const StopSignal stop;
+  const int64_t per_epoch = train_loader_->batches_per_epoch();
+  log_.line(fmt::format(
+      "nas_darts: order {} on {} ({} search-train / {} search-val images), C={} cells={} "
+      "nodes={} ops={}, batch {}, {} epochs, device {}, {} threads",
+      config_.order, config_.dataset, train_loader_->num_samples(), val_loader_->num_samples(),
+      config_.channels, config_.cells, config_.nodes, config_.ops.size(), config_.batch_size,
+      config_.epochs, device_.str(), num_threads()));
+  int64_t params = 0;
+  for (const auto& p : net_->parameters()) params += p.numel();
+  log_.line(fmt::format("supernet weights: {} ({:.3f}M); run folder {}", params, params / 1e6,
+                        run_.path()));
+  if (global_step() > 0 && epoch_ < config_.epochs)
+    log_.line(fmt::format("resuming at epoch {}, step {}/{}", epoch_ + 1, batch_, per_epoch));
+  while (epoch_ < config_.epochs) {
+    if (batch_ < per_epoch && !train_epoch(stop)) return stopped("during the search");
+    const SearchEval val = evaluate(stop);
+    if (val.aborted) return stopped("during evaluation");
+    end_epoch(val);
+    if (stopping(stop) && epoch_ < config_.epochs) return stopped("at the end of an epoch");
+  }
+  write_artifacts(true);
+  const DartsResult r = result();
+  run_.write_json("result.json", {{"val_acc", r.val_acc},
+                                  {"epochs", r.epochs_done},
+                                  {"genotype", r.genotype.to_text()},
+                                  {"train_command", r.train_command}});
+  log_.line(fmt::format("genotype: {}", r.genotype.to_text()));
+  log_.line(fmt::format(
+      "run folder {}: genotype.txt/.json, normal.dot/reduce.dot{}, alphas_normal.svg, "
+      "alphas_reduce.svg, alphas.jsonl, metrics.jsonl, search.log",
+      run_.path(),
+      std::filesystem::exists(run_.file("normal.svg")) ? " (+ .svg/.png)" : ""));
+  log_.line("train it: " + r.train_command);
+  return r;
+}
+
+double DartsSearcher::search_step(const Tensor& x_train, const Tensor& y_train,
+                                  const Tensor& x_val, const Tensor& y_val, Tensor* logits) {
+  net_->train();
+  const double val_loss = architect_->step(x_train, y_train, x_val, y_val, optimizer_->lr());
+  optimizer_->zero_grad();
+  const Tensor out = net_->forward_mixed(x_train, false);
+  Tensor loss = cross_entropy(out, y_train);
+  loss.backward();
+  if (config_.grad_clip > 0) optim::clip_grad_norm(optimizer_->params(), config_.grad_clip);
+  optimizer_->step();
+  if (logits != nullptr) *logits = out;
+  totals_.val_loss_sum += val_loss * static_cast<double>(y_val.size(0));
+  return loss.item();
+}
+
+bool DartsSearcher::train_epoch(const StopSignal& stop) {
+  const int64_t per_epoch = train_loader_->batches_per_epoch();
+  const int64_t first = batch_;
+  Progress bar(fmt::format("epoch {}/{}", epoch_ + 1, config_.epochs), per_epoch - first, "step");
+  while (batch_ < per_epoch) {
+    const auto t0 = Clock::now();
+    const data::Batch tb = train_loader_->next();
+    const data::Batch vb = val_loader_->next();
+    FUSENAS_CHECK(tb.epoch == epoch_ && tb.batch == batch_,
+                  "train loader is at epoch {} batch {}, the search at epoch {} step {}", tb.epoch,
+                  tb.batch, epoch_, batch_);
+    Tensor logits;
+    const double loss = search_step(on_device(tb.images), on_device(tb.labels),
+                                    on_device(vb.images), on_device(vb.labels), &logits);
+    const int64_t n = tb.labels.size(0);
+    totals_.loss_sum += loss * static_cast<double>(n);
+    totals_.correct += count_correct(logits, tb.labels);
+    totals_.seen += n;
+    totals_.train_seconds += seconds_since(t0);
+    ++batch_;
+    if (options_.progress) {
+      bar.update(batch_ - first, batch_ - first,
+                 fmt::format("loss {:.4f} acc {:.2f}% val loss {:.4f}", totals_.loss_sum / totals_.seen,
+                             100.0 * totals_.correct / totals_.seen,
+                             totals_.val_loss_sum / totals_.seen));
+    }
+    if (stopping(stop)) {
+      if (options_.progress) bar.finish();
+      return false;
+    }
+  }
+  if (options_.progress) bar.finish();
+  return true;
+}
+
+SearchEval DartsSearcher::evaluate(const StopSignal& stop) {
+  const auto t0 = Clock::now();
+  const NoGradGuard no_grad;
+  net_->eval();
+  const int64_t batches = eval_loader_->batches_per_epoch();
+  Progress bar("search-val", batches, "img");
+  SearchEval r;
+  double loss_sum = 0;
+  int64_t correct = 0, seen = 0;
+  for (int64_t b = 0; b < batches; ++b) {
+    if (stopping(stop)) {
+      r.aborted = true;
+      break;
+    }
+    const data::Batch batch = eval_loader_->next();
+    const Tensor logits = net_->forward_mixed(on_device(batch.images), false);
+    const int64_t n = batch.labels.size(0);
+    loss_sum += cross_entropy(logits, on_device(batch.labels)).item() * static_cast<double>(n);
+    correct += count_correct(logits, batch.labels);
+    seen += n;
+    if (options_.progress) bar.update(b + 1, seen, "");
+  }
+  if (options_.progress) bar.finish();
+  net_->train();
+  r.loss = seen > 0 ? loss_sum / seen : 0;
+  r.acc = seen > 0 ? 100.0 * correct / seen : 0;
+  r.seconds = seconds_since(t0);
+  return r;
+}
+
+void DartsSearcher::end_epoch(const SearchEval& val) {
+  const double train_loss = totals_.loss_sum / totals_.seen;
+  const double train_acc = 100.0 * totals_.correct / totals_.seen;
+  const double arch_val_loss = totals_.val_loss_sum / totals_.seen;
+  const double seconds = totals_.train_seconds + val.seconds;
+  const double step_s = totals_.train_seconds / train_loader_->batches_per_epoch();
+  const Genotype g = net_->genotype();
+  run_.append_jsonl("metrics.jsonl", {{"epoch", epoch_ + 1},
+                                      {"train_loss", train_loss},
+                                      {"train_acc", train_acc},
+                                      {"arch_val_loss", arch_val_loss},
+                                      {"val_loss", val.loss},
+                                      {"val_acc", val.acc},
+                                      {"lr", optimizer_->lr()},
+                                      {"seconds", seconds},
+                                      {"step_seconds", step_s},
+                                      {"genotype", g.to_text()}});
+  run_.append_jsonl("alphas.jsonl", {{"epoch", epoch_ + 1},
+                                     {"ops", config_.ops},
+                                     {"normal", rows_json(net_->normal_weights())},
+                                     {"reduce", rows_json(net_->reduce_weights())}});
+  log_.line(fmt::format(
+      "epoch {}/{}  train loss {:.4f} acc {:.2f}%  val loss {:.4f} acc {:.2f}%  lr {:.6f}  "
+      "{:.1f} s ({:.2f} s/step)",
+      epoch_ + 1, config_.epochs, train_loss, train_acc, val.loss, val.acc, optimizer_->lr(),
+      seconds, step_s));
+  log_.line(fmt::format("  genotype {}", g.to_text()));
+  last_val_acc_ = val.acc;
+  scheduler_->step();
+  ++epoch_;
+  batch_ = 0;
+  totals_ = {};
+  write_artifacts(false);
+  save_checkpoint();
+}
+
+void DartsSearcher::write_artifacts(bool render) const {
+  const Genotype g = net_->genotype();
+  run_.write_text("genotype.txt", g.to_text() + "\n");
+  run_.write_text("genotype.json", g.to_json() + "\n");
+  run_.write_text("normal.dot", cell_to_dot(g.normal, g.normal_concat, "normal cell"));
+  run_.write_text("reduce.dot", cell_to_dot(g.reduce, g.reduce_concat, "reduction cell"));
+  std::vector<std::vector<std::vector<double>>> normal, reduce;
+  std::ifstream in(run_.file("alphas.jsonl"));
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    const auto j = nlohmann::json::parse(line);
+    normal.push_back(j.at("normal").get<std::vector<std::vector<double>>>());
+    reduce.push_back(j.at("reduce").get<std::vector<std::vector<double>>>());
+  }
+  run_.write_text("alphas_normal.svg",
+                  alpha_heatmap_svg(normal, config_.ops, config_.nodes, "normal cell"));
+  run_.write_text("alphas_reduce.svg",
+                  alpha_heatmap_svg(reduce, config_.ops, config_.nodes, "reduction cell"));
+  if (render) {
+    render_dot(run_.file("normal.dot"));
+    render_dot(run_.file("reduce.dot"));
+  }
+}
+
+}  // namespace fusenas::nas

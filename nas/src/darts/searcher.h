@@ -1,0 +1,75 @@
+// The DARTS search run behind darts_search()/darts_resume(): data splits, supernet, both
+// optimisers, the run position and the epoch's partial sums, all of which a checkpoint captures.
+#pragma once
+
+#include <memory>
+
+#include "fusenas/engine/data/loader.h"
+#include "fusenas/engine/device.h"
+#include "fusenas/engine/optim/optim.h"
+#include "fusenas/nas/darts/architect.h"
+#include "fusenas/nas/darts/search.h"
+#include "fusenas/nas/darts/supernet.h"
+#include "fusenas/nas/run/run_dir.h"
+#include "fusenas/nas/run/run_log.h"
+#include "fusenas/nas/run/stop_signal.h"
+
+namespace fusenas::nas {
+
+struct SearchTotals {
+  double loss_sum = 0;      // weight-step training loss * batch size
+  double val_loss_sum = 0;  // architect's validation loss * batch size
+  int64_t correct = 0;
+  int64_t seen = 0;
+  double train_seconds = 0;
+};
+
+struct SearchEval {
+  double loss = 0, acc = 0, seconds = 0;
+  bool aborted = false;
+};
+
+class DartsSearcher {
+ public:
+  // `config` must be resolved and valid.
+  DartsSearcher(const DartsConfig& config, const DartsOptions& options, const std::string& run_dir);
+  void restore();
+  DartsResult run();
+
+  // One search step on one train and one val batch: the architect's step, then the weights'.
+  // Returns the training loss; `logits` receives the weight step's logits.
+  double search_step(const Tensor& x_train, const Tensor& y_train, const Tensor& x_val,
+                     const Tensor& y_val, Tensor* logits);
+
+ private:
+  bool train_epoch(const StopSignal& stop);
+  SearchEval evaluate(const StopSignal& stop);
+  void end_epoch(const SearchEval& val);
+  void write_artifacts(bool render) const;
+  void save_checkpoint() const;
+  DartsResult stopped(const char* where);
+  DartsResult result() const;
+  bool stopping(const StopSignal& stop) const;
+  int64_t global_step() const;
+  Tensor on_device(const Tensor& t) const;
+
+  DartsConfig config_;
+  DartsOptions options_;
+  Device device_;
+  data::Dataset data_;
+  RunDir run_;
+  RunLog log_;
+
+  std::unique_ptr<data::DataLoader> train_loader_, val_loader_, eval_loader_;
+  std::shared_ptr<Supernet> net_;
+  std::unique_ptr<optim::SGD> optimizer_;
+  std::unique_ptr<optim::CosineAnnealingLR> scheduler_;
+  std::unique_ptr<Architect> architect_;
+
+  int epoch_ = 0;
+  int64_t batch_ = 0;  // == batches per epoch: training done, evaluation pending
+  SearchTotals totals_;
+  double last_val_acc_ = 0;
+};
+
+}  // namespace fusenas::nas
