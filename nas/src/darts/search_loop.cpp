@@ -11,6 +11,7 @@
 #include "fusenas/engine/ops.h"
 #include "fusenas/engine/threads.h"
 #include "fusenas/nas/darts/artifacts.h"
+#include "fusenas/nas/darts/search_step.h"
 #include "fusenas/nas/run/progress.h"
 #include "fusenas/nas/run/setup.h"
 #include "searcher.h"
@@ -116,21 +117,6 @@ DartsResult DartsSearcher::run() {
   return r;
 }
 
-double DartsSearcher::search_step(const Tensor& x_train, const Tensor& y_train,
-                                  const Tensor& x_val, const Tensor& y_val, Tensor* logits) {
-  net_->train();
-  const double val_loss = architect_->step(x_train, y_train, x_val, y_val, optimizer_->lr());
-  optimizer_->zero_grad();
-  const Tensor out = net_->forward_mixed(x_train, false);
-  Tensor loss = cross_entropy(out, y_train);
-  loss.backward();
-  if (config_.grad_clip > 0) optim::clip_grad_norm(optimizer_->params(), config_.grad_clip);
-  optimizer_->step();
-  if (logits != nullptr) *logits = out;
-  totals_.val_loss_sum += val_loss * static_cast<double>(y_val.size(0));
-  return loss.item();
-}
-
 bool DartsSearcher::train_epoch(const StopSignal& stop) {
   const int64_t per_epoch = train_loader_->batches_per_epoch();
   const int64_t first = batch_;
@@ -142,12 +128,13 @@ bool DartsSearcher::train_epoch(const StopSignal& stop) {
     FUSENAS_CHECK(tb.epoch == epoch_ && tb.batch == batch_,
                   "train loader is at epoch {} batch {}, the search at epoch {} step {}", tb.epoch,
                   tb.batch, epoch_, batch_);
-    Tensor logits;
-    const double loss = search_step(on_device(tb.images), on_device(tb.labels),
-                                    on_device(vb.images), on_device(vb.labels), &logits);
+    const SearchStepResult step =
+        darts_search_step(*net_, *architect_, *optimizer_, config_.grad_clip, on_device(tb.images),
+                          on_device(tb.labels), on_device(vb.images), on_device(vb.labels));
     const int64_t n = tb.labels.size(0);
-    totals_.loss_sum += loss * static_cast<double>(n);
-    totals_.correct += count_correct(logits, tb.labels);
+    totals_.loss_sum += step.train_loss * static_cast<double>(n);
+    totals_.val_loss_sum += step.val_loss * static_cast<double>(vb.labels.size(0));
+    totals_.correct += count_correct(step.logits, tb.labels);
     totals_.seen += n;
     totals_.train_seconds += seconds_since(t0);
     ++batch_;

@@ -36,10 +36,6 @@ class DartsSearcher {
   void restore();
   DartsResult run();
 
-  // One search step on one train and one val batch: the architect's step, then the weights'.
-  // Returns the training loss; `logits` receives the weight step's logits.
-  double search_step(const Tensor& x_train, const Tensor& y_train, const Tensor& x_val,
-                     const Tensor& y_val, Tensor* logits);
 
  private:
   bool train_epoch(const StopSignal& stop);

@@ -1,0 +1,23 @@
+// One DARTS search step as train_search.py takes it: the architect's step on the alphas, then one
+// SGD step on the weights with gradient clipping.
+#pragma once
+
+#include "fusenas/engine/optim/optim.h"
+#include "fusenas/nas/darts/architect.h"
+#include "fusenas/nas/darts/supernet.h"
+
+namespace fusenas::nas {
+
+struct SearchStepResult {
+  double train_loss = 0;  // of the weight step
+  double val_loss = 0;    // the architect's validation loss
+  Tensor logits;          // of the weight step, for accuracy
+};
+
+// xi, the virtual step of second order, is the weights' current lr. Leaves the clipped weight
+// gradients in .grad and the alpha gradient in the alphas' .grad.
+SearchStepResult darts_search_step(Supernet& net, Architect& architect, optim::SGD& weights,
+                                   double grad_clip, const Tensor& x_train, const Tensor& y_train,
+                                   const Tensor& x_val, const Tensor& y_val);
+
+}  // namespace fusenas::nas
