@@ -15,46 +15,19 @@
 #include "fusenas/engine/io/safetensors.h"
 #include "fusenas/nas/eval_network.h"
 #include "fusenas/nas/train/trainer.h"
+#include "support/run_fixtures.h"
 
 namespace fusenas::nas {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::expect_same_tensors;
+using testing::read_json;
+using testing::TempDir;
+using testing::write_tiny_cifar;
 
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() / fmt::format("fusenas_train_{}_{}", ::getpid(), counter++);
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string sub(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
-
-// CIFAR-10 binary files with `per_file` records each; the label shifts the image brightness so
-// there is something to learn.
-void write_tiny_cifar(const std::string& dir, int per_file) {
-  fs::create_directories(dir);
-  Generator gen(42);
-  auto write = [&](const std::string& name) {
-    std::ofstream out(fs::path(dir) / name, std::ios::binary);
-    for (int r = 0; r < per_file; ++r) {
-      const auto label = static_cast<unsigned char>(gen.next_int(0, 10));
-      out.put(static_cast<char>(label));
-      for (int i = 0; i < 3 * 32 * 32; ++i)
-        out.put(static_cast<char>(gen.next_int(0, 128) + label * 12));
-    }
-  };
-  for (int i = 1; i <= 5; ++i) write(fmt::format("data_batch_{}.bin", i));
-  write("test_batch.bin");
+std::vector<nlohmann::json> metrics(const std::string& run) {
+  return testing::json_lines(run, "metrics.jsonl");
 }
 
 // Small enough for a second per run, yet with every stateful part switched on: augmentation
@@ -86,42 +59,6 @@ TrainOptions quiet(const std::string& out, int64_t stop_after = 0) {
   o.echo = false;
   o.stop_after_steps = stop_after;
   return o;
-}
-
-nlohmann::json read_json(const std::string& path) {
-  return nlohmann::json::parse(io::read_file(path));
-}
-
-// The checkpoint's tensors (model weights, BN statistics, momentum buffers).
-std::map<std::string, Tensor> checkpoint_tensors(const std::string& run) {
-  const auto state = read_json(run + "/checkpoint.json");
-  return io::load_safetensors(run + "/" + state["tensor_file"].get<std::string>()).tensors;
-}
-
-void expect_same_tensors(const std::string& a, const std::string& b) {
-  const auto ta = checkpoint_tensors(a), tb = checkpoint_tensors(b);
-  ASSERT_EQ(ta.size(), tb.size());
-  for (const auto& [name, t] : ta) {
-    ASSERT_TRUE(tb.count(name)) << name;
-    const Tensor& u = tb.at(name);
-    ASSERT_EQ(t.shape(), u.shape()) << name;
-    ASSERT_EQ(t.dtype(), u.dtype()) << name;
-    EXPECT_EQ(std::memcmp(t.raw_data(), u.raw_data(), t.numel() * dtype_size(t.dtype())), 0)
-        << name << " differs";
-  }
-}
-
-// metrics.jsonl lines without the wall-clock fields.
-std::vector<nlohmann::json> metrics(const std::string& run) {
-  std::vector<nlohmann::json> out;
-  std::ifstream in(run + "/metrics.jsonl");
-  std::string line;
-  while (std::getline(in, line)) {
-    auto j = nlohmann::json::parse(line);
-    for (const char* k : {"seconds", "train_seconds", "images_per_s", "loader_wait_s"}) j.erase(k);
-    out.push_back(j);
-  }
-  return out;
 }
 
 TEST(Trainer, StoppedAndResumedRunEqualsTheUninterruptedOneBitForBit) {
@@ -173,7 +110,7 @@ TEST(Trainer, SeededRunsRepeatAndOtherSeedsDiffer) {
   EXPECT_EQ(metrics(tmp.sub("a")), metrics(tmp.sub("b")));
   config.seed = 8;
   train(config, quiet(tmp.sub("c")));
-  const auto ta = checkpoint_tensors(tmp.sub("a")), tc = checkpoint_tensors(tmp.sub("c"));
+  const auto ta = testing::checkpoint_tensors(tmp.sub("a")), tc = testing::checkpoint_tensors(tmp.sub("c"));
   const Tensor& wa = ta.at("model.classifier.weight");
   const Tensor& wc = tc.at("model.classifier.weight");
   EXPECT_NE(wa.to_vector<float>(), wc.to_vector<float>());
