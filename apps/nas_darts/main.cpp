@@ -68,7 +68,8 @@ int main(int argc, char** argv) {
                  "quick (C=8, 5 cells, batch 32, 3200 images, 4 epochs: minutes on a CPU) or "
                  "paper (C=16, 8 cells, batch 64, 50 epochs) [default: paper with a GPU, quick "
                  "without]")
-      ->check(CLI::IsMember({"quick", "paper"}));
+      ->check(CLI::IsMember({"quick", "paper"}))
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   ov.add(app, "--init-channels,--channels", &DartsConfig::channels, "Channels of the first cells (C)");
   ov.add(app, "--layers,--cells", &DartsConfig::cells, "Cells; reductions at 1/3 and 2/3");
   ov.add(app, "--nodes", &DartsConfig::nodes, "Intermediate nodes per cell (4 in DARTS)");
@@ -101,8 +102,10 @@ int main(int argc, char** argv) {
   auto* flip_opt = app.add_flag("--flip,!--no-flip", flip,
                                 "Random horizontal flips [default: off fashion-mnist, on cifar10]");
   ov.add(app, "--seed", &DartsConfig::seed, "Seed of weights, alphas and data order");
+  // The last --device/--preset wins, so ./run.sh's defaults can be overridden by its arguments.
   app.add_option("--device", o.device, "cpu, cuda, cuda:N or auto (CUDA when available)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   app.add_option("--threads", o.threads, "CPU threads; 0 = all cores")->capture_default_str();
   app.add_option("--out", o.out_dir, "Run folder [default: runs/darts-<time>]");
   app.add_option("--resume", resume_dir,
