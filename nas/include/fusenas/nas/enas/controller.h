@@ -52,7 +52,9 @@ struct ControllerConfig {
 struct Sample {
   std::variant<MicroArch, MacroArch> arch;
   Tensor log_prob;  // sum of the log-probabilities of every decision
-  Tensor entropy;   // sum of the entropies of every decision's distribution
+  // Sum of the entropies of every decision's distribution, as ENAS's micro controller computes it
+  // (its macro controller sums -p log p of the chosen value only, which we do not copy).
+  Tensor entropy;
   // Macro only (undefined for micro): the mean over layers 1..L-1 of
   // sum_j KL(Bernoulli(p_skip_j) || Bernoulli(skip_target)), as ENAS penalises skip density.
   Tensor skip_penalty;
