@@ -70,7 +70,8 @@ int main(int argc, char** argv) {
                  "without]")
       ->check(CLI::IsMember({"quick", "paper"}))
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  ov.add(app, "--init-channels,--channels", &DartsConfig::channels, "Channels of the first cells (C)");
+  ov.add(app, "--init-channels,--channels", &DartsConfig::channels,
+         "Channels of the first cells (C)");
   ov.add(app, "--layers,--cells", &DartsConfig::cells, "Cells; reductions at 1/3 and 2/3");
   ov.add(app, "--nodes", &DartsConfig::nodes, "Intermediate nodes per cell (4 in DARTS)");
   ov.add(app, "--ops", &DartsConfig::ops,
@@ -81,9 +82,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({1, 2}));
   ov.add(app, "--dataset", &DartsConfig::dataset, "fashion-mnist or cifar10")
       ->check(CLI::IsMember({"fashion-mnist", "cifar10"}));
-  ov.add(app, "--data-dir", &DartsConfig::data_dir,
-         fmt::format("Dataset folder [default: {} or {}]", data::kFashionMnistDir,
-                     data::kCifar10Dir));
+  ov.add(
+      app, "--data-dir", &DartsConfig::data_dir,
+      fmt::format("Dataset folder [default: {} or {}]", data::kFashionMnistDir, data::kCifar10Dir));
   ov.add(app, "--train-subset", &DartsConfig::train_subset,
          "Use the first N training images before the split; 0 = all");
   ov.add(app, "--train-portion", &DartsConfig::train_portion,
@@ -109,8 +110,8 @@ int main(int argc, char** argv) {
   app.add_option("--threads", o.threads, "CPU threads; 0 = all cores")->capture_default_str();
   app.add_option("--out", o.out_dir, "Run folder [default: runs/darts-<time>]");
   app.add_option("--resume", resume_dir,
-                                    "Continue the search in this folder with its saved config "
-                                    "(only --device and --threads may change)");
+                 "Continue the search in this folder with its saved config "
+                 "(only --device and --threads may change)");
   app.add_flag("!--no-progress", o.progress, "No progress bar");
   app.add_option("--stop-after-steps", o.stop_after_steps,
                  "Checkpoint and stop after this many steps in all (as on Ctrl-C); 0 = never")

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <regex>
 
+#include "darts_suite.h"
 #include "fusenas/engine/device.h"
 #include "fusenas/engine/error.h"
 #include "fusenas/engine/threads.h"
@@ -20,7 +21,7 @@ int main(int argc, char** argv) {
   int threads = 2;
   bool peers = true, quick = false;
   Options options;
-  app.add_option("--suite", suite, "What to time")->check(CLI::IsMember({"ops"}));
+  app.add_option("--suite", suite, "What to time")->check(CLI::IsMember({"ops", "darts"}));
   app.add_option("--device", device_name, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   app.add_option("--threads", threads, "CPU threads for both FuseNAS and PyTorch")
       ->check(CLI::PositiveNumber);
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
     FUSENAS_CHECK(device.is_cpu() || cuda_available(),
                   "--device cuda: no CUDA device is available");
     set_num_threads(threads);
+    if (suite == "darts") return run_darts_suite(device, threads, options, peers, json_path);
     if (device.is_cuda() && suite == "ops") {
       // The GPU suite: CPU-validated, event-timed, rated against measured ceilings.
       GpuSuiteOptions gpu{filter, json_path, peers, quick};

@@ -46,8 +46,8 @@ TEST_P(DartsSearchParity, MatchesPyTorch) {
   const Tensor yv = randint({kSteps, kBatch}, 0, 10, gen);
   const double lr = 0.025, momentum = 0.9, wd = 3e-4, arch_lr = 3e-4, arch_wd = 1e-3, clip = 5;
 
-  std::vector<Tensor> inputs = {xt, yt, xv, yv, net.arch().normal.detach().clone(),
-                                net.arch().reduce.detach().clone()};
+  std::vector<Tensor> inputs = {
+      xt, yt, xv, yv, net.arch().normal.detach().clone(), net.arch().reduce.detach().clone()};
   const std::vector<Tensor> weights = net.parameters();
   for (const auto& w : weights) inputs.push_back(w.detach().clone());
   testing::OracleCase c{"darts_search_steps",
@@ -76,21 +76,23 @@ TEST_P(DartsSearchParity, MatchesPyTorch) {
   Architect architect(net, sgd, ac);
   const double alpha_tol = order == 1 ? 1e-4 : 1e-3;
   for (int s = 0; s < kSteps; ++s) {
-    const SearchStepResult r =
-        darts_search_step(net, architect, sgd, clip, xt.narrow(0, s, 1).reshape({kBatch, 8, 8, 3}),
-                          yt.narrow(0, s, 1).reshape({kBatch}),
-                          xv.narrow(0, s, 1).reshape({kBatch, 8, 8, 3}),
-                          yv.narrow(0, s, 1).reshape({kBatch}));
-    EXPECT_NEAR(r.train_loss, expected[0].at({s, 0}), 1e-4 * std::abs(r.train_loss)) << "step " << s;
+    const SearchStepResult r = darts_search_step(
+        net, architect, sgd, clip, xt.narrow(0, s, 1).reshape({kBatch, 8, 8, 3}),
+        yt.narrow(0, s, 1).reshape({kBatch}), xv.narrow(0, s, 1).reshape({kBatch, 8, 8, 3}),
+        yv.narrow(0, s, 1).reshape({kBatch}));
+    EXPECT_NEAR(r.train_loss, expected[0].at({s, 0}), 1e-4 * std::abs(r.train_loss))
+        << "step " << s;
     EXPECT_NEAR(r.val_loss, expected[0].at({s, 1}), 1e-4 * std::abs(r.val_loss)) << "step " << s;
     const Tensor step_grads = expected[1].narrow(0, s, 1);
-    EXPECT_LE(testing::max_relative_error(net.arch().normal.grad(),
-                                          step_grads.narrow(1, 0, 1).reshape(net.arch().normal.shape())),
-              alpha_tol)
+    EXPECT_LE(
+        testing::max_relative_error(net.arch().normal.grad(),
+                                    step_grads.narrow(1, 0, 1).reshape(net.arch().normal.shape())),
+        alpha_tol)
         << "normal alpha gradient, step " << s;
-    EXPECT_LE(testing::max_relative_error(net.arch().reduce.grad(),
-                                          step_grads.narrow(1, 1, 1).reshape(net.arch().reduce.shape())),
-              alpha_tol)
+    EXPECT_LE(
+        testing::max_relative_error(net.arch().reduce.grad(),
+                                    step_grads.narrow(1, 1, 1).reshape(net.arch().reduce.shape())),
+        alpha_tol)
         << "reduce alpha gradient, step " << s;
     if (s == 0) {
       for (size_t i = 0; i < n; ++i)
@@ -104,8 +106,9 @@ TEST_P(DartsSearchParity, MatchesPyTorch) {
   EXPECT_LE(testing::max_relative_error(net.arch().reduce, expected[3 + 2 * n]), 1e-4);
 }
 
-INSTANTIATE_TEST_SUITE_P(Order, DartsSearchParity, ::testing::Values(1, 2),
-                         [](const auto& info) { return info.param == 1 ? "FirstOrder" : "SecondOrder"; });
+INSTANTIATE_TEST_SUITE_P(Order, DartsSearchParity, ::testing::Values(1, 2), [](const auto& info) {
+  return info.param == 1 ? "FirstOrder" : "SecondOrder";
+});
 
 }  // namespace
 }  // namespace fusenas::nas

@@ -102,7 +102,8 @@ TEST(DartsSearch, RunFolderHoldsEverythingTheDocsPromise) {
   EXPECT_EQ(darts_config_from_json(read_json(run + "/config.json")).channels, 4);
   const auto metrics = json_lines(run, "metrics.jsonl");
   ASSERT_EQ(metrics.size(), 2u);
-  for (const char* k : {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "genotype"})
+  for (const char* k :
+       {"epoch", "train_loss", "train_acc", "val_loss", "val_acc", "lr", "genotype"})
     EXPECT_TRUE(metrics[1].contains(k)) << k;
   // Cosine from 0.025 to 0.001 over 2 epochs: epoch 2 runs at the midpoint.
   EXPECT_NEAR(metrics[1]["lr"].get<double>(), 0.013, 1e-12);
@@ -162,7 +163,9 @@ TEST(DartsSearch, BadConfigsAndRunFoldersFailWithOneClearMessage) {
   darts_search(c, quiet(tmp.sub("done")));
   EXPECT_NE(message([&] { darts_search(c, quiet(tmp.sub("done"))); }).find("already holds a run"),
             std::string::npos);
-  EXPECT_NE(message([] { darts_config_from_json({{"chanels", 3}}); }).find("unknown key"),
+  EXPECT_NE(message([] {
+              darts_config_from_json({{"chanels", 3}});
+            }).find("unknown key"),
             std::string::npos);
 }
 

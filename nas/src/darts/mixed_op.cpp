@@ -43,7 +43,8 @@ ComposedMixedOp::ComposedMixedOp(const std::vector<std::string>& ops, int64_t ch
 
 Tensor ComposedMixedOp::forward_mixed(const Tensor& x, const Tensor& weights) {
   FUSENAS_CHECK(weights.dim() == 1 && weights.size(0) == num_ops(),
-                "MixedOp: expected {} weights, got shape {}", num_ops(), shape_str(weights.shape()));
+                "MixedOp: expected {} weights, got shape {}", num_ops(),
+                shape_str(weights.shape()));
   std::vector<Tensor> outs;
   outs.reserve(active_.size());
   for (int k : active_) outs.push_back(candidates_[k]->forward(x));

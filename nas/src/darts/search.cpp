@@ -36,8 +36,8 @@ DartsSearcher::DartsSearcher(const DartsConfig& config, const DartsOptions& opti
       run_(run_dir),
       log_(run_, options.echo, "search.log") {
   use_threads(options_.threads);
-  const int64_t n = config_.train_subset > 0 ? std::min(config_.train_subset, data_.size())
-                                             : data_.size();
+  const int64_t n =
+      config_.train_subset > 0 ? std::min(config_.train_subset, data_.size()) : data_.size();
   const data::Split split = data::split_train_val(n, config_.train_portion);
   FUSENAS_CHECK(!split.train.empty() && !split.val.empty(),
                 "{} training images split by portion {} leave an empty side", n,

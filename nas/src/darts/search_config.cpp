@@ -12,10 +12,9 @@ namespace fusenas::nas {
 
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DartsConfig, preset, channels, cells, nodes, ops,
                                                 dataset, data_dir, train_subset, train_portion,
-                                                crop_padding, flip, epochs, batch_size, lr,
-                                                lr_min, momentum, weight_decay, grad_clip, order,
-                                                arch_lr, arch_beta1, arch_beta2,
-                                                arch_weight_decay, seed)
+                                                crop_padding, flip, epochs, batch_size, lr, lr_min,
+                                                momentum, weight_decay, grad_clip, order, arch_lr,
+                                                arch_beta1, arch_beta2, arch_weight_decay, seed)
 
 DartsConfig darts_preset(const std::string& name) {
   DartsConfig c;
@@ -61,8 +60,7 @@ void DartsConfig::validate() const {
   FUSENAS_CHECK(std::isfinite(grad_clip) && grad_clip >= 0,
                 "grad clip must be non-negative (0 = off), got {}", grad_clip);
   FUSENAS_CHECK(order == 1 || order == 2, "order must be 1 or 2, got {}", order);
-  FUSENAS_CHECK(std::isfinite(arch_lr) && arch_lr > 0, "arch lr must be positive, got {}",
-                arch_lr);
+  FUSENAS_CHECK(std::isfinite(arch_lr) && arch_lr > 0, "arch lr must be positive, got {}", arch_lr);
   FUSENAS_CHECK(arch_beta1 >= 0 && arch_beta1 < 1 && arch_beta2 >= 0 && arch_beta2 < 1,
                 "arch betas must lie in [0, 1), got {} and {}", arch_beta1, arch_beta2);
   FUSENAS_CHECK(std::isfinite(arch_weight_decay) && arch_weight_decay >= 0,
@@ -74,8 +72,7 @@ void DartsConfig::validate() const {
   space(1, size, 10).validate();
 }
 
-SearchSpace DartsConfig::space(int64_t in_channels, int64_t image_size,
-                               int64_t num_classes) const {
+SearchSpace DartsConfig::space(int64_t in_channels, int64_t image_size, int64_t num_classes) const {
   SearchSpace s;
   if (!ops.empty()) s.ops = ops;
   s.nodes = nodes;

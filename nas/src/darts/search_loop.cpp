@@ -36,8 +36,8 @@ nlohmann::json rows_json(const Tensor& w) {
 }
 
 std::string train_command(const DartsConfig& c, const std::string& run_dir) {
-  std::string cmd = fmt::format("nas_train --genotype {}/genotype.txt --dataset {}", run_dir,
-                                c.dataset);
+  std::string cmd =
+      fmt::format("nas_train --genotype {}/genotype.txt --dataset {}", run_dir, c.dataset);
   if (c.dataset == "fashion-mnist" ? c.data_dir != data::kFashionMnistDir : true)
     cmd += " --data-dir " + c.data_dir;
   // The quick preset is a CPU smoke run; train its cell at the matching small size.
@@ -73,9 +73,9 @@ DartsResult DartsSearcher::result() const {
 
 DartsResult DartsSearcher::stopped(const char* where) {
   save_checkpoint();
-  log_.line(fmt::format(
-      "stopped {} (epoch {}, step {}/{}); checkpoint saved, continue with --resume {}", where,
-      epoch_ + 1, batch_, train_loader_->batches_per_epoch(), run_.path()));
+  log_.line(
+      fmt::format("stopped {} (epoch {}, step {}/{}); checkpoint saved, continue with --resume {}",
+                  where, epoch_ + 1, batch_, train_loader_->batches_per_epoch(), run_.path()));
   return result();
 }
 
@@ -111,8 +111,7 @@ DartsResult DartsSearcher::run() {
   log_.line(fmt::format(
       "run folder {}: genotype.txt/.json, normal.dot/reduce.dot{}, alphas_normal.svg, "
       "alphas_reduce.svg, alphas.jsonl, metrics.jsonl, search.log",
-      run_.path(),
-      std::filesystem::exists(run_.file("normal.svg")) ? " (+ .svg/.png)" : ""));
+      run_.path(), std::filesystem::exists(run_.file("normal.svg")) ? " (+ .svg/.png)" : ""));
   log_.line("train it: " + r.train_command);
   return r;
 }
@@ -139,10 +138,10 @@ bool DartsSearcher::train_epoch(const StopSignal& stop) {
     totals_.train_seconds += seconds_since(t0);
     ++batch_;
     if (options_.progress) {
-      bar.update(batch_ - first, batch_ - first,
-                 fmt::format("loss {:.4f} acc {:.2f}% val loss {:.4f}", totals_.loss_sum / totals_.seen,
-                             100.0 * totals_.correct / totals_.seen,
-                             totals_.val_loss_sum / totals_.seen));
+      bar.update(
+          batch_ - first, batch_ - first,
+          fmt::format("loss {:.4f} acc {:.2f}% val loss {:.4f}", totals_.loss_sum / totals_.seen,
+                      100.0 * totals_.correct / totals_.seen, totals_.val_loss_sum / totals_.seen));
     }
     if (stopping(stop)) {
       if (options_.progress) bar.finish();

@@ -17,7 +17,8 @@ std::vector<std::vector<double>> rows_of(const Tensor& w) {
   const Tensor cpu = w.to(Device::cpu()).to(DType::Float64).contiguous();
   std::vector<std::vector<double>> rows(cpu.size(0));
   const double* p = cpu.data<double>();
-  for (int64_t e = 0; e < cpu.size(0); ++e) rows[e].assign(p + e * cpu.size(1), p + (e + 1) * cpu.size(1));
+  for (int64_t e = 0; e < cpu.size(0); ++e)
+    rows[e].assign(p + e * cpu.size(1), p + (e + 1) * cpu.size(1));
   return rows;
 }
 
@@ -34,8 +35,8 @@ CellChoice cell_choice(const SearchSpace& space, const std::vector<GenotypeEdge>
     const int node = static_cast<int>(e / 2);
     const int op = space.op_index(edges[e].op);
     FUSENAS_CHECK(op >= 0, "op '{}' is not a candidate of this search space", edges[e].op);
-    FUSENAS_CHECK(edges[e].input >= 0 && edges[e].input < node + 2,
-                  "node {} cannot read state {}", node, edges[e].input);
+    FUSENAS_CHECK(edges[e].input >= 0 && edges[e].input < node + 2, "node {} cannot read state {}",
+                  node, edges[e].input);
     c.nodes[node].push_back({edges[e].input, op});
   }
   for (int s : concat)
@@ -54,8 +55,8 @@ SearchCell::SearchCell(const SearchSpace& space, int64_t c_prev_prev, int64_t c_
     pre0_ = register_module("preprocess0",
                             std::make_shared<ReLUConvBN>(c_prev_prev, c, 1, 1, 0, false, gen));
   }
-  pre1_ = register_module("preprocess1",
-                          std::make_shared<ReLUConvBN>(c_prev, c, 1, 1, 0, false, gen));
+  pre1_ =
+      register_module("preprocess1", std::make_shared<ReLUConvBN>(c_prev, c, 1, 1, 0, false, gen));
   for (int node = 0; node < nodes_; ++node) {
     for (int j = 0; j < node + 2; ++j) {
       const int64_t stride = reduction && j < 2 ? 2 : 1;
@@ -104,9 +105,10 @@ Tensor SearchCell::forward_sampled(const Tensor& s0, const Tensor& s1, const Cel
   }
   std::vector<Tensor> outs;
   for (int node = 0; node < nodes_; ++node) {
-    const bool used = std::find(choice.concat.begin(), choice.concat.end(), node + 2) !=
-                      choice.concat.end();
-    outs.push_back(used ? states[node + 2] : zeros(states[node + 2].shape(), states[node + 2].options()));
+    const bool used =
+        std::find(choice.concat.begin(), choice.concat.end(), node + 2) != choice.concat.end();
+    outs.push_back(used ? states[node + 2]
+                        : zeros(states[node + 2].shape(), states[node + 2].options()));
   }
   return concat(outs, 3);
 }

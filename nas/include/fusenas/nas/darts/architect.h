@@ -26,8 +26,8 @@ class Architect {
   // Leaves d L_val / d alpha in the alphas' .grad (and no gradient on the weights). Second order,
   // with xi the weights' current lr:
   //   w' = w - xi * (momentum * buf + grad_w L_train(w) + wd * w)
-  //   g  = grad_alpha L_val(w', alpha) - xi * (grad_alpha L_train(w+) - grad_alpha L_train(w-)) / 2r
-  //   w+- = w +- r * grad_w' L_val(w', alpha),  r = 0.01 / ||grad_w' L_val||.
+  //   g  = grad_alpha L_val(w', alpha) - xi * (grad_alpha L_train(w+) - grad_alpha L_train(w-)) /
+  //   2r w+- = w +- r * grad_w' L_val(w', alpha),  r = 0.01 / ||grad_w' L_val||.
   // Weights and BN statistics are left as they were, except that the two Hessian passes update
   // the running statistics as DARTS's do. Returns L_val (at w for first order, at w').
   double compute_gradient(const Tensor& x_train, const Tensor& y_train, const Tensor& x_val,

@@ -12,8 +12,8 @@ struct DartsResult {
   std::string run_dir;
   bool finished = false;  // all epochs done (otherwise stopped by a signal or the test hook)
   int epochs_done = 0;
-  double val_acc = 0.0;  // percent on the search-val split after the last finished epoch
-  Genotype genotype;     // derived from the alphas as they are now
+  double val_acc = 0.0;       // percent on the search-val split after the last finished epoch
+  Genotype genotype;          // derived from the alphas as they are now
   std::string train_command;  // the nas_train command line that trains the genotype
 };
 

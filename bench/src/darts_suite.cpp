@@ -1,0 +1,140 @@
+// DARTS search-step timings against PyTorch.
+#include "darts_suite.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <memory>
+
+#include "fusenas/engine/cuda.h"
+#include "fusenas/engine/factory.h"
+#include "fusenas/nas/darts/search_step.h"
+
+namespace fusenas::bench {
+namespace {
+
+struct StepShape {
+  int64_t batch, size, in_channels, channels;
+  int cells, order;
+};
+
+std::string label(const StepShape& s) {
+  return fmt::format("darts order {} ({}x{}x{}, b{}, C={}, {} cells)", s.order, s.in_channels,
+                     s.size, s.size, s.batch, s.channels, s.cells);
+}
+
+// Everything one timed step needs, alive for as long as the timing runs.
+struct StepState {
+  std::shared_ptr<nas::Supernet> net;
+  std::unique_ptr<optim::SGD> sgd;
+  std::unique_ptr<nas::Architect> architect;
+  std::vector<Tensor> xt, yt, xv, yv;  // rotated so no two consecutive steps share a batch
+  size_t next = 0;
+};
+
+std::shared_ptr<StepState> make_state(const StepShape& s, Device device) {
+  auto st = std::make_shared<StepState>();
+  nas::SearchSpace space;
+  space.channels = s.channels;
+  space.cells = s.cells;
+  space.in_channels = s.in_channels;
+  space.image_size = s.size;
+  Generator gen(0);
+  st->net = std::make_shared<nas::Supernet>(space, gen);
+  if (device.is_cuda()) st->net->to_device(device);
+  st->sgd = std::make_unique<optim::SGD>(st->net->parameters(), 0.025, 0.9, 3e-4);
+  nas::ArchitectConfig ac;
+  ac.order = s.order;
+  st->architect = std::make_unique<nas::Architect>(*st->net, *st->sgd, ac);
+  for (int i = 0; i < 2; ++i) {
+    st->xt.push_back(normal({s.batch, s.size, s.size, s.in_channels}, 0, 1, gen).to(device));
+    st->xv.push_back(normal({s.batch, s.size, s.size, s.in_channels}, 0, 1, gen).to(device));
+    st->yt.push_back(randint({s.batch}, 0, 10, gen).to(device));
+    st->yv.push_back(randint({s.batch}, 0, 10, gen).to(device));
+  }
+  return st;
+}
+
+void step(StepState& st) {
+  const size_t i = st.next++ % st.xt.size();
+  // The loss read-back at the end of the step synchronises the device, so host time is step time.
+  nas::darts_search_step(*st.net, *st.architect, *st.sgd, 5.0, st.xt[i], st.yt[i], st.xv[i],
+                         st.yv[i]);
+}
+
+}  // namespace
+
+int run_darts_suite(Device device, int threads, const Options& options, bool peers,
+                    const std::string& json_path) {
+  std::vector<StepShape> shapes;
+  if (device.is_cuda()) {
+    shapes = {{64, 32, 3, 16, 8, 1}, {64, 32, 3, 16, 8, 2}};
+  } else {
+    shapes = {{32, 28, 1, 8, 5, 1}, {32, 28, 1, 8, 5, 2}};
+  }
+  Options opt = options;
+  opt.warmup = std::min(opt.warmup, 2);
+  opt.iterations = std::min(opt.iterations, 5);
+  opt.min_seconds = 0;
+  fmt::print("FuseNAS bench: suite darts on {} with {} thread(s)\n", device.str(), threads);
+  std::vector<BenchCase> cases;
+  std::vector<Timing> ours;
+  std::vector<double> peak_mb, launches;
+  for (const auto& s : shapes) {
+    cases.push_back({label(s),
+                     fmt::format("{}x{}x{}x{}", s.batch, s.size, s.size, s.in_channels),
+                     {{"batch", s.batch},
+                      {"size", s.size},
+                      {"in_channels", s.in_channels},
+                      {"channels", s.channels},
+                      {"cells", s.cells},
+                      {"order", s.order}},
+                     {}});
+    auto st = make_state(s, device);
+    step(*st);  // first step outside the peak window: allocator warm-up
+    if (device.is_cuda()) {
+      cuda::synchronize();
+      cuda::reset_peak_memory();
+      cuda::reset_launch_count();
+    }
+    step(*st);
+    if (device.is_cuda()) {
+      peak_mb.push_back(cuda::memory_stats().peak_bytes / 1048576.0);
+      launches.push_back(static_cast<double>(cuda::launch_count()));
+    } else {
+      peak_mb.push_back(0);
+      launches.push_back(0);
+    }
+    ours.push_back(time_it([st] { step(*st); }, opt));
+    fmt::print(stderr, "  {:<44} {:>9.1f} ms\n", cases.back().name, ours.back().median_ms);
+  }
+  nlohmann::json peer = peers ? run_peer("darts_step.py", cases, opt, threads, device.str())
+                              : nlohmann::json::object();
+  const bool have_peer = peer.contains("results") && peer["results"].size() == cases.size();
+  fmt::print("\n{:<44} {:>12} {:>12} {:>8} {:>10} {:>10} {:>10}\n", "case", "fusenas ms",
+             have_peer ? fmt::format("torch {} ms", peer["torch"].get<std::string>()) : "torch ms",
+             "speedup", "peak MB", "launches", "torch lnch");
+  nlohmann::json out = {{"suite", "darts"},
+                        {"device", device.str()},
+                        {"threads", threads},
+                        {"cases", nlohmann::json::array()}};
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const nlohmann::json theirs = have_peer ? peer["results"][i] : nlohmann::json::object();
+    const double t = theirs.value("median_ms", 0.0);
+    fmt::print("{:<44} {:>12.1f} {:>12} {:>8} {:>10} {:>10} {:>10}\n", cases[i].name,
+               ours[i].median_ms, have_peer ? fmt::format("{:.1f}", t) : "-",
+               have_peer ? fmt::format("{:.2f}x", t / ours[i].median_ms) : "-",
+               device.is_cuda() ? fmt::format("{:.0f}", peak_mb[i]) : "-",
+               device.is_cuda() ? fmt::format("{:.0f}", launches[i]) : "-",
+               theirs.contains("launches") ? fmt::format("{}", theirs["launches"].dump()) : "-");
+    out["cases"].push_back({{"name", cases[i].name},
+                            {"fusenas_ms", ours[i].median_ms},
+                            {"fusenas_peak_mb", peak_mb[i]},
+                            {"fusenas_launches", launches[i]},
+                            {"torch", theirs}});
+  }
+  if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";
+  return 0;
+}
+
+}  // namespace fusenas::bench
