@@ -54,7 +54,7 @@ START=$SECONDS
 BUDGET=${GPU_CHECK_BUDGET:-470}
 SUMMARY_RESERVE=15
 
-GPU_TESTS=(conv_gpu_test core_ops_gpu_test misc_ops_gpu_test optim_gpu_test pool_bn_gpu_test)
+GPU_TESTS=(conv_gpu_test core_ops_gpu_test misc_ops_gpu_test optim_gpu_test pool_bn_gpu_test darts_gpu_test)
 RACE_TESTS=(conv_gpu_test pool_bn_gpu_test misc_ops_gpu_test optim_gpu_test)
 CPU_SANITY=(tensor_test autograd_test elementwise_test)
 
@@ -71,7 +71,7 @@ budget() {
   ((want < left)) && echo "$want" || echo "$left"
 }
 
-MAIN_LOGS=(env.txt build.log ctest.log sanitizer.log bench.log bench_ops.json summary.txt)
+MAIN_LOGS=(env.txt build.log ctest.log sanitizer.log bench.log bench_ops.json bench_darts.json summary.txt)
 
 # Copies the main logs to LOGS, so a run cut short still leaves them there.
 sync_logs() {
@@ -401,6 +401,20 @@ SUMMARY=$WORK/summary.txt
   if [[ ${RESULT["ctest -L gpu"]:-} == FAIL ]]; then
     echo "--- failed gpu tests:"
     sed -n '/The following tests FAILED/,$p' "$CTEST_LOG" | head -20
+  fi
+  if [[ -s $WORK/bench_darts.json && -n $(command -v python3) ]]; then
+    python3 - "$WORK/bench_darts.json" <<'EOF'
+import json, sys
+d = json.load(open(sys.argv[1]))
+print("\nbench darts (search step, CIFAR 3x32x32, batch 64, C=16, 8 cells):")
+print(f"{'case':<46} {'fusenas ms':>10} {'torch ms':>9} {'ratio':>7} {'peak MB':>8} {'launches':>9} {'torch lnch':>10}")
+for c in d["cases"]:
+    t = c.get("torch") or {}
+    tm = t.get("median_ms")
+    print(f"{c['name']:<46} {c['fusenas_ms']:>10.1f} {'-' if tm is None else format(tm, '.1f'):>9} "
+          f"{'-' if tm is None else format(tm / c['fusenas_ms'], '.2f') + 'x':>7} {c['fusenas_peak_mb']:>8.0f} "
+          f"{c['fusenas_launches']:>9.0f} {str(t.get('launches', '-')):>10}")
+EOF
   fi
   if [[ -s $BENCH_JSON && -n $(command -v python3) ]]; then
     python3 - "$BENCH_JSON" <<'EOF'
