@@ -20,7 +20,8 @@ std::string one_line(const std::string& message) {
 
 void tune_process(char** argv) {
   if (std::getenv("OMP_WAIT_POLICY") == nullptr && std::getenv("GOMP_SPINCOUNT") == nullptr) {
-    ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+    ::setenv("GOMP_SPINCOUNT", "30000", 1);
+    ::setenv(kSpinMarker, "1", 1);
     ::execv("/proc/self/exe", argv);  // returns only on failure: carry on with spinning threads
   }
   mallopt(M_MMAP_THRESHOLD, 32 << 20);

@@ -5,6 +5,7 @@
 
 #include <fstream>
 #include <memory>
+#include <regex>
 
 #include "fusenas/engine/cuda.h"
 #include "fusenas/engine/factory.h"
@@ -65,7 +66,7 @@ void step(StepState& st) {
 }  // namespace
 
 int run_darts_suite(Device device, int threads, const Options& options, bool peers,
-                    const std::string& json_path) {
+                    const std::string& json_path, const std::string& filter) {
   std::vector<StepShape> shapes;
   if (device.is_cuda()) {
     shapes = {{64, 32, 3, 16, 8, 1}, {64, 32, 3, 16, 8, 2}};
@@ -73,14 +74,16 @@ int run_darts_suite(Device device, int threads, const Options& options, bool pee
     shapes = {{32, 28, 1, 8, 5, 1}, {32, 28, 1, 8, 5, 2}};
   }
   Options opt = options;
-  opt.warmup = std::min(opt.warmup, 2);
-  opt.iterations = std::min(opt.iterations, 5);
+  // A step is a whole forward/backward of the supernet (seconds on a CPU): a few suffice.
+  opt.warmup = std::min(opt.warmup, 1);
+  opt.iterations = std::min(opt.iterations, 3);
   opt.min_seconds = 0;
   fmt::print("FuseNAS bench: suite darts on {} with {} thread(s)\n", device.str(), threads);
   std::vector<BenchCase> cases;
   std::vector<Timing> ours;
   std::vector<double> peak_mb, launches;
   for (const auto& s : shapes) {
+    if (!filter.empty() && !std::regex_search(label(s), std::regex(filter))) continue;
     cases.push_back({label(s),
                      fmt::format("{}x{}x{}x{}", s.batch, s.size, s.size, s.in_channels),
                      {{"batch", s.batch},

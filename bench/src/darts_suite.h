@@ -11,7 +11,8 @@ namespace fusenas::bench {
 // CPU: the quick preset's shape (1x28x28, batch 32, C=8, 5 cells). CUDA: the DARTS CIFAR shape
 // (3x32x32, batch 64, C=16, 8 cells). First and second order. Prints median step time, peak
 // device memory and kernel launches per step for both sides, and the ratio.
+// `filter`: a regex on case names (empty = all).
 int run_darts_suite(Device device, int threads, const Options& options, bool peers,
-                    const std::string& json_path);
+                    const std::string& json_path, const std::string& filter);
 
 }  // namespace fusenas::bench

@@ -50,7 +50,12 @@ nlohmann::json run_peer(const std::string& script, const std::vector<BenchCase>&
   const auto in = dir / "request.json", out = dir / "answer.json";
   std::ofstream(in) << request.dump();
   const std::string python = torch_python();
-  const std::string cmd = fmt::format("OMP_NUM_THREADS={} {} {}/{} {} {}", threads, python,
+  // PyTorch runs with its own defaults: bench itself may have bounded OpenMP's spinning
+  // (apps/common/app_support.h), which the peer must not inherit.
+  const char* unset = std::getenv("FUSENAS_SET_GOMP_SPINCOUNT") != nullptr
+                          ? "env -u GOMP_SPINCOUNT -u FUSENAS_SET_GOMP_SPINCOUNT "
+                          : "";
+  const std::string cmd = fmt::format("{}OMP_NUM_THREADS={} {} {}/{} {} {}", unset, threads, python,
                                       FUSENAS_BENCH_PEERS, script, in.string(), out.string());
   nlohmann::json answer = nlohmann::json::object();
   if (std::system(cmd.c_str()) == 0) {

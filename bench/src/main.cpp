@@ -5,6 +5,7 @@
 #include <fstream>
 #include <regex>
 
+#include "../../apps/common/app_support.h"
 #include "darts_suite.h"
 #include "fusenas/engine/device.h"
 #include "fusenas/engine/error.h"
@@ -14,6 +15,7 @@
 #include "op_cases.h"
 
 int main(int argc, char** argv) {
+  fusenas::apps::tune_process(argv);
   using namespace fusenas;
   using namespace fusenas::bench;
   CLI::App app{"FuseNAS benchmarks: ops at DARTS shapes and search steps, against PyTorch peers"};
@@ -39,7 +41,7 @@ int main(int argc, char** argv) {
     FUSENAS_CHECK(device.is_cpu() || cuda_available(),
                   "--device cuda: no CUDA device is available");
     set_num_threads(threads);
-    if (suite == "darts") return run_darts_suite(device, threads, options, peers, json_path);
+    if (suite == "darts") return run_darts_suite(device, threads, options, peers, json_path, filter);
     if (device.is_cuda() && suite == "ops") {
       // The GPU suite: CPU-validated, event-timed, rated against measured ceilings.
       GpuSuiteOptions gpu{filter, json_path, peers, quick};
