@@ -71,10 +71,7 @@ DartsSearcher::DartsSearcher(const DartsConfig& config, const DartsOptions& opti
 DartsResult darts_search(const DartsConfig& config, const DartsOptions& options) {
   const DartsConfig c = checked(config);
   const std::string out = options.out_dir.empty() ? default_run_dir("darts") : options.out_dir;
-  FUSENAS_CHECK(!CheckpointReader::exists(out),
-                "run folder {} already holds a run (continue it with --resume {} or choose "
-                "another --out)",
-                out, out);
+  check_new_run_dir(out);
   DartsSearcher searcher(c, options, out);
   const RunDir run(out);
   // Leftovers of a run that died before its first checkpoint.
@@ -85,15 +82,7 @@ DartsResult darts_search(const DartsConfig& config, const DartsOptions& options)
 }
 
 DartsResult darts_resume(const std::string& run_dir, const DartsOptions& options) {
-  const std::string path = (std::filesystem::path(run_dir) / "config.json").string();
-  FUSENAS_CHECK(std::filesystem::exists(path), "cannot resume {}: {} is missing", run_dir, path);
-  DartsConfig c;
-  try {
-    c = darts_config_from_json(nlohmann::json::parse(io::read_file(path)));
-  } catch (const nlohmann::json::exception& e) {
-    FUSENAS_FAIL("{}: unreadable config: {}", path, e.what());
-  }
-  c = checked(c);
+  const DartsConfig c = checked(darts_config_from_json(read_run_config(run_dir)));
   CheckpointReader::load(run_dir);  // fail on a bad checkpoint before loading any data
   DartsSearcher searcher(c, options, run_dir);
   searcher.restore();

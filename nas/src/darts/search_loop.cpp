@@ -12,6 +12,7 @@
 #include "fusenas/engine/threads.h"
 #include "fusenas/nas/darts/artifacts.h"
 #include "fusenas/nas/darts/search_step.h"
+#include "fusenas/nas/run/evaluate.h"
 #include "fusenas/nas/run/progress.h"
 #include "fusenas/nas/run/setup.h"
 #include "searcher.h"
@@ -96,7 +97,7 @@ DartsResult DartsSearcher::run() {
     log_.line(fmt::format("resuming at epoch {}, step {}/{}", epoch_ + 1, batch_, per_epoch));
   while (epoch_ < config_.epochs) {
     if (batch_ < per_epoch && !train_epoch(stop)) return stopped("during the search");
-    const SearchEval val = evaluate(stop);
+    const EvalResult val = evaluate(stop);
     if (val.aborted) return stopped("during evaluation");
     end_epoch(val);
     if (stopping(stop) && epoch_ < config_.epochs) return stopped("at the end of an epoch");
@@ -152,37 +153,16 @@ bool DartsSearcher::train_epoch(const StopSignal& stop) {
   return true;
 }
 
-SearchEval DartsSearcher::evaluate(const StopSignal& stop) {
-  const auto t0 = Clock::now();
-  const NoGradGuard no_grad;
+EvalResult DartsSearcher::evaluate(const StopSignal& stop) {
   net_->eval();
-  const int64_t batches = eval_loader_->batches_per_epoch();
-  Progress bar("search-val", batches, "img");
-  SearchEval r;
-  double loss_sum = 0;
-  int64_t correct = 0, seen = 0;
-  for (int64_t b = 0; b < batches; ++b) {
-    if (stopping(stop)) {
-      r.aborted = true;
-      break;
-    }
-    const data::Batch batch = eval_loader_->next();
-    const Tensor logits = net_->forward_mixed(on_device(batch.images), false);
-    const int64_t n = batch.labels.size(0);
-    loss_sum += cross_entropy(logits, on_device(batch.labels)).item() * static_cast<double>(n);
-    correct += count_correct(logits, batch.labels);
-    seen += n;
-    if (options_.progress) bar.update(b + 1, seen, "");
-  }
-  if (options_.progress) bar.finish();
+  const EvalResult r = evaluate_classifier(
+      *eval_loader_, device_, [&](const Tensor& x) { return net_->forward_mixed(x, false); },
+      [&] { return stopping(stop); }, options_.progress, "search-val");
   net_->train();
-  r.loss = seen > 0 ? loss_sum / seen : 0;
-  r.acc = seen > 0 ? 100.0 * correct / seen : 0;
-  r.seconds = seconds_since(t0);
   return r;
 }
 
-void DartsSearcher::end_epoch(const SearchEval& val) {
+void DartsSearcher::end_epoch(const EvalResult& val) {
   const double train_loss = totals_.loss_sum / totals_.seen;
   const double train_acc = 100.0 * totals_.correct / totals_.seen;
   const double arch_val_loss = totals_.val_loss_sum / totals_.seen;

@@ -10,6 +10,7 @@
 #include "fusenas/nas/darts/architect.h"
 #include "fusenas/nas/darts/search.h"
 #include "fusenas/nas/darts/supernet.h"
+#include "fusenas/nas/run/evaluate.h"
 #include "fusenas/nas/run/run_dir.h"
 #include "fusenas/nas/run/run_log.h"
 #include "fusenas/nas/run/stop_signal.h"
@@ -24,11 +25,6 @@ struct SearchTotals {
   double train_seconds = 0;
 };
 
-struct SearchEval {
-  double loss = 0, acc = 0, seconds = 0;
-  bool aborted = false;
-};
-
 class DartsSearcher {
  public:
   // `config` must be resolved and valid.
@@ -39,8 +35,8 @@ class DartsSearcher {
 
  private:
   bool train_epoch(const StopSignal& stop);
-  SearchEval evaluate(const StopSignal& stop);
-  void end_epoch(const SearchEval& val);
+  EvalResult evaluate(const StopSignal& stop);
+  void end_epoch(const EvalResult& val);
   void write_artifacts(bool render) const;
   void save_checkpoint() const;
   DartsResult stopped(const char* where);

@@ -14,8 +14,10 @@
 #include "fusenas/engine/data/cifar10.h"
 #include "fusenas/engine/data/fashion_mnist.h"
 #include "fusenas/engine/error.h"
+#include "fusenas/engine/io/atomic_file.h"
 #include "fusenas/engine/ops.h"
 #include "fusenas/engine/threads.h"
+#include "fusenas/nas/run/checkpoint.h"
 
 namespace fusenas::nas {
 
@@ -47,6 +49,23 @@ data::Dataset load_dataset(const std::string& dataset, const std::string& dir, b
 std::string default_run_dir(const std::string& kind) {
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   return fmt::format("runs/{}-{:%Y%m%d-%H%M%S}", kind, fmt::localtime(now));
+}
+
+void check_new_run_dir(const std::string& dir) {
+  FUSENAS_CHECK(!CheckpointReader::exists(dir),
+                "run folder {} already holds a run (continue it with --resume {} or choose "
+                "another --out)",
+                dir, dir);
+}
+
+nlohmann::json read_run_config(const std::string& run_dir) {
+  const std::string path = (std::filesystem::path(run_dir) / "config.json").string();
+  FUSENAS_CHECK(std::filesystem::exists(path), "cannot resume {}: {} is missing", run_dir, path);
+  try {
+    return nlohmann::json::parse(io::read_file(path));
+  } catch (const nlohmann::json::exception& e) {
+    FUSENAS_FAIL("{}: unreadable config: {}", path, e.what());
+  }
 }
 
 int64_t count_correct(const Tensor& logits, const Tensor& labels) {

@@ -7,6 +7,7 @@
 #include "fusenas/engine/grad_mode.h"
 #include "fusenas/engine/ops.h"
 #include "fusenas/engine/threads.h"
+#include "fusenas/nas/run/evaluate.h"
 #include "fusenas/nas/run/progress.h"
 #include "fusenas/nas/run/setup.h"
 #include "trainer_impl.h"
@@ -131,34 +132,11 @@ bool Trainer::train_epoch(const StopSignal& stop) {
 }
 
 EvalResult Trainer::evaluate(const StopSignal& stop) {
-  const auto t0 = Clock::now();
-  const NoGradGuard no_grad;
   net_->eval();
-  const int64_t batches = test_loader_->batches_per_epoch();
-  Progress bar("test", batches, "img");
-  EvalResult r;
-  double loss_sum = 0;
-  int64_t correct = 0, seen = 0;
-  for (int64_t b = 0; b < batches; ++b) {
-    if (stopping(stop)) {
-      r.aborted = true;
-      break;
-    }
-    const data::Batch batch = test_loader_->next();
-    const Tensor x = device_.is_cpu() ? batch.images : batch.images.to(device_);
-    const Tensor y = device_.is_cpu() ? batch.labels : batch.labels.to(device_);
-    const Tensor logits = net_->forward(x);
-    const int64_t n = batch.labels.size(0);
-    loss_sum += cross_entropy(logits, y).item() * static_cast<double>(n);
-    correct += count_correct(logits, batch.labels);
-    seen += n;
-    if (options_.progress) bar.update(b + 1, seen, "");
-  }
-  if (options_.progress) bar.finish();
+  const EvalResult r = evaluate_classifier(
+      *test_loader_, device_, [&](const Tensor& x) { return net_->forward(x); },
+      [&] { return stopping(stop); }, options_.progress, "test");
   net_->train();
-  r.loss = seen > 0 ? loss_sum / seen : 0;
-  r.acc = seen > 0 ? 100.0 * correct / seen : 0;
-  r.seconds = seconds_since(t0);
   return r;
 }
 

@@ -87,10 +87,7 @@ void Trainer::setup_model() {
 TrainResult train(const TrainConfig& config, const TrainOptions& options) {
   const TrainConfig c = checked(config);
   const std::string out = options.out_dir.empty() ? default_run_dir("train") : options.out_dir;
-  FUSENAS_CHECK(!CheckpointReader::exists(out),
-                "run folder {} already holds a run (continue it with --resume {} or choose "
-                "another --out)",
-                out, out);
+  check_new_run_dir(out);
   Trainer trainer(c, options, out);
   const RunDir run(out);
   run.truncate_to("metrics.jsonl", 0);  // leftovers of a run that died before its first checkpoint
@@ -99,15 +96,7 @@ TrainResult train(const TrainConfig& config, const TrainOptions& options) {
 }
 
 TrainResult resume(const std::string& run_dir, const TrainOptions& options) {
-  const std::string path = (std::filesystem::path(run_dir) / "config.json").string();
-  FUSENAS_CHECK(std::filesystem::exists(path), "cannot resume {}: {} is missing", run_dir, path);
-  TrainConfig c;
-  try {
-    c = train_config_from_json(nlohmann::json::parse(io::read_file(path)));
-  } catch (const nlohmann::json::exception& e) {
-    FUSENAS_FAIL("{}: unreadable config: {}", path, e.what());
-  }
-  c = checked(c);
+  const TrainConfig c = checked(train_config_from_json(read_run_config(run_dir)));
   CheckpointReader::load(run_dir);  // fail on a bad checkpoint before loading any data
   Trainer trainer(c, options, run_dir);
   trainer.restore();

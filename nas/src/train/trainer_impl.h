@@ -10,6 +10,7 @@
 #include "fusenas/engine/generator.h"
 #include "fusenas/engine/optim/optim.h"
 #include "fusenas/nas/eval_network.h"
+#include "fusenas/nas/run/evaluate.h"
 #include "fusenas/nas/run/run_dir.h"
 #include "fusenas/nas/run/run_log.h"
 #include "fusenas/nas/run/stop_signal.h"
@@ -23,13 +24,6 @@ struct EpochTotals {
   int64_t correct = 0;
   int64_t seen = 0;
   double train_seconds = 0;
-};
-
-struct EvalResult {
-  double loss = 0;  // mean over the test images
-  double acc = 0;   // percent
-  double seconds = 0;
-  bool aborted = false;
 };
 
 class Trainer {
