@@ -49,6 +49,16 @@ std::string default_run_dir(const std::string& kind) {
   return fmt::format("runs/{}-{:%Y%m%d-%H%M%S}", kind, fmt::localtime(now));
 }
 
+std::string nas_train_command(const std::string& genotype_file, const std::string& dataset,
+                              const std::string& data_dir, bool quick) {
+  std::string cmd = fmt::format("nas_train --genotype {} --dataset {}", genotype_file, dataset);
+  if (dataset != "fashion-mnist" || data_dir != data::kFashionMnistDir)
+    cmd += " --data-dir " + data_dir;
+  // A quick search is a CPU smoke run; train its cell at the matching small size.
+  if (quick) cmd += " --init-channels 8 --layers 5 --epochs 1";
+  return cmd;
+}
+
 int64_t count_correct(const Tensor& logits, const Tensor& labels) {
   const auto pred = argmax_last(logits.detach()).to(Device::cpu()).to_vector<int64_t>();
   const int64_t* y = labels.data<int64_t>();
