@@ -94,6 +94,9 @@ std::shared_ptr<nn::Module> make_cell_op(const std::string& name, int64_t c, int
   if (name == "dil_conv_3x3") return std::make_shared<SepConv>(c, 3, stride, 2, 1, affine, gen);
   if (name == "dil_conv_5x5") return std::make_shared<SepConv>(c, 5, stride, 2, 1, affine, gen);
   if (name == "conv_7x1_1x7") return std::make_shared<Conv7x1_1x7>(c, stride, affine, gen);
+  // The ENAS macro space's full convolutions.
+  if (name == "conv_3x3") return std::make_shared<ReLUConvBN>(c, c, 3, stride, 1, affine, gen);
+  if (name == "conv_5x5") return std::make_shared<ReLUConvBN>(c, c, 5, stride, 2, affine, gen);
   FUSENAS_FAIL("unknown cell op '{}'", name);
 }
 

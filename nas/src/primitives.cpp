@@ -17,6 +17,8 @@ const std::vector<std::string>& known_ops() {
     auto v = darts_primitives();
     v.push_back("sep_conv_7x7");
     v.push_back("conv_7x1_1x7");
+    v.push_back("conv_3x3");
+    v.push_back("conv_5x5");
     return v;
   }();
   return ops;

@@ -35,14 +35,7 @@ DartsConfig tiny_config(const std::string& data_dir, int order) {
 }
 
 DartsOptions quiet(const std::string& out, int64_t stop_after = 0) {
-  DartsOptions o;
-  o.device = "cpu";
-  o.threads = 1;
-  o.out_dir = out;
-  o.progress = false;
-  o.echo = false;
-  o.stop_after_steps = stop_after;
-  return o;
+  return testing::quiet_options<DartsOptions>(out, stop_after);
 }
 
 class DartsResume : public ::testing::TestWithParam<int> {};

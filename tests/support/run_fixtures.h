@@ -37,4 +37,17 @@ void expect_same_tensors(const std::string& a, const std::string& b);
 // "_per_s" or "wait").
 std::vector<nlohmann::json> json_lines(const std::string& run, const std::string& file);
 
+// A search's options for a test: CPU, one thread, no bar or echo, optionally the stop hook.
+template <typename Options>
+Options quiet_options(const std::string& out, int64_t stop_after = 0) {
+  Options o;
+  o.device = "cpu";
+  o.threads = 1;
+  o.out_dir = out;
+  o.progress = false;
+  o.echo = false;
+  o.stop_after_steps = stop_after;
+  return o;
+}
+
 }  // namespace fusenas::testing

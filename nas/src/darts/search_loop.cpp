@@ -6,7 +6,6 @@
 #include <filesystem>
 #include <fstream>
 
-#include "fusenas/engine/data/fashion_mnist.h"
 #include "fusenas/engine/grad_mode.h"
 #include "fusenas/engine/ops.h"
 #include "fusenas/engine/threads.h"
@@ -36,16 +35,6 @@ nlohmann::json rows_json(const Tensor& w) {
   return rows;
 }
 
-std::string train_command(const DartsConfig& c, const std::string& run_dir) {
-  std::string cmd =
-      fmt::format("nas_train --genotype {}/genotype.txt --dataset {}", run_dir, c.dataset);
-  if (c.dataset == "fashion-mnist" ? c.data_dir != data::kFashionMnistDir : true)
-    cmd += " --data-dir " + c.data_dir;
-  // The quick preset is a CPU smoke run; train its cell at the matching small size.
-  if (c.preset == "quick") cmd += " --init-channels 8 --layers 5 --epochs 1";
-  return cmd;
-}
-
 }  // namespace
 
 int64_t DartsSearcher::global_step() const {
@@ -68,7 +57,8 @@ DartsResult DartsSearcher::result() const {
   r.epochs_done = epoch_;
   r.val_acc = last_val_acc_;
   r.genotype = net_->genotype();
-  r.train_command = train_command(config_, run_.path());
+  r.train_command = nas_train_command(run_.path() + "/genotype.txt", config_.dataset,
+                                      config_.data_dir, config_.preset == "quick");
   return r;
 }
 

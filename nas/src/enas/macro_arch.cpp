@@ -113,4 +113,22 @@ std::string MacroArch::to_enas_string() const {
   return fmt::format("{}", fmt::join(v, " "));
 }
 
+std::string MacroArch::to_dot() const {
+  std::string s =
+      "digraph \"macro architecture\" {\n  rankdir=TB;\n  label=\"macro architecture\";\n"
+      "  node [style=\"rounded,filled\", shape=rect, fontname=\"helvetica\"];\n"
+      "  input [fillcolor=darkseagreen2];\n  output [fillcolor=palegoldenrod];\n";
+  for (size_t l = 0; l < layers.size(); ++l) {
+    s += fmt::format("  layer_{} [label=\"{}: {}\", fillcolor=lightblue];\n", l, l,
+                     macro_op_name(layers[l].op));
+    s += l == 0 ? "  input -> layer_0;\n" : fmt::format("  layer_{} -> layer_{};\n", l - 1, l);
+    for (size_t j = 0; j < layers[l].skips.size(); ++j) {
+      if (layers[l].skips[j])
+        s += fmt::format("  layer_{} -> layer_{} [style=dashed, color=gray];\n", j, l);
+    }
+  }
+  if (!layers.empty()) s += fmt::format("  layer_{} -> output;\n", layers.size() - 1);
+  return s + "}\n";
+}
+
 }  // namespace fusenas::nas::enas

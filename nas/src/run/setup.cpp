@@ -14,10 +14,8 @@
 #include "fusenas/engine/data/cifar10.h"
 #include "fusenas/engine/data/fashion_mnist.h"
 #include "fusenas/engine/error.h"
-#include "fusenas/engine/io/atomic_file.h"
 #include "fusenas/engine/ops.h"
 #include "fusenas/engine/threads.h"
-#include "fusenas/nas/run/checkpoint.h"
 
 namespace fusenas::nas {
 
@@ -51,21 +49,14 @@ std::string default_run_dir(const std::string& kind) {
   return fmt::format("runs/{}-{:%Y%m%d-%H%M%S}", kind, fmt::localtime(now));
 }
 
-void check_new_run_dir(const std::string& dir) {
-  FUSENAS_CHECK(!CheckpointReader::exists(dir),
-                "run folder {} already holds a run (continue it with --resume {} or choose "
-                "another --out)",
-                dir, dir);
-}
-
-nlohmann::json read_run_config(const std::string& run_dir) {
-  const std::string path = (std::filesystem::path(run_dir) / "config.json").string();
-  FUSENAS_CHECK(std::filesystem::exists(path), "cannot resume {}: {} is missing", run_dir, path);
-  try {
-    return nlohmann::json::parse(io::read_file(path));
-  } catch (const nlohmann::json::exception& e) {
-    FUSENAS_FAIL("{}: unreadable config: {}", path, e.what());
-  }
+std::string nas_train_command(const std::string& genotype_file, const std::string& dataset,
+                              const std::string& data_dir, bool quick) {
+  std::string cmd = fmt::format("nas_train --genotype {} --dataset {}", genotype_file, dataset);
+  if (dataset != "fashion-mnist" || data_dir != data::kFashionMnistDir)
+    cmd += " --data-dir " + data_dir;
+  // A quick search is a CPU smoke run; train its cell at the matching small size.
+  if (quick) cmd += " --init-channels 8 --layers 5 --epochs 1";
+  return cmd;
 }
 
 int64_t count_correct(const Tensor& logits, const Tensor& labels) {

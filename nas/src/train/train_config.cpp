@@ -6,6 +6,7 @@
 #include "fusenas/engine/data/cifar10.h"
 #include "fusenas/engine/data/fashion_mnist.h"
 #include "fusenas/engine/error.h"
+#include "fusenas/nas/run/run_config.h"
 
 namespace fusenas::nas {
 namespace {
@@ -51,14 +52,7 @@ void TrainConfig::validate() const {
   FUSENAS_CHECK(layers >= 3, "layers must be at least 3, got {}", layers);
   FUSENAS_CHECK(epochs >= 1, "epochs must be at least 1, got {}", epochs);
   FUSENAS_CHECK(batch_size >= 1, "batch size must be at least 1, got {}", batch_size);
-  FUSENAS_CHECK(std::isfinite(lr) && lr > 0, "lr must be positive, got {}", lr);
-  FUSENAS_CHECK(std::isfinite(lr_min) && lr_min >= 0 && lr_min <= lr,
-                "lr-min must lie in [0, lr = {}], got {}", lr, lr_min);
-  FUSENAS_CHECK(momentum >= 0 && momentum < 1, "momentum must lie in [0, 1), got {}", momentum);
-  FUSENAS_CHECK(std::isfinite(weight_decay) && weight_decay >= 0,
-                "weight decay must be non-negative, got {}", weight_decay);
-  FUSENAS_CHECK(std::isfinite(grad_clip) && grad_clip >= 0,
-                "grad clip must be non-negative (0 = off), got {}", grad_clip);
+  validate_sgd(lr, lr_min, momentum, weight_decay, grad_clip);
   FUSENAS_CHECK(cutout >= 0 && cutout <= image_size(), "cutout must lie in [0, {}] pixels, got {}",
                 image_size(), cutout);
   FUSENAS_CHECK(std::isfinite(auxiliary) && auxiliary >= 0,
@@ -100,10 +94,7 @@ nlohmann::json to_json(const TrainConfig& c) {
 }
 
 TrainConfig train_config_from_json(const nlohmann::json& j) {
-  FUSENAS_CHECK(j.is_object(), "training config: expected a JSON object");
-  const nlohmann::json known = to_json(TrainConfig{});
-  for (const auto& [key, v] : j.items())
-    FUSENAS_CHECK(known.contains(key), "training config: unknown key '{}'", key);
+  check_known_keys(j, to_json(TrainConfig{}), "training config");
   TrainConfig c;
   try {
     c.arch = j.value("arch", c.arch);

@@ -4,12 +4,10 @@
 
 #include <fmt/format.h>
 
-#include <filesystem>
-
 #include "fusenas/engine/data/sample_random.h"
 #include "fusenas/engine/error.h"
-#include "fusenas/engine/io/atomic_file.h"
 #include "fusenas/nas/run/checkpoint.h"
+#include "fusenas/nas/run/run_config.h"
 #include "fusenas/nas/run/setup.h"
 #include "trainer_impl.h"
 
@@ -30,13 +28,6 @@ EvalNetworkConfig network_config(const TrainConfig& c, int64_t num_classes) {
   n.layers = c.layers;
   n.auxiliary = c.auxiliary > 0;
   return n;
-}
-
-TrainConfig checked(const TrainConfig& config) {
-  config.validate();
-  TrainConfig c = config.resolved();
-  c.validate();
-  return c;
 }
 
 }  // namespace
@@ -85,26 +76,15 @@ void Trainer::setup_model() {
 }
 
 TrainResult train(const TrainConfig& config, const TrainOptions& options) {
-  const TrainConfig c = checked(config);
-  const std::string out = options.out_dir.empty() ? default_run_dir("train") : options.out_dir;
-  check_new_run_dir(out);
-  Trainer trainer(c, options, out);
-  const RunDir run(out);
-  run.truncate_to("metrics.jsonl", 0);  // leftovers of a run that died before its first checkpoint
-  run.write_json("config.json", to_json(c));
-  return trainer.run();
+  return start_run<Trainer>(config, options, "train", {"metrics.jsonl"});
 }
 
 TrainResult resume(const std::string& run_dir, const TrainOptions& options) {
-  const TrainConfig c = checked(train_config_from_json(read_run_config(run_dir)));
-  CheckpointReader::load(run_dir);  // fail on a bad checkpoint before loading any data
-  Trainer trainer(c, options, run_dir);
-  trainer.restore();
-  return trainer.run();
+  return resume_run<Trainer>(run_dir, options, &train_config_from_json);
 }
 
 std::string dry_run_summary(const TrainConfig& config) {
-  const TrainConfig c = checked(config);
+  const TrainConfig c = checked_config(config);
   Generator init(c.seed);
   const EvalNetwork net(network_config(c, 10), init);
   std::string s = net.summary();

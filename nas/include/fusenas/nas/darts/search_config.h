@@ -10,6 +10,7 @@
 
 #include "fusenas/nas/darts/architect.h"
 #include "fusenas/nas/darts/search_space.h"
+#include "fusenas/nas/run/run_config.h"
 
 namespace fusenas::nas {
 
@@ -50,6 +51,7 @@ struct DartsConfig {
   void validate() const;
   SearchSpace space(int64_t in_channels, int64_t image_size, int64_t num_classes) const;
   ArchitectConfig architect() const;
+  SearchDataConfig data() const;
 };
 
 // The preset's values: "paper" (C=16, 8 cells, batch 64, 50 epochs, the whole training set) or

@@ -44,6 +44,9 @@ struct MacroArch {
   std::string to_text() const;
   // ENAS's arc string: per layer the op index followed by its skip bits, space-separated.
   std::string to_enas_string() const;
+  // A Graphviz digraph: the input, one box per layer labelled with its op, the chain and the
+  // skips (dashed), and the output.
+  std::string to_dot() const;
 
   friend bool operator==(const MacroArch&, const MacroArch&) = default;
 };

@@ -2,8 +2,6 @@
 // dataset, the default run folder name, and counting correct predictions.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <string>
 
@@ -22,10 +20,10 @@ void use_threads(int threads);
 data::Dataset load_dataset(const std::string& dataset, const std::string& dir, bool train);
 // runs/<kind>-<YYYYmmdd-HHMMSS>
 std::string default_run_dir(const std::string& kind);
-// Throws, naming --resume, unless `dir` can take a new run (holds no checkpoint yet).
-void check_new_run_dir(const std::string& dir);
-// <run_dir>/config.json, parsed; throws naming the file when it is missing or not JSON.
-nlohmann::json read_run_config(const std::string& run_dir);
+// The nas_train command line that trains the genotype in `genotype_file` on the dataset a search
+// used; `quick` (a CPU smoke search) adds a matching small network and one epoch.
+std::string nas_train_command(const std::string& genotype_file, const std::string& dataset,
+                              const std::string& data_dir, bool quick);
 // Predictions (argmax of logits) equal to labels, a CPU int64 tensor.
 int64_t count_correct(const Tensor& logits, const Tensor& labels);
 

@@ -1,0 +1,99 @@
+// ENAS search configuration: the presets of both spaces, every hyperparameter (ENAS's search
+// scripts' values by default), validation, the config.json form, and the per-invocation options.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "fusenas/nas/enas/child_network.h"
+#include "fusenas/nas/enas/controller.h"
+#include "fusenas/nas/enas/reinforce.h"
+#include "fusenas/nas/run/run_config.h"
+
+namespace fusenas::nas::enas {
+
+struct EnasConfig {
+  std::string space = "micro";   // "micro" (cells) or "macro" (a layer chain)
+  std::string preset = "paper";  // "quick" or "paper": where the values below started from
+  // Child network. Micro: `cells` cells in all, reductions at 1/3 and 2/3 (ENAS's 6 layers are 8
+  // cells: its two reduction cells come on top); macro: `cells` layers.
+  int64_t channels = 20;
+  int cells = 8;
+  int nodes = 5;  // micro only: nodes per cell
+  // Data: the training set (optionally its first train_subset images) split into search-train
+  // (shared weights) and search-val (rewards, derivation) by train_portion, 45000/5000 as ENAS.
+  std::string dataset = "fashion-mnist";
+  std::string data_dir;
+  int64_t train_subset = 0;
+  double train_portion = 0.9;
+  int64_t crop_padding = -1;  // -1: the dataset's default (0 Fashion-MNIST, 4 CIFAR-10)
+  int flip = -1;              // -1: the dataset's default (off Fashion-MNIST, on CIFAR-10)
+  // Shared weights: SGD with Nesterov momentum; cosine from lr to lr_min stepped per epoch, with
+  // warm restarts after lr_t0 epochs, then lr_t0 * lr_tmul, ... (lr_t0 = 0: one cosine over all
+  // epochs).
+  int epochs = 150;
+  int64_t batch_size = 160;
+  double lr = 0.05;
+  double lr_min = 0.0005;
+  int lr_t0 = 10;
+  int lr_tmul = 2;
+  double momentum = 0.9;
+  bool nesterov = true;
+  double weight_decay = 1e-4;
+  double grad_clip = 5.0;
+  // Controller, trained after every epoch of shared weights: controller_steps Adam steps, each
+  // averaging the policy gradients of samples_per_step sampled children.
+  int controller_steps = 30;
+  int samples_per_step = 10;
+  double controller_lr = 3.5e-3;
+  int64_t controller_hidden = 64;
+  double entropy_weight = 1e-4;
+  double baseline_decay = 0.99;
+  double tanh_constant = 1.10;
+  double op_tanh_reduce = 2.5;  // micro only: op logits use tanh_constant / op_tanh_reduce
+  double skip_target = 0.4;     // macro only
+  double skip_weight = 0.8;     // macro only
+  // Derivation: sample this many architectures and keep the best on one search-val batch.
+  int derive_samples = 100;
+  uint64_t seed = 0;
+
+  bool micro() const { return space == "micro"; }
+  // Fills data_dir, crop_padding and flip with their defaults.
+  EnasConfig resolved() const;
+  // Throws fusenas::Error with one clear sentence for the first bad value.
+  void validate() const;
+  ControllerConfig controller() const;
+  ReinforceConfig reinforce() const;
+  nas::SearchSpace micro_space(int64_t in_channels, int64_t image_size, int64_t num_classes) const;
+  MacroSpace macro_space(int64_t in_channels, int64_t num_classes) const;
+  SearchDataConfig data() const;
+  // The shared weights' lr in (0-based) `epoch`.
+  double lr_at(int epoch) const;
+};
+
+// The preset's values for `space`. Micro "paper": ENAS's micro search (C=20, 8 cells, batch 160,
+// 150 epochs, 30 steps of 10 samples); macro "paper": ENAS's macro search (C=36, 12 layers,
+// batch 128, 310 epochs, weight decay 2.5e-4, tanh 1.5, controller lr 1e-3, 50 steps of 20).
+// "quick": a small child (C=8 and 5 cells, or C=16 and 12 layers) on 10000 images, 5 epochs of
+// one cosine, 10 steps of 10 samples, 20 derived samples: minutes on two CPU cores.
+EnasConfig enas_preset(const std::string& name, const std::string& space = "micro");
+
+nlohmann::json to_json(const EnasConfig& c);
+// Unknown keys are an error; missing keys keep their defaults.
+EnasConfig enas_config_from_json(const nlohmann::json& j);
+
+// Per-invocation settings that do not change the result on the CPU and are not saved.
+struct EnasOptions {
+  std::string device = "auto";
+  int threads = 0;  // 0 = all cores
+  std::string out_dir;
+  bool progress = true;
+  bool echo = true;
+  // Test hook: behave as if SIGTERM arrived after this many steps in total (shared-weight
+  // minibatches plus controller steps); 0 = off.
+  int64_t stop_after_steps = 0;
+};
+
+}  // namespace fusenas::nas::enas

@@ -1,0 +1,141 @@
+// EnasConfig: presets, dataset defaults, the lr schedule, validation and JSON.
+#include "fusenas/nas/enas/search_config.h"
+
+#include <cmath>
+#include <numbers>
+
+#include "fusenas/engine/error.h"
+
+namespace fusenas::nas::enas {
+
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EnasConfig, space, preset, channels, cells, nodes,
+                                                dataset, data_dir, train_subset, train_portion,
+                                                crop_padding, flip, epochs, batch_size, lr, lr_min,
+                                                lr_t0, lr_tmul, momentum, nesterov, weight_decay,
+                                                grad_clip, controller_steps, samples_per_step,
+                                                controller_lr, controller_hidden, entropy_weight,
+                                                baseline_decay, tanh_constant, op_tanh_reduce,
+                                                skip_target, skip_weight, derive_samples, seed)
+
+EnasConfig enas_preset(const std::string& name, const std::string& space) {
+  FUSENAS_CHECK(space == "micro" || space == "macro", "unknown space '{}' (use micro or macro)",
+                space);
+  FUSENAS_CHECK(name == "quick" || name == "paper", "unknown preset '{}' (use quick or paper)",
+                name);
+  EnasConfig c;
+  c.space = space;
+  c.preset = name;
+  if (space == "macro") {
+    // ENAS's scripts/cifar10_macro_search.sh.
+    c.channels = 36;
+    c.cells = 12;
+    c.batch_size = 128;
+    c.epochs = 310;
+    c.weight_decay = 2.5e-4;
+    c.controller_lr = 1e-3;
+    c.controller_steps = 50;
+    c.samples_per_step = 20;
+    c.tanh_constant = 1.5;
+  }
+  if (name == "paper") return c;
+  // Sized so the search finishes in a few minutes on two CPU cores (docs/results.md).
+  c.channels = space == "macro" ? 16 : 8;
+  c.cells = space == "macro" ? 12 : 5;
+  c.batch_size = 32;
+  c.train_subset = 10000;
+  c.epochs = 5;
+  c.lr_t0 = 0;
+  c.controller_steps = 10;
+  c.samples_per_step = 10;
+  c.derive_samples = 20;
+  return c;
+}
+
+EnasConfig EnasConfig::resolved() const {
+  EnasConfig c = *this;
+  resolve_data_defaults(c.dataset, c.data_dir, c.crop_padding, c.flip);
+  return c;
+}
+
+SearchDataConfig EnasConfig::data() const {
+  // Every reward is one search-val batch: full ones, so rewards compare.
+  return {dataset, train_subset, train_portion, batch_size, seed, crop_padding, flip, true};
+}
+
+void EnasConfig::validate() const {
+  FUSENAS_CHECK(space == "micro" || space == "macro", "unknown space '{}' (use micro or macro)",
+                space);
+  FUSENAS_CHECK(preset == "quick" || preset == "paper", "unknown preset '{}' (use quick or paper)",
+                preset);
+  data().validate();
+  FUSENAS_CHECK(epochs >= 1, "epochs must be at least 1, got {}", epochs);
+  FUSENAS_CHECK(batch_size >= 2, "batch size must be at least 2 (batch statistics), got {}",
+                batch_size);
+  validate_sgd(lr, lr_min, momentum, weight_decay, grad_clip);
+  FUSENAS_CHECK(lr_t0 >= 0, "lr-t0 must be non-negative (0 = no restarts), got {}", lr_t0);
+  FUSENAS_CHECK(lr_tmul >= 1, "lr-tmul must be at least 1, got {}", lr_tmul);
+  FUSENAS_CHECK(!nesterov || momentum > 0, "Nesterov momentum needs a momentum above 0");
+  FUSENAS_CHECK(controller_steps >= 0, "controller steps must be non-negative, got {}",
+                controller_steps);
+  FUSENAS_CHECK(derive_samples >= 1, "derive samples must be at least 1, got {}", derive_samples);
+  if (micro()) {
+    micro_space(1, dataset == "fashion-mnist" ? 28 : 32, 10).validate();
+  } else {
+    macro_space(1, 10).validate();
+  }
+  controller().validate();
+  reinforce().validate();
+}
+
+ControllerConfig EnasConfig::controller() const {
+  ControllerConfig c = micro() ? ControllerConfig::micro() : ControllerConfig::macro();
+  c.hidden_size = controller_hidden;
+  c.num_nodes = nodes;
+  c.num_layers = cells;
+  c.tanh_constant = tanh_constant;
+  if (micro()) c.op_tanh_reduce = op_tanh_reduce;
+  c.skip_target = skip_target;
+  return c;
+}
+
+ReinforceConfig EnasConfig::reinforce() const {
+  ReinforceConfig r;
+  r.lr = controller_lr;
+  r.entropy_weight = entropy_weight;
+  r.baseline_decay = baseline_decay;
+  r.skip_weight = skip_weight;
+  r.samples_per_step = samples_per_step;
+  return r;
+}
+
+nas::SearchSpace EnasConfig::micro_space(int64_t in_channels, int64_t image_size,
+                                         int64_t num_classes) const {
+  return micro_search_space(cells, nodes, channels, in_channels, image_size, num_classes);
+}
+
+MacroSpace EnasConfig::macro_space(int64_t in_channels, int64_t num_classes) const {
+  return {cells, channels, in_channels, num_classes};
+}
+
+double EnasConfig::lr_at(int epoch) const {
+  // ENAS's cosine: the position inside the current cycle of length T_i (T_0, T_0 * T_mul, ...).
+  int64_t t = epoch, period = lr_t0 > 0 ? lr_t0 : epochs;
+  while (lr_t0 > 0 && t >= period) {
+    t -= period;
+    period *= lr_tmul;
+  }
+  const double ratio = static_cast<double>(t) / static_cast<double>(period);
+  return lr_min + 0.5 * (lr - lr_min) * (1.0 + std::cos(std::numbers::pi * ratio));
+}
+
+nlohmann::json to_json(const EnasConfig& c) {
+  nlohmann::json j;
+  to_json(j, c);
+  return j;
+}
+
+EnasConfig enas_config_from_json(const nlohmann::json& j) {
+  return config_from_json_strict<EnasConfig>(j, "search config");
+}
+
+}  // namespace fusenas::nas::enas

@@ -1,0 +1,322 @@
+// The ENAS search loop: epochs of shared-weight training (a fresh child per minibatch) followed by
+// controller steps (rewards on search-val batches), metrics and sampled architectures, the final
+// derivation, and stopping at a step boundary.
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "fusenas/engine/grad_mode.h"
+#include "fusenas/engine/ops.h"
+#include "fusenas/engine/threads.h"
+#include "fusenas/nas/darts/artifacts.h"
+#include "fusenas/nas/run/progress.h"
+#include "fusenas/nas/run/setup.h"
+#include "searcher.h"
+
+namespace fusenas::nas::enas {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr uint64_t kDeriveStream = 0x646572ULL;  // "der"
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+nlohmann::json arch_json(const Arch& a) {
+  return std::visit([](const auto& x) { return nlohmann::json::parse(x.to_json()); }, a);
+}
+std::string arch_text(const Arch& a) {
+  return std::visit([](const auto& x) { return x.to_text(); }, a);
+}
+std::string arch_enas(const Arch& a) {
+  return std::visit([](const auto& x) { return x.to_enas_string(); }, a);
+}
+
+}  // namespace
+
+int64_t EnasSearcher::steps_per_epoch() const {
+  return train_loader_->batches_per_epoch() + config_.controller_steps;
+}
+
+int64_t EnasSearcher::global_step() const {
+  return static_cast<int64_t>(epoch_) * steps_per_epoch() + batch_ + ctrl_step_;
+}
+
+bool EnasSearcher::stopping(const StopSignal& stop) const {
+  return stop.requested() ||
+         (options_.stop_after_steps > 0 && global_step() >= options_.stop_after_steps);
+}
+
+Tensor EnasSearcher::on_device(const Tensor& t) const {
+  return device_.is_cpu() ? t : t.to(device_);
+}
+
+Tensor EnasSearcher::child_forward(const Tensor& x, const Arch& arch) {
+  if (const auto* m = std::get_if<MicroArch>(&arch)) {
+    const MicroChoice c = micro_choice(micro_space_, *m);
+    return micro_net_->forward_sampled(x, c.normal, c.reduce);
+  }
+  return macro_net_->forward_sampled(x, std::get<MacroArch>(arch));
+}
+
+Arch EnasSearcher::sample_child(Generator& gen) {
+  const NoGradGuard no_grad;
+  return trainer_->controller().sample(gen).arch;
+}
+
+int64_t EnasSearcher::child_correct(const data::Batch& batch, const Arch& arch) {
+  // ENAS's search child always normalises with batch statistics, rewards included.
+  const NoGradGuard no_grad;
+  child_->train();
+  return count_correct(child_forward(on_device(batch.images), arch), batch.labels);
+}
+
+EnasResult EnasSearcher::stopped(const char* where) {
+  save_checkpoint();
+  log_.line(fmt::format(
+      "stopped {} (epoch {}, shared step {}/{}, controller step {}/{}); checkpoint saved, "
+      "continue with --resume {}",
+      where, epoch_ + 1, batch_, train_loader_->batches_per_epoch(), ctrl_step_,
+      config_.controller_steps, run_.path()));
+  EnasResult r;
+  r.run_dir = run_.path();
+  r.epochs_done = epoch_;
+  return r;
+}
+
+EnasResult EnasSearcher::run() {
+  const StopSignal stop;
+  const int64_t per_epoch = train_loader_->batches_per_epoch();
+  log_.line(fmt::format(
+      "nas_enas: {} space on {} ({} search-train / {} search-val images), C={} {}={}{}, batch {}, "
+      "{} epochs of {} shared steps + {} controller steps x {} samples, device {}, {} threads",
+      config_.space, config_.dataset, train_loader_->num_samples(), val_loader_->num_samples(),
+      config_.channels, config_.micro() ? "cells" : "layers", config_.cells,
+      config_.micro() ? fmt::format(" nodes={}", config_.nodes) : "", config_.batch_size,
+      config_.epochs, per_epoch, config_.controller_steps, config_.samples_per_step, device_.str(),
+      num_threads()));
+  int64_t params = 0;
+  for (const auto& p : child_->parameters()) params += p.numel();
+  log_.line(fmt::format("shared weights: {} ({:.3f}M); run folder {}", params, params / 1e6,
+                        run_.path()));
+  if (global_step() > 0 && epoch_ < config_.epochs)
+    log_.line(fmt::format("resuming at epoch {}, shared step {}/{}, controller step {}/{}",
+                          epoch_ + 1, batch_, per_epoch, ctrl_step_, config_.controller_steps));
+  while (epoch_ < config_.epochs) {
+    if (batch_ < per_epoch && !train_shared(stop)) return stopped("during shared-weight training");
+    if (ctrl_step_ < config_.controller_steps && !train_controller(stop))
+      return stopped("during controller training");
+    end_epoch();
+    if (stopping(stop) && epoch_ < config_.epochs) return stopped("at the end of an epoch");
+  }
+  const Derived d = derive();
+  EnasResult r;
+  write_result(d, r);
+  return r;
+}
+
+bool EnasSearcher::train_shared(const StopSignal& stop) {
+  const int64_t per_epoch = train_loader_->batches_per_epoch();
+  const int64_t first = batch_;
+  optimizer_->set_lr(config_.lr_at(epoch_));
+  child_->train();
+  Progress bar(fmt::format("epoch {}/{}", epoch_ + 1, config_.epochs), per_epoch - first, "img");
+  while (batch_ < per_epoch) {
+    const auto t0 = Clock::now();
+    const data::Batch tb = train_loader_->next();
+    FUSENAS_CHECK(tb.epoch == epoch_ && tb.batch == batch_,
+                  "train loader is at epoch {} batch {}, the search at epoch {} step {}", tb.epoch,
+                  tb.batch, epoch_, batch_);
+    const Arch arch = sample_child(trainer_->generator());
+    optimizer_->zero_grad();
+    const Tensor logits = child_forward(on_device(tb.images), arch);
+    Tensor loss = cross_entropy(logits, on_device(tb.labels));
+    loss.backward();
+    if (config_.grad_clip > 0) optim::clip_grad_norm(optimizer_->params(), config_.grad_clip);
+    optimizer_->step();
+    const int64_t n = tb.labels.size(0);
+    totals_.loss_sum += loss.item() * static_cast<double>(n);
+    totals_.correct += count_correct(logits, tb.labels);
+    totals_.seen += n;
+    totals_.train_seconds += seconds_since(t0);
+    ++batch_;
+    if (options_.progress) {
+      bar.update(batch_ - first, totals_.seen,
+                 fmt::format("shared loss {:.4f} acc {:.2f}%", totals_.loss_sum / totals_.seen,
+                             100.0 * totals_.correct / totals_.seen));
+    }
+    if (stopping(stop)) {
+      if (options_.progress) bar.finish();
+      return false;
+    }
+  }
+  if (options_.progress) bar.finish();
+  return true;
+}
+
+bool EnasSearcher::train_controller(const StopSignal& stop) {
+  const int first = ctrl_step_;
+  Progress bar("controller", config_.controller_steps - first, "step");
+  while (ctrl_step_ < config_.controller_steps) {
+    const auto t0 = Clock::now();
+    const ReinforceStats s = trainer_->step([this](const Sample& sample) {
+      const data::Batch vb = val_loader_->next();
+      return static_cast<double>(child_correct(vb, sample.arch)) /
+             static_cast<double>(vb.labels.size(0));
+    });
+    for (size_t i = 0; i < s.archs.size(); ++i) {
+      run_.append_jsonl("sampled_archs.jsonl", {{"epoch", epoch_ + 1},
+                                                {"step", ctrl_step_ + 1},
+                                                {"sample", i + 1},
+                                                {"reward", s.rewards[i]},
+                                                {"enas", arch_enas(s.archs[i])},
+                                                {"arch", arch_json(s.archs[i])}});
+      if (s.rewards[i] > totals_.best_reward) {
+        totals_.best_reward = s.rewards[i];
+        totals_.best_arch = arch_enas(s.archs[i]);
+      }
+    }
+    totals_.reward_sum += s.reward;
+    totals_.entropy_sum += s.entropy;
+    totals_.skip_rate_sum += s.skip_rate;
+    totals_.controller_seconds += seconds_since(t0);
+    ++ctrl_step_;
+    if (options_.progress) {
+      bar.update(ctrl_step_ - first, ctrl_step_ - first,
+                 fmt::format("reward {:.4f} baseline {:.4f} entropy {:.3f}",
+                             totals_.reward_sum / ctrl_step_, s.baseline, s.entropy));
+    }
+    if (stopping(stop)) {
+      if (options_.progress) bar.finish();
+      return false;
+    }
+  }
+  if (options_.progress) bar.finish();
+  return true;
+}
+
+void EnasSearcher::end_epoch() {
+  const double shared_loss = totals_.seen > 0 ? totals_.loss_sum / totals_.seen : 0;
+  const double shared_acc = totals_.seen > 0 ? 100.0 * totals_.correct / totals_.seen : 0;
+  const int steps = config_.controller_steps;
+  const double reward = steps > 0 ? totals_.reward_sum / steps : 0;
+  const double entropy = steps > 0 ? totals_.entropy_sum / steps : 0;
+  const double baseline = trainer_->baseline().value_or(0.0);
+  const double seconds = totals_.train_seconds + totals_.controller_seconds;
+  nlohmann::json m = {{"epoch", epoch_ + 1},
+                      {"shared_loss", shared_loss},
+                      {"shared_acc", shared_acc},
+                      {"lr", optimizer_->lr()},
+                      {"controller_steps", steps},
+                      {"mean_reward", reward},
+                      {"baseline", baseline},
+                      {"entropy", entropy},
+                      {"best_reward", totals_.best_reward < 0 ? 0.0 : totals_.best_reward},
+                      {"best_arch", totals_.best_arch},
+                      {"train_seconds", totals_.train_seconds},
+                      {"controller_seconds", totals_.controller_seconds},
+                      {"seconds", seconds}};
+  if (!config_.micro()) m["skip_rate"] = steps > 0 ? totals_.skip_rate_sum / steps : 0;
+  run_.append_jsonl("metrics.jsonl", m);
+  log_.line(fmt::format(
+      "epoch {}/{}  shared loss {:.4f} acc {:.2f}%  reward {:.4f} baseline {:.4f} entropy {:.3f}"
+      "{}  lr {:.6f}  {:.1f} s",
+      epoch_ + 1, config_.epochs, shared_loss, shared_acc, reward, baseline, entropy,
+      config_.micro() ? "" : fmt::format(" skips {:.3f}", m["skip_rate"].get<double>()),
+      optimizer_->lr(), seconds));
+  if (!totals_.best_arch.empty())
+    log_.line(fmt::format("  best sample {:.4f}: {}", totals_.best_reward, totals_.best_arch));
+  ++epoch_;
+  batch_ = 0;
+  ctrl_step_ = 0;
+  totals_ = {};
+  save_checkpoint();
+}
+
+Derived EnasSearcher::derive() {
+  const auto t0 = Clock::now();
+  // A generator of its own and the first search-val batch: the derivation depends only on the
+  // final weights and controller, so a finished run derives the same architecture again.
+  Generator gen(config_.seed ^ kDeriveStream);
+  data::Batch first = eval_loader_->make_batch(eval_loader_->epoch_order(0), 0, 0);
+  const int64_t n = std::min(config_.batch_size, first.labels.size(0));
+  first.images = first.images.narrow(0, 0, n);
+  first.labels = first.labels.narrow(0, 0, n);
+  Progress bar("derive", config_.derive_samples, "arch");
+  std::string text;
+  Derived best;
+  best.acc = -1;
+  for (int k = 0; k < config_.derive_samples; ++k) {
+    const Arch arch = sample_child(gen);
+    const double acc = 100.0 * static_cast<double>(child_correct(first, arch)) / n;
+    text +=
+        nlohmann::json(
+            {{"sample", k + 1}, {"acc", acc}, {"enas", arch_enas(arch)}, {"arch", arch_json(arch)}})
+            .dump() +
+        "\n";
+    if (acc > best.acc) best = {arch, acc, 0.0};
+    if (options_.progress) bar.update(k + 1, k + 1, fmt::format("best {:.2f}%", best.acc));
+  }
+  if (options_.progress) bar.finish();
+  run_.write_text("derived.jsonl", text);
+
+  int64_t correct = 0, seen = 0;
+  for (int64_t b = 0; b < eval_loader_->batches_per_epoch(); ++b) {
+    const data::Batch vb = eval_loader_->make_batch(eval_loader_->epoch_order(0), 0, b);
+    correct += child_correct(vb, best.arch);
+    seen += vb.labels.size(0);
+  }
+  best.val_acc = seen > 0 ? 100.0 * static_cast<double>(correct) / seen : 0;
+  log_.line(fmt::format(
+      "derived the best of {} sampled architectures: {:.2f}% on a search-val batch of {}, "
+      "{:.2f}% on all {} search-val images (shared weights)  {:.1f} s",
+      config_.derive_samples, best.acc, n, best.val_acc, seen, seconds_since(t0)));
+  return best;
+}
+
+void EnasSearcher::write_result(const Derived& d, EnasResult& r) const {
+  r.run_dir = run_.path();
+  r.finished = true;
+  r.epochs_done = epoch_;
+  r.arch = d.arch;
+  r.derive_acc = d.acc;
+  r.val_acc = d.val_acc;
+  run_.write_json("arch.json", arch_json(d.arch));
+  run_.write_text("arch.txt", arch_text(d.arch));
+  nlohmann::json result = {{"space", config_.space},    {"arch", arch_json(d.arch)},
+                           {"enas", arch_enas(d.arch)}, {"derive_acc", d.acc},
+                           {"val_acc", d.val_acc},      {"epochs", epoch_}};
+  std::vector<std::string> files = {"arch.json", "arch.txt"};
+  if (const auto* m = std::get_if<MicroArch>(&d.arch)) {
+    const Genotype g = to_genotype(*m);
+    r.genotype = g;
+    run_.write_text("genotype.txt", g.to_text() + "\n");
+    run_.write_text("genotype.json", g.to_json() + "\n");
+    run_.write_text("normal.dot", cell_to_dot(g.normal, g.normal_concat, "normal cell"));
+    run_.write_text("reduce.dot", cell_to_dot(g.reduce, g.reduce_concat, "reduction cell"));
+    const bool svg = render_dot(run_.file("normal.dot")) && render_dot(run_.file("reduce.dot"));
+    r.train_command = nas_train_command(run_.path() + "/genotype.txt", config_.dataset,
+                                        config_.data_dir, config_.preset == "quick");
+    result["genotype"] = g.to_text();
+    result["train_command"] = r.train_command;
+    files.insert(files.end(), {"genotype.txt/.json",
+                               svg ? "normal/reduce .dot (+ .svg/.png)" : "normal/reduce .dot"});
+  } else {
+    run_.write_text("arch.dot", std::get<MacroArch>(d.arch).to_dot());
+    const bool svg = render_dot(run_.file("arch.dot"));
+    files.push_back(svg ? "arch.dot (+ .svg/.png)" : "arch.dot");
+  }
+  run_.write_json("result.json", result);
+  std::string text = arch_text(d.arch);
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  log_.line("architecture:\n" + text);
+  log_.line(fmt::format(
+      "run folder {}: {}, derived.jsonl, sampled_archs.jsonl, metrics.jsonl, search.log",
+      run_.path(), fmt::join(files, ", ")));
+  if (!r.train_command.empty()) log_.line("train it: " + r.train_command);
+}
+
+}  // namespace fusenas::nas::enas
