@@ -11,6 +11,7 @@
 #include "fusenas/nas/darts/architect.h"
 #include "fusenas/nas/darts/search_space.h"
 #include "fusenas/nas/run/run_config.h"
+#include "fusenas/nas/run/run_options.h"
 
 namespace fusenas::nas {
 
@@ -62,15 +63,6 @@ nlohmann::json to_json(const DartsConfig& c);
 // Unknown keys are an error; missing keys keep their defaults.
 DartsConfig darts_config_from_json(const nlohmann::json& j);
 
-// Per-invocation settings that do not change the result on the CPU and are not saved.
-struct DartsOptions {
-  std::string device = "auto";
-  int threads = 0;  // 0 = all cores
-  std::string out_dir;
-  bool progress = true;
-  bool echo = true;
-  // Test hook: behave as if SIGTERM arrived after this many search steps in total; 0 = off.
-  int64_t stop_after_steps = 0;
-};
+using DartsOptions = RunOptions;
 
 }  // namespace fusenas::nas

@@ -11,6 +11,7 @@
 #include "fusenas/nas/enas/controller.h"
 #include "fusenas/nas/enas/reinforce.h"
 #include "fusenas/nas/run/run_config.h"
+#include "fusenas/nas/run/run_options.h"
 
 namespace fusenas::nas::enas {
 
@@ -84,16 +85,6 @@ nlohmann::json to_json(const EnasConfig& c);
 // Unknown keys are an error; missing keys keep their defaults.
 EnasConfig enas_config_from_json(const nlohmann::json& j);
 
-// Per-invocation settings that do not change the result on the CPU and are not saved.
-struct EnasOptions {
-  std::string device = "auto";
-  int threads = 0;  // 0 = all cores
-  std::string out_dir;
-  bool progress = true;
-  bool echo = true;
-  // Test hook: behave as if SIGTERM arrived after this many steps in total (shared-weight
-  // minibatches plus controller steps); 0 = off.
-  int64_t stop_after_steps = 0;
-};
+using EnasOptions = RunOptions;
 
 }  // namespace fusenas::nas::enas

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "fusenas/nas/genotype.h"
+#include "fusenas/nas/run/run_options.h"
 
 namespace fusenas::nas {
 
@@ -64,16 +65,6 @@ nlohmann::json to_json(const TrainConfig& c);
 // Reads what to_json wrote; unknown keys are an error, missing keys keep their defaults.
 TrainConfig train_config_from_json(const nlohmann::json& j);
 
-// Per-invocation settings that do not change the result (on the CPU) and are not saved.
-struct TrainOptions {
-  std::string device = "auto";  // "cpu", "cuda", "cuda:N" or "auto" (CUDA when available)
-  int threads = 0;              // CPU threads for the engine; 0 = all cores
-  std::string out_dir;          // run folder; empty = runs/train-<timestamp>
-  bool progress = true;         // progress bar on stderr
-  bool echo = true;             // log lines on stdout as well as in train.log
-  // Test hook: behave as if SIGTERM arrived once this many optimizer steps (counted from the
-  // start of the run, across resumes) are done; 0 = off.
-  int64_t stop_after_steps = 0;
-};
+using TrainOptions = RunOptions;
 
 }  // namespace fusenas::nas

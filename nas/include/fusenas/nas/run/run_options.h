@@ -1,0 +1,22 @@
+// Per-invocation settings of a run (training or search) that do not change its result on the CPU
+// and are not saved with it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace fusenas::nas {
+
+struct RunOptions {
+  std::string device = "auto";  // "cpu", "cuda", "cuda:N" or "auto" (CUDA when available)
+  int threads = 0;              // CPU threads for the engine; 0 = all cores
+  std::string out_dir;          // run folder; empty = runs/<kind>-<timestamp>
+  bool progress = true;         // progress bar on stderr
+  bool echo = true;             // log lines on stdout as well as in the run's log file
+  // Test hook: behave as if SIGTERM arrived once this many steps (optimizer steps; for ENAS
+  // shared-weight minibatches plus controller steps), counted from the start of the run across
+  // resumes, are done; 0 = off.
+  int64_t stop_after_steps = 0;
+};
+
+}  // namespace fusenas::nas
