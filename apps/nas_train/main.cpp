@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "../common/app_support.h"
 #include "fusenas/engine/data/cifar10.h"
 #include "fusenas/engine/data/fashion_mnist.h"
 #include "fusenas/engine/error.h"
 #include "fusenas/nas/train/trainer.h"
-#include "../common/app_support.h"
 
 using fusenas::apps::kStoppedExit;
 using fusenas::apps::one_line;

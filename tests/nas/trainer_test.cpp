@@ -110,7 +110,8 @@ TEST(Trainer, SeededRunsRepeatAndOtherSeedsDiffer) {
   EXPECT_EQ(metrics(tmp.sub("a")), metrics(tmp.sub("b")));
   config.seed = 8;
   train(config, quiet(tmp.sub("c")));
-  const auto ta = testing::checkpoint_tensors(tmp.sub("a")), tc = testing::checkpoint_tensors(tmp.sub("c"));
+  const auto ta = testing::checkpoint_tensors(tmp.sub("a")),
+             tc = testing::checkpoint_tensors(tmp.sub("c"));
   const Tensor& wa = ta.at("model.classifier.weight");
   const Tensor& wc = tc.at("model.classifier.weight");
   EXPECT_NE(wa.to_vector<float>(), wc.to_vector<float>());

@@ -32,7 +32,6 @@ class DartsSearcher {
   void restore();
   DartsResult run();
 
-
  private:
   bool train_epoch(const StopSignal& stop);
   EvalResult evaluate(const StopSignal& stop);
