@@ -19,7 +19,9 @@ command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -
 slowest() {
   echo "Slowest tests:"
   grep -hE '^ *[0-9]+/[0-9]+ Test +#' "$1/ctest.out" | sed -E 's/.*Test +#[0-9]+: ([^ ]+) .* ([0-9.]+) sec/\2 \1/' |
-    sort -rn | head -5 | awk '{printf "  %8.2f s  %s\n", $1, $2}'
+    sort -rn | awk 'NR <= 5 {printf "  %8.2f s  %s\n", $1, $2}'
+  # awk reads to the end (head would close the pipe early, and under pipefail sort's SIGPIPE
+  # would end the script).
 }
 
 if [[ $mode == all ]]; then
