@@ -88,6 +88,12 @@ Optimizer::Active Optimizer::active() {
   return a;
 }
 
+Tensor Optimizer::state_tensor(size_t index, const std::string& name) const {
+  const auto it = slots_.find(name);
+  if (it == slots_.end() || index >= it->second.size()) return {};
+  return it->second[index];
+}
+
 OptimizerState Optimizer::state_dict() const {
   NoGradGuard no_grad;
   OptimizerState out;

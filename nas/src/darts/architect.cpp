@@ -97,7 +97,6 @@ double Architect::second_order(const Tensor& x_train, const Tensor& y_train, con
   // The unrolled weights w'.
   cross_entropy(net_.forward_mixed(x_train, false), y_train).backward();
   {
-    const optim::OptimizerState state = weight_optimizer_.state_dict();
     const double momentum = weight_optimizer_.options().momentum;
     const double wd = weight_optimizer_.options().weight_decay;
     const NoGradGuard no_grad;
@@ -105,8 +104,8 @@ double Architect::second_order(const Tensor& x_train, const Tensor& y_train, con
       const Tensor& w = weights_[i];
       Tensor d = w.grad().defined() ? w.grad().clone() : zeros_like(w);
       if (wd != 0) d.add_(w0[i], wd);
-      const auto buf = state.tensors.find(std::to_string(i) + ".momentum_buffer");
-      if (momentum != 0 && buf != state.tensors.end()) d.add_(buf->second.to(w.device()), momentum);
+      const Tensor buf = weight_optimizer_.state_tensor(i, "momentum_buffer");
+      if (momentum != 0 && buf.defined()) d.add_(buf.to(w.device()), momentum);
       w.add_(d, -xi);
     }
   }
@@ -121,12 +120,16 @@ double Architect::second_order(const Tensor& x_train, const Tensor& y_train, con
   std::vector<Tensor> v;
   double norm2 = 0;
   {
+    // Summed on the device and read back once, not once per parameter.
     const NoGradGuard no_grad;
+    Tensor total;
     for (size_t i = 0; i < weights_.size(); ++i) {
       const Tensor g = weights_[i].grad();
       v.push_back(g.defined() ? g : zeros_like(weights_[i]));
-      norm2 += sum(square(v.back())).item();
+      const Tensor s = sum(square(v.back()));
+      total = total.defined() ? add(total, s) : s;
     }
+    norm2 = total.item();
   }
   clear_grads(weights_);
   clear_grads(alphas_);

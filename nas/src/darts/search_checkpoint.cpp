@@ -25,8 +25,7 @@ void DartsSearcher::save_checkpoint() const {
   s["batch"] = batch_;
   s["global_step"] = global_step();
   s["finished"] = epoch_ >= config_.epochs;
-  const optim::SchedulerState sched = scheduler_->state_dict();
-  s["scheduler"] = {{"last_epoch", sched.last_epoch}, {"base_lr", sched.base_lr}};
+  s["scheduler"] = to_json(scheduler_->state_dict());
   s["train_loader"] = to_json(train_loader_->state());
   s["val_loader"] = to_json(val_loader_->state());
   s["metrics_bytes"] = run_.size_of("metrics.jsonl");
@@ -43,16 +42,13 @@ void DartsSearcher::save_checkpoint() const {
 void DartsSearcher::restore() {
   const CheckpointReader r = CheckpointReader::load(run_.path());
   const nlohmann::json& s = r.state();
-  FUSENAS_CHECK(s.value("format", "") == kFormat && s.value("version", 0) == kVersion,
-                "checkpoint in {} is not a nas_darts checkpoint (format {} version {})",
-                run_.path(), kFormat, kVersion);
+  check_checkpoint_format(r, kFormat, kVersion, "nas_darts");
   r.load_module("model", *net_);
   r.load_module("arch", net_->arch());
   r.load_optimizer("optimizer", *optimizer_);
   r.load_optimizer("arch_optimizer", architect_->optimizer());
   try {
-    scheduler_->load_state_dict({s.at("scheduler").at("last_epoch").get<int64_t>(),
-                                 s.at("scheduler").at("base_lr").get<double>()});
+    scheduler_->load_state_dict(scheduler_state_from_json(s.at("scheduler")));
     train_loader_->set_state(loader_state_from_json(s.at("train_loader")));
     val_loader_->set_state(loader_state_from_json(s.at("val_loader")));
     epoch_ = s.at("epoch").get<int>();

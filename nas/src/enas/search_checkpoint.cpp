@@ -47,9 +47,7 @@ void EnasSearcher::save_checkpoint() const {
 void EnasSearcher::restore() {
   const CheckpointReader r = CheckpointReader::load(run_.path());
   const nlohmann::json& s = r.state();
-  FUSENAS_CHECK(s.value("format", "") == kFormat && s.value("version", 0) == kVersion,
-                "checkpoint in {} is not a nas_enas checkpoint (format {} version {})", run_.path(),
-                kFormat, kVersion);
+  check_checkpoint_format(r, kFormat, kVersion, "nas_enas");
   FUSENAS_CHECK(s.value("space", "") == config_.space,
                 "checkpoint in {} is of the {} space, its config.json says {}", run_.path(),
                 s.value("space", "?"), config_.space);

@@ -131,6 +131,21 @@ nlohmann::json to_json(const GeneratorState& s) {
   return {{"seed", s.seed}, {"offset", s.offset}, {"buffered", s.buffered}};
 }
 
+void check_checkpoint_format(const CheckpointReader& r, const std::string& format, int version,
+                             const std::string& app) {
+  FUSENAS_CHECK(r.state().value("format", "") == format && r.state().value("version", 0) == version,
+                "checkpoint in {} is not a {} checkpoint (format {} version {})", r.dir(), app,
+                format, version);
+}
+
+nlohmann::json to_json(const optim::SchedulerState& s) {
+  return {{"last_epoch", s.last_epoch}, {"base_lr", s.base_lr}};
+}
+
+optim::SchedulerState scheduler_state_from_json(const nlohmann::json& j) {
+  return {j.at("last_epoch").get<int64_t>(), j.at("base_lr").get<double>()};
+}
+
 GeneratorState generator_state_from_json(const nlohmann::json& j) {
   return {j.at("seed").get<uint64_t>(), j.at("offset").get<uint64_t>(),
           j.at("buffered").get<uint32_t>()};

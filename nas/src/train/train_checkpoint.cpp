@@ -24,8 +24,7 @@ void Trainer::save_checkpoint() const {
   s["batch"] = batch_;
   s["global_step"] = global_step();
   s["finished"] = epoch_ >= config_.epochs;
-  const optim::SchedulerState sched = scheduler_->state_dict();
-  s["scheduler"] = {{"last_epoch", sched.last_epoch}, {"base_lr", sched.base_lr}};
+  s["scheduler"] = to_json(scheduler_->state_dict());
   s["drop_path_rng"] = to_json(drop_gen_.state());
   s["train_loader"] = to_json(train_loader_->state());
   s["metrics_bytes"] = run_.size_of("metrics.jsonl");
@@ -40,14 +39,11 @@ void Trainer::save_checkpoint() const {
 void Trainer::restore() {
   const CheckpointReader r = CheckpointReader::load(run_.path());
   const nlohmann::json& s = r.state();
-  FUSENAS_CHECK(s.value("format", "") == kFormat && s.value("version", 0) == kVersion,
-                "checkpoint in {} is not a nas_train checkpoint (format {} version {})",
-                run_.path(), kFormat, kVersion);
+  check_checkpoint_format(r, kFormat, kVersion, "nas_train");
   r.load_module("model", *net_);
   r.load_optimizer("optimizer", *optimizer_);
   try {
-    scheduler_->load_state_dict({s.at("scheduler").at("last_epoch").get<int64_t>(),
-                                 s.at("scheduler").at("base_lr").get<double>()});
+    scheduler_->load_state_dict(scheduler_state_from_json(s.at("scheduler")));
     drop_gen_.set_state(generator_state_from_json(s.at("drop_path_rng")));
     train_loader_->set_state(loader_state_from_json(s.at("train_loader")));
     epoch_ = s.at("epoch").get<int>();

@@ -37,6 +37,9 @@ class Optimizer {
 
   // Tensors are detached copies, unaffected by later steps.
   OptimizerState state_dict() const;
+  // Parameter `index`'s state tensor `name` (e.g. "momentum_buffer") as the optimizer holds it,
+  // without a copy; undefined when the optimizer has no such state or has not created it yet.
+  Tensor state_tensor(size_t index, const std::string& name) const;
   // Replaces all state (entries absent from `state` are reset). Checks every key (known name,
   // parameter index in range, shape) before changing anything; tensors are copied onto their
   // parameter's device and dtype.

@@ -10,6 +10,7 @@
 #include "fusenas/engine/data/loader.h"
 #include "fusenas/engine/generator.h"
 #include "fusenas/engine/nn/module.h"
+#include "fusenas/engine/optim/lr_scheduler.h"
 #include "fusenas/engine/optim/optimizer.h"
 
 namespace fusenas::nas {
@@ -36,6 +37,7 @@ class CheckpointReader {
   static bool exists(const std::string& dir);
 
   const nlohmann::json& state() const { return state_; }
+  const std::string& dir() const { return dir_; }
   const Tensor& tensor(const std::string& name) const;
   void load_module(const std::string& prefix, nn::Module& module) const;
   void load_optimizer(const std::string& prefix, optim::Optimizer& optimizer) const;
@@ -46,6 +48,12 @@ class CheckpointReader {
   nlohmann::json state_;
 };
 
+// Throws unless the checkpoint was written by `app` in `format` version `version`.
+void check_checkpoint_format(const CheckpointReader& r, const std::string& format, int version,
+                             const std::string& app);
+
+nlohmann::json to_json(const optim::SchedulerState& s);
+optim::SchedulerState scheduler_state_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const GeneratorState& s);
 GeneratorState generator_state_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const data::LoaderState& s);
