@@ -69,8 +69,19 @@ TEST(CoreOpsGpu, ReductionsAndMatmulMatchCpu) {
             argmax_last(logits).to_vector<int64_t>());
 }
 
+// Sets the allocator's caching for one test, whatever FUSENAS_CUDA_NO_CACHING chose.
+class ScopedCaching {
+ public:
+  explicit ScopedCaching(bool on) : was_(cuda::memory_caching()) { cuda::set_memory_caching(on); }
+  ~ScopedCaching() { cuda::set_memory_caching(was_); }
+
+ private:
+  bool was_;
+};
+
 TEST(CudaAllocator, ReusesFreedBlocksAndTracksPeak) {
   FUSENAS_REQUIRE_GPU();
+  ScopedCaching caching(true);
   { Tensor warm = zeros({1 << 20}, TensorOptions{}.with_device(Device::cuda())); }
   cuda::synchronize();
   cuda::reset_peak_memory();
@@ -88,6 +99,21 @@ TEST(CudaAllocator, ReusesFreedBlocksAndTracksPeak) {
     Tensor b = zeros({1 << 20}, TensorOptions{}.with_device(Device::cuda()));
     EXPECT_GE(cuda::memory_stats().peak_bytes, before.current_bytes + (int64_t(8) << 20));
   }
+}
+
+TEST(CudaAllocator, WithoutCachingEveryTensorHasItsOwnAllocation) {
+  FUSENAS_REQUIRE_GPU();
+  ScopedCaching caching(false);
+  cuda::synchronize();
+  const auto before = cuda::memory_stats();
+  for (int i = 0; i < 3; ++i) {
+    Tensor t = zeros({1000}, TensorOptions{}.with_device(Device::cuda()));
+    EXPECT_EQ(cuda::memory_stats().current_bytes, before.current_bytes + 4000);
+  }
+  const auto after = cuda::memory_stats();
+  EXPECT_EQ(after.malloc_calls, before.malloc_calls + 3);
+  EXPECT_EQ(after.current_bytes, before.current_bytes);
+  EXPECT_EQ(after.cached_bytes, before.cached_bytes) << "freed blocks must not be cached";
 }
 
 TEST(CudaAllocator, AbsurdAllocationThrowsAClearError) {

@@ -32,6 +32,12 @@ void synchronize(int) {
 void set_poison_allocations(bool) {
   no_cuda();
 }
+void set_memory_caching(bool) {
+  no_cuda();
+}
+bool memory_caching() {
+  return false;
+}
 void set_allow_tf32(bool) {
   no_cuda();
 }

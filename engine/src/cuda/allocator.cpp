@@ -1,7 +1,11 @@
 // Caching CUDA allocator: freed blocks are kept by size and reused, so steady-state training never
-// calls cudaMalloc. Graph capture routes allocations to a pool private to the graph.
+// calls cudaMalloc. Graph capture routes allocations to a pool private to the graph. With caching
+// off (FUSENAS_CUDA_NO_CACHING=1), every tensor outside capture gets its own exact-size cudaMalloc
+// and frees it at once, so a memory checker sees each tensor's true bounds.
 #include "cuda/allocator.h"
 
+#include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <mutex>
 #include <unordered_map>
@@ -34,7 +38,13 @@ size_t round_size(size_t n) {
 struct Block {
   size_t size = 0;
   std::shared_ptr<PrivatePool> pool;  // null for the shared cache
+  bool exact = false;                 // an uncached exact-size allocation
 };
+
+bool caching_from_environment() {
+  const char* v = std::getenv("FUSENAS_CUDA_NO_CACHING");
+  return v == nullptr || v[0] == '\0' || v[0] == '0';
+}
 
 struct DeviceState {
   std::multimap<size_t, void*> free_blocks;
@@ -48,11 +58,13 @@ class CachingAllocator final : public Allocator {
   void* allocate(size_t nbytes, Device device) override {
     std::lock_guard<std::mutex> lock(mutex_);
     DeviceState& st = state(device.index);
-    size_t size = round_size(nbytes);
+    // A graph replays its captured addresses, so capture always draws on its private pool.
+    const bool exact = !caching_ && !st.capture_pool;
+    size_t size = exact ? std::max<size_t>(nbytes, 1) : round_size(nbytes);
     auto& pool = st.capture_pool ? st.capture_pool->free_blocks : st.free_blocks;
-    void* ptr = take(pool, size);  // may hand out a larger block: size becomes its real size
+    void* ptr = exact ? nullptr : take(pool, size);  // may hand out a larger block: size grows
     if (!ptr) ptr = fresh(st, device.index, size, nbytes);
-    st.live[ptr] = Block{size, st.capture_pool};
+    st.live[ptr] = Block{size, st.capture_pool, exact};
     if (st.capture_pool) st.capture_pool->live_blocks++;
     st.stats.current_bytes += static_cast<int64_t>(size);
     st.stats.peak_bytes = std::max(st.stats.peak_bytes, st.stats.current_bytes);
@@ -65,6 +77,14 @@ class CachingAllocator final : public Allocator {
   }
 
   void set_poison(bool poison) { poison_ = poison; }
+  void set_caching(bool caching) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    caching_ = caching;
+  }
+  bool caching() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return caching_;
+  }
 
   void deallocate(void* ptr, size_t, Device device) override {
     // Dropping the last reference to a private pool runs its deleter, which takes the lock:
@@ -76,10 +96,15 @@ class CachingAllocator final : public Allocator {
       auto it = st.live.find(ptr);
       if (it == st.live.end()) return;  // not ours; never happens for engine storage
       const size_t size = it->second.size;
+      const bool exact = it->second.exact;
       pool_ref = std::move(it->second.pool);
       st.live.erase(it);
       st.stats.current_bytes -= static_cast<int64_t>(size);
-      if (pool_ref) {
+      // cudaFree synchronises the device, which would break a capture in progress.
+      if (exact && !capture_active()) {
+        cudaSetDevice(device.index);
+        cudaFree(ptr);
+      } else if (pool_ref) {
         pool_ref->live_blocks--;
         pool_ref->free_blocks.emplace(size, ptr);
       } else {
@@ -173,6 +198,7 @@ class CachingAllocator final : public Allocator {
   std::mutex mutex_;
   std::vector<DeviceState> devices_;
   bool poison_ = false;
+  bool caching_ = caching_from_environment();
 };
 
 CachingAllocator& instance() {
@@ -217,6 +243,12 @@ void empty_cache(int device) {
 }
 void set_poison_allocations(bool poison) {
   instance().set_poison(poison);
+}
+void set_memory_caching(bool caching) {
+  instance().set_caching(caching);
+}
+bool memory_caching() {
+  return instance().caching();
 }
 
 }  // namespace fusenas::cuda

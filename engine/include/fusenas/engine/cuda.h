@@ -34,6 +34,11 @@ void empty_cache(int device = 0);
 
 // Debug aid for tests: fill every new allocation with NaN bytes so unwritten outputs show up.
 void set_poison_allocations(bool poison);
+// Debug aid for memory checkers: with caching off, each tensor has its own exact-size cudaMalloc
+// (outside graph capture), so a read past its end is out of bounds. FUSENAS_CUDA_NO_CACHING=1
+// turns caching off from the start.
+void set_memory_caching(bool caching);
+bool memory_caching();
 
 // Waits for the engine stream of `device`.
 void synchronize(int device = 0);
