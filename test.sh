@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds Release (assertions on), runs every test, then runs the CPU
-# tests again under ASan+UBSan. `./test.sh --sanitize` runs only the sanitizer pass.
+# Installs what is missing, builds Release (assertions on), runs every test, then builds again
+# under ASan+UBSan with the CUDA backend on the CPU emulator (cuda_emu/) and runs the CPU tests and
+# the GPU tests there. `./test.sh --sanitize` runs only the sanitizer pass.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -34,10 +35,19 @@ if [[ $mode == all ]]; then
   slowest build
 fi
 
+# Without a GPU the emulator is the only place the CUDA backend runs: ASan then checks every
+# kernel's memory accesses, as compute-sanitizer would on a card.
 cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" \
-  -DFUSENAS_CUDA=OFF -DFUSENAS_SANITIZE=ON -DFUSENAS_BUILD_APPS=OFF "${launcher[@]}"
+  -DFUSENAS_CUDA=OFF -DFUSENAS_CUDA_EMULATION=ON -DFUSENAS_SANITIZE=ON -DFUSENAS_BUILD_APPS=OFF \
+  "${launcher[@]}"
 cmake --build build-asan -j "$jobs"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-(cd build-asan && ctest --output-on-failure -j "$jobs" -L cpu -LE install --timeout 900 | tee ctest.out)
+# The CPU tests see no device (as on a machine without a GPU); the GPU tests see the emulated one.
+(cd build-asan && CUDA_VISIBLE_DEVICES= ctest --output-on-failure -j "$jobs" -L cpu -LE install \
+  --timeout 900 | tee ctest.out)
+slowest build-asan
+# Exact-size device allocations put ASan's red zones right after every tensor.
+(cd build-asan && FUSENAS_CUDA_NO_CACHING=1 ctest --output-on-failure -j "$jobs" -L gpu \
+  --timeout 900 | tee ctest.out)
 slowest build-asan
 echo "test.sh: all tests passed"

@@ -1,5 +1,8 @@
 # install() rules and the exported FuseNAS CMake package (find_package(FuseNAS) -> FuseNAS::engine).
 include(CMakePackageConfigHelpers)
+if(FUSENAS_CUDA_EMULATION)
+  return()  # an emulator build is for tests only: nothing to install
+endif()
 
 set(_fusenas_targets fusenas_engine fusenas_nas fusenas_kernel_headers)
 if(FUSENAS_CUDA)

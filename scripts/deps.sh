@@ -4,7 +4,7 @@
 set -euo pipefail
 
 packages=(cmake ninja-build g++ pkg-config libfmt-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
-  libgtest-dev libbenchmark-dev libopenblas-dev zlib1g-dev python3-torch python3-numpy
+  libgtest-dev libbenchmark-dev libopenblas-dev zlib1g-dev libboost-context-dev python3-torch python3-numpy
   dataset-fashion-mnist "$@")
 
 missing=()

@@ -26,7 +26,7 @@ inline unsigned blocks_for(int64_t units, int threads = kThreads) {
   return static_cast<unsigned>(blocks);
 }
 
-#ifdef __CUDACC__
+#if defined(__CUDACC__) || defined(FUSENAS_EMULATED_KERNELS)
 
 __device__ __forceinline__ int64_t thread_index() {
   return blockIdx.x * int64_t(blockDim.x) + threadIdx.x;

@@ -27,7 +27,7 @@ inline unsigned grid_for(int64_t n, int block = 256, int64_t max_blocks = 65535 
   return static_cast<unsigned>(blocks < 1 ? 1 : blocks);
 }
 
-#ifdef __CUDACC__
+#if defined(__CUDACC__) || defined(FUSENAS_EMULATED_KERNELS)
 // Offsets of linear element `i` in each of K operands.
 template <int K>
 __device__ __forceinline__ void strided_offsets(const StridedDesc<K>& d, int64_t i,
