@@ -67,6 +67,10 @@ __device__ __forceinline__ T unary_apply(UnaryOp op, T v, T p) {
       return v * p;
     case UnaryOp::AddScalar:
       return v + p;
+    case UnaryOp::Sqrt:
+      return sqrt(v);
+    case UnaryOp::ClampMax:
+      return v > p ? p : v;
   }
   return v;
 }
@@ -92,6 +96,10 @@ __device__ __forceinline__ T unary_grad(UnaryOp op, T g, T s, T p) {
       return g * p;
     case UnaryOp::AddScalar:
       return g;
+    case UnaryOp::Sqrt:
+      return g / (T(2) * s);
+    case UnaryOp::ClampMax:
+      return s > p ? T(0) : g;
   }
   return g;
 }

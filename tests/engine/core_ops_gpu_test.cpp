@@ -44,6 +44,9 @@ TEST(CoreOpsGpu, ElementwiseMatchesCpu) {
   expect_cuda_matches_cpu("log", pos, [](const auto& v) { return std::vector{log(v[0])}; });
   expect_cuda_matches_cpu("scale", x, [](const auto& v) { return std::vector{scale(v[0], -0.7)}; });
   expect_cuda_matches_cpu("square", x, [](const auto& v) { return std::vector{square(v[0])}; });
+  expect_cuda_matches_cpu("sqrt", pos, [](const auto& v) { return std::vector{sqrt(v[0])}; });
+  expect_cuda_matches_cpu("clamp_max", x,
+                          [](const auto& v) { return std::vector{clamp_max(v[0], 0.4)}; });
   expect_cuda_matches_cpu(
       "slice", x, [](const auto& v) { return std::vector{v[0].slice(1, 1, 9).slice(2, 1, 9, 2)}; });
 }

@@ -45,6 +45,10 @@ TEST(ElementwiseParity, UnaryOps) {
             [](const auto& x) { return log(x[0]); });
   batch.add("scale", "scale", {{"factor", 0.37}}, {random_float(s, 6)},
             [](const auto& x) { return scale(x[0], 0.37); });
+  batch.add("sqrt", "sqrt", {}, {random_float(s, 7, 0.1, 3)},
+            [](const auto& x) { return sqrt(x[0]); });
+  batch.add("clamp_max", "clamp_max", {{"max", 0.25}}, {random_float(s, 8, -1, 1)},
+            [](const auto& x) { return clamp_max(x[0], 0.25); });
   batch.check();
 }
 

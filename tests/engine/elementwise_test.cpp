@@ -35,6 +35,8 @@ TEST(ElementwiseGrad, UnaryOps) {
   expect_gradients_match([](const auto& v) { return scale(v[0], -1.5); }, {x});
   expect_gradients_match([](const auto& v) { return square(v[0]); }, {x});
   expect_gradients_match([](const auto& v) { return add_scalar(v[0], 2.0); }, {x});
+  expect_gradients_match([](const auto& v) { return sqrt(v[0]); }, {pos});
+  expect_gradients_match([](const auto& v) { return clamp_max(v[0], 0.3); }, {x});
 }
 
 TEST(ElementwiseGrad, Reductions) {

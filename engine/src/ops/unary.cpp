@@ -1,4 +1,5 @@
-// Pointwise unary ops: relu, sigmoid, tanh, exp, log, neg, square, scale, add_scalar.
+// Pointwise unary ops: relu, sigmoid, tanh, exp, log, neg, square, scale, add_scalar, sqrt,
+// clamp_max.
 // Each saves the output (or input) it needs and runs one fused backward kernel.
 #include "ops/cpu/unary.h"
 #include "core/dispatch.h"
@@ -18,9 +19,11 @@ Saves saves_of(UnaryKind kind) {
     case UnaryKind::Sigmoid:
     case UnaryKind::Tanh:
     case UnaryKind::Exp:
+    case UnaryKind::Sqrt:
       return Saves::Output;
     case UnaryKind::Log:
     case UnaryKind::Square:
+    case UnaryKind::ClampMax:
       return Saves::Input;
     default:
       return Saves::Nothing;
@@ -88,6 +91,12 @@ Tensor scale(const Tensor& x, double factor) {
 }
 Tensor add_scalar(const Tensor& x, double value) {
   return unary("add_scalar", UnaryKind::AddScalar, x, value);
+}
+Tensor sqrt(const Tensor& x) {
+  return unary("sqrt", UnaryKind::Sqrt, x);
+}
+Tensor clamp_max(const Tensor& x, double max) {
+  return unary("clamp_max", UnaryKind::ClampMax, x, max);
 }
 
 }  // namespace fusenas

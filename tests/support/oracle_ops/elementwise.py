@@ -49,6 +49,16 @@ def _exp(x, p):
     return torch.exp(x[0])
 
 
+@op("sqrt")
+def _sqrt(x, p):
+    return torch.sqrt(x[0])
+
+
+@op("clamp_max")
+def _clamp_max(x, p):
+    return torch.clamp(x[0], max=p["max"])
+
+
 @op("log")
 def _log(x, p):
     return torch.log(x[0])

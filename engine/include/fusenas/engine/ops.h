@@ -25,6 +25,9 @@ Tensor tanh(const Tensor& x);
 Tensor exp(const Tensor& x);
 Tensor log(const Tensor& x);
 Tensor square(const Tensor& x);
+Tensor sqrt(const Tensor& x);
+// min(x, max) elementwise; the gradient passes where x <= max.
+Tensor clamp_max(const Tensor& x, double max);
 
 inline Tensor operator+(const Tensor& a, const Tensor& b) {
   return add(a, b);

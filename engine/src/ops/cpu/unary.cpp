@@ -52,6 +52,11 @@ void unary_forward(UnaryKind kind, const Tensor& x, const Tensor& y, double para
         return map1<T>(x, y, [p](T v) { return v * p; });
       case UnaryKind::AddScalar:
         return map1<T>(x, y, [p](T v) { return v + p; });
+      case UnaryKind::Sqrt:
+        return map1<T>(x, y, [](T v) { return std::sqrt(v); });
+      case UnaryKind::ClampMax:
+        // NaN stays NaN (a comparison with NaN is false), as in PyTorch.
+        return map1<T>(x, y, [p](T v) { return v > p ? p : v; });
     }
   });
 }
@@ -79,6 +84,10 @@ void unary_backward(UnaryKind kind, const Tensor& gy, const Tensor& saved, const
         return map1<T>(gy, gx, [p](T g) { return g * p; });
       case UnaryKind::AddScalar:
         return map1<T>(gy, gx, [](T g) { return g; });
+      case UnaryKind::Sqrt:
+        return map2<T>(gy, saved, gx, [](T g, T y) { return g / (T(2) * y); });
+      case UnaryKind::ClampMax:
+        return map2<T>(gy, saved, gx, [p](T g, T x) { return x > p ? T(0) : g; });
     }
   });
 }

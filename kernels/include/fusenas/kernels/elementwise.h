@@ -6,7 +6,7 @@
 namespace fusenas::kernels {
 
 // Same numbering as the engine's UnaryKind / BinaryKind.
-enum class UnaryOp { Relu, Sigmoid, Tanh, Exp, Log, Neg, Square, Scale, AddScalar };
+enum class UnaryOp { Relu, Sigmoid, Tanh, Exp, Log, Neg, Square, Scale, AddScalar, Sqrt, ClampMax };
 enum class BinaryOp { Add, Sub, Mul, Div };
 
 // dst[off0] = convert(src[off1]) over the descriptor's iteration space.
