@@ -80,9 +80,9 @@ TEST_P(DartsSearchParity, MatchesPyTorch) {
         net, architect, sgd, clip, xt.narrow(0, s, 1).reshape({kBatch, 8, 8, 3}),
         yt.narrow(0, s, 1).reshape({kBatch}), xv.narrow(0, s, 1).reshape({kBatch, 8, 8, 3}),
         yv.narrow(0, s, 1).reshape({kBatch}));
-    EXPECT_NEAR(r.train_loss, expected[0].at({s, 0}), 1e-4 * std::abs(r.train_loss))
-        << "step " << s;
-    EXPECT_NEAR(r.val_loss, expected[0].at({s, 1}), 1e-4 * std::abs(r.val_loss)) << "step " << s;
+    const double train_loss = r.train_loss.item(), val_loss = r.val_loss.item();
+    EXPECT_NEAR(train_loss, expected[0].at({s, 0}), 1e-4 * std::abs(train_loss)) << "step " << s;
+    EXPECT_NEAR(val_loss, expected[0].at({s, 1}), 1e-4 * std::abs(val_loss)) << "step " << s;
     const Tensor step_grads = expected[1].narrow(0, s, 1);
     EXPECT_LE(
         testing::max_relative_error(net.arch().normal.grad(),

@@ -1,15 +1,14 @@
 // optim::clip_grad_norm: squared norms are summed on the gradients' device (reductions accumulate
-// in double) and read back once, so a GPU run syncs a single time.
+// in double) and the clipping factor is computed there too, so nothing waits for the host.
 #include "fusenas/engine/optim/clip_grad.h"
 
-#include <cmath>
-
+#include "fusenas/engine/factory.h"
 #include "fusenas/engine/grad_mode.h"
 #include "fusenas/engine/ops.h"
 
 namespace fusenas::optim {
 
-double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
+Tensor clip_grad_norm_on_device(const std::vector<Tensor>& params, double max_norm) {
   NoGradGuard no_grad;
   std::vector<Tensor> grads;
   Tensor sum_sq;
@@ -20,13 +19,18 @@ double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
     sum_sq = sum_sq.defined() ? add(sum_sq, s) : s;
     grads.push_back(g);
   }
-  if (grads.empty()) return 0.0;
-  const double norm = std::sqrt(sum_sq.item());
-  const double coef = max_norm / (norm + 1e-6);
-  if (coef < 1.0) {
-    for (auto& g : grads) g.mul_(coef);
-  }
+  if (grads.empty()) return Tensor();
+  const Tensor norm = sqrt(sum_sq);
+  // Multiplying by exactly 1 when no clipping is due leaves the gradients bit-for-bit unchanged.
+  const Tensor coef =
+      clamp_max(div(full({}, max_norm, norm.options()), add_scalar(norm, 1e-6)), 1.0);
+  for (auto& g : grads) g.copy_(mul(g, coef));
   return norm;
+}
+
+double clip_grad_norm(const std::vector<Tensor>& params, double max_norm) {
+  const Tensor norm = clip_grad_norm_on_device(params, max_norm);
+  return norm.defined() ? norm.item() : 0.0;
 }
 
 }  // namespace fusenas::optim

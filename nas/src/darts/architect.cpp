@@ -59,14 +59,14 @@ Architect::Architect(Supernet& net, const optim::SGD& weights, const ArchitectCo
       alphas_, config.lr, std::make_pair(config.beta1, config.beta2), 1e-8, config.weight_decay);
 }
 
-double Architect::step(const Tensor& x_train, const Tensor& y_train, const Tensor& x_val,
+Tensor Architect::step(const Tensor& x_train, const Tensor& y_train, const Tensor& x_val,
                        const Tensor& y_val, double xi) {
-  const double loss = compute_gradient(x_train, y_train, x_val, y_val, xi);
+  Tensor loss = compute_gradient(x_train, y_train, x_val, y_val, xi);
   optimizer_->step();
   return loss;
 }
 
-double Architect::compute_gradient(const Tensor& x_train, const Tensor& y_train,
+Tensor Architect::compute_gradient(const Tensor& x_train, const Tensor& y_train,
                                    const Tensor& x_val, const Tensor& y_val, double xi) {
   clear_grads(alphas_);
   clear_grads(weights_);
@@ -74,7 +74,7 @@ double Architect::compute_gradient(const Tensor& x_train, const Tensor& y_train,
   const FrozenWeights frozen(weights_);
   Tensor loss = cross_entropy(net_.forward_mixed(x_val, true), y_val);
   loss.backward();
-  return loss.item();
+  return loss.detach();
 }
 
 std::vector<Tensor> Architect::alpha_gradient(const Tensor& x, const Tensor& y) {
@@ -89,7 +89,7 @@ std::vector<Tensor> Architect::alpha_gradient(const Tensor& x, const Tensor& y) 
   return g;
 }
 
-double Architect::second_order(const Tensor& x_train, const Tensor& y_train, const Tensor& x_val,
+Tensor Architect::second_order(const Tensor& x_train, const Tensor& y_train, const Tensor& x_val,
                                const Tensor& y_val, double xi) {
   const std::vector<Tensor> w0 = clones(weights_);
   const std::vector<Tensor> buffers0 = clones(net_.buffers());
@@ -114,47 +114,50 @@ double Architect::second_order(const Tensor& x_train, const Tensor& y_train, con
   // L_val at w': its alpha gradient and its weight gradient v.
   Tensor val_loss = cross_entropy(net_.forward_mixed(x_val, true), y_val);
   val_loss.backward();
-  const double loss = val_loss.item();
+  const Tensor loss = val_loss.detach();
   std::vector<Tensor> direct;
   for (const auto& a : alphas_) direct.push_back(a.grad());
   std::vector<Tensor> v;
-  double norm2 = 0;
+  Tensor norm2;  // ||v||^2, summed on the device
   {
-    // Summed on the device and read back once, not once per parameter.
     const NoGradGuard no_grad;
-    Tensor total;
     for (size_t i = 0; i < weights_.size(); ++i) {
       const Tensor g = weights_[i].grad();
       v.push_back(g.defined() ? g : zeros_like(weights_[i]));
       const Tensor s = sum(square(v.back()));
-      total = total.defined() ? add(total, s) : s;
+      norm2 = norm2.defined() ? add(norm2, s) : s;
     }
-    norm2 = total.item();
   }
   clear_grads(weights_);
   clear_grads(alphas_);
   copy_into(weights_, w0);
   copy_into(net_.buffers(), buffers0);
 
-  // Finite-difference Hessian-vector product d^2 L_train / (d alpha d w) . v
-  const double r = 0.01 / std::max(std::sqrt(norm2), 1e-12);
-  auto shift = [&](double by) {
+  // Finite-difference Hessian-vector product d^2 L_train / (d alpha d w) . v, with r a 0-d
+  // device tensor. The 1e-24 only keeps r finite for an all-zero v (no float32 norm^2 is that
+  // small otherwise).
+  Tensor r, half_xi_over_r;
+  std::vector<Tensor> r_v;
+  {
     const NoGradGuard no_grad;
-    for (size_t i = 0; i < weights_.size(); ++i) weights_[i].add_(v[i], by);
+    r = div(full({}, 0.01, norm2.options()), sqrt(add_scalar(norm2, 1e-24)));
+    half_xi_over_r = div(full({}, xi / 2, r.options()), r);
+    for (const Tensor& vi : v) r_v.push_back(mul(vi, r));
+  }
+  auto shift = [&](double sign) {
+    const NoGradGuard no_grad;
+    for (size_t i = 0; i < weights_.size(); ++i) weights_[i].add_(r_v[i], sign);
   };
-  shift(r);
+  shift(1);
   const std::vector<Tensor> g_plus = alpha_gradient(x_train, y_train);
   copy_into(weights_, w0);
-  shift(-r);
+  shift(-1);
   const std::vector<Tensor> g_minus = alpha_gradient(x_train, y_train);
   copy_into(weights_, w0);
 
   const NoGradGuard no_grad;
   for (size_t i = 0; i < alphas_.size(); ++i) {
-    Tensor g = direct[i].clone();
-    g.add_(g_plus[i], -xi / (2 * r));
-    g.add_(g_minus[i], xi / (2 * r));
-    alphas_[i].set_grad(g);
+    alphas_[i].set_grad(sub(direct[i], mul(sub(g_plus[i], g_minus[i]), half_xi_over_r)));
   }
   return loss;
 }

@@ -121,26 +121,37 @@ bool DartsSearcher::train_epoch(const StopSignal& stop) {
     const SearchStepResult step =
         darts_search_step(*net_, *architect_, *optimizer_, config_.grad_clip, on_device(tb.images),
                           on_device(tb.labels), on_device(vb.images), on_device(vb.labels));
-    const int64_t n = tb.labels.size(0);
-    totals_.loss_sum += step.train_loss * static_cast<double>(n);
-    totals_.val_loss_sum += step.val_loss * static_cast<double>(vb.labels.size(0));
-    totals_.correct += count_correct(step.logits, tb.labels);
-    totals_.seen += n;
+    step_stats_.add(step.train_loss, step.logits, tb.labels, step.val_loss, vb.labels.size(0));
+    totals_.seen += tb.labels.size(0);
+    // Without a sync per step this times the host's issue rate; the drains and the epoch's
+    // evaluation wait for the device, so the epoch total stays honest.
     totals_.train_seconds += seconds_since(t0);
     ++batch_;
-    if (options_.progress) {
+    if (options_.progress && bar.due(batch_ - first)) {
+      drain_step_stats();
       bar.update(
           batch_ - first, batch_ - first,
           fmt::format("loss {:.4f} acc {:.2f}% val loss {:.4f}", totals_.loss_sum / totals_.seen,
                       100.0 * totals_.correct / totals_.seen, totals_.val_loss_sum / totals_.seen));
     }
     if (stopping(stop)) {
+      drain_step_stats();
       if (options_.progress) bar.finish();
       return false;
     }
   }
+  drain_step_stats();
   if (options_.progress) bar.finish();
   return true;
+}
+
+void DartsSearcher::drain_step_stats() {
+  const auto t0 = Clock::now();
+  const StepSums sums = step_stats_.drain();
+  totals_.loss_sum += sums.loss_sum;
+  totals_.val_loss_sum += sums.val_loss_sum;
+  totals_.correct += sums.correct;
+  totals_.train_seconds += seconds_since(t0);
 }
 
 EvalResult DartsSearcher::evaluate(const StopSignal& stop) {

@@ -15,9 +15,9 @@ SearchStepResult darts_search_step(Supernet& net, Architect& architect, optim::S
   r.logits = net.forward_mixed(x_train, false);
   Tensor loss = cross_entropy(r.logits, y_train);
   loss.backward();
-  if (grad_clip > 0) optim::clip_grad_norm(weights.params(), grad_clip);
+  if (grad_clip > 0) optim::clip_grad_norm_on_device(weights.params(), grad_clip);
   weights.step();
-  r.train_loss = loss.item();
+  r.train_loss = loss.detach();
   return r;
 }
 

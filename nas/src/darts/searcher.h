@@ -10,6 +10,7 @@
 #include "fusenas/nas/darts/architect.h"
 #include "fusenas/nas/darts/search.h"
 #include "fusenas/nas/darts/supernet.h"
+#include "fusenas/nas/run/deferred_stats.h"
 #include "fusenas/nas/run/evaluate.h"
 #include "fusenas/nas/run/run_dir.h"
 #include "fusenas/nas/run/run_log.h"
@@ -43,6 +44,8 @@ class DartsSearcher {
   bool stopping(const StopSignal& stop) const;
   int64_t global_step() const;
   Tensor on_device(const Tensor& t) const;
+  // Adds the device-side step statistics into totals_.
+  void drain_step_stats();
 
   DartsConfig config_;
   DartsOptions options_;
@@ -60,6 +63,7 @@ class DartsSearcher {
   int epoch_ = 0;
   int64_t batch_ = 0;  // == batches per epoch: training done, evaluation pending
   SearchTotals totals_;
+  DeferredStepStats step_stats_;  // steps not yet added into totals_
   double last_val_acc_ = 0;
 };
 

@@ -22,6 +22,16 @@ Progress::Progress(std::string label, int64_t total, std::string unit)
       start_(std::chrono::steady_clock::now()),
       last_draw_(start_ - std::chrono::seconds(1)) {}
 
+bool Progress::due(int64_t done) const {
+  if (done >= total_) return true;
+  if (tty_) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - last_draw_).count() >=
+           0.2;
+  }
+  const double frac = total_ > 0 ? static_cast<double>(done) / static_cast<double>(total_) : 1.0;
+  return static_cast<int>(frac * 10) != last_decile_;
+}
+
 void Progress::update(int64_t done, int64_t items, const std::string& note) {
   const auto now = std::chrono::steady_clock::now();
   const double elapsed = std::chrono::duration<double>(now - start_).count();

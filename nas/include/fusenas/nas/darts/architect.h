@@ -29,11 +29,13 @@ class Architect {
   //   g  = grad_alpha L_val(w', alpha) - xi * (grad_alpha L_train(w+) - grad_alpha L_train(w-)) /
   //   2r w+- = w +- r * grad_w' L_val(w', alpha),  r = 0.01 / ||grad_w' L_val||.
   // Weights and BN statistics are left as they were, except that the two Hessian passes update
-  // the running statistics as DARTS's do. Returns L_val (at w for first order, at w').
-  double compute_gradient(const Tensor& x_train, const Tensor& y_train, const Tensor& x_val,
+  // the running statistics as DARTS's do. Returns L_val (at w for first order, at w') as a 0-d
+  // tensor on the supernet's device: nothing is read back to the host (r included), so the step
+  // can be captured into a CUDA graph.
+  Tensor compute_gradient(const Tensor& x_train, const Tensor& y_train, const Tensor& x_val,
                           const Tensor& y_val, double xi);
   // compute_gradient, then one Adam step on the alphas.
-  double step(const Tensor& x_train, const Tensor& y_train, const Tensor& x_val,
+  Tensor step(const Tensor& x_train, const Tensor& y_train, const Tensor& x_val,
               const Tensor& y_val, double xi);
 
   optim::Adam& optimizer() { return *optimizer_; }
@@ -41,7 +43,7 @@ class Architect {
   const ArchitectConfig& config() const { return config_; }
 
  private:
-  double second_order(const Tensor& x_train, const Tensor& y_train, const Tensor& x_val,
+  Tensor second_order(const Tensor& x_train, const Tensor& y_train, const Tensor& x_val,
                       const Tensor& y_val, double xi);
   // Gradient of L_train w.r.t. the alphas only, at the current weights.
   std::vector<Tensor> alpha_gradient(const Tensor& x, const Tensor& y);

@@ -8,10 +8,12 @@
 
 namespace fusenas::nas {
 
+// Everything stays on the step's device (0-d tensors for the losses): the step itself never waits
+// for the host, so a GPU runs it without syncs and it can be captured into a CUDA graph.
 struct SearchStepResult {
-  double train_loss = 0;  // of the weight step
-  double val_loss = 0;    // the architect's validation loss
-  Tensor logits;          // of the weight step, for accuracy
+  Tensor train_loss;  // of the weight step
+  Tensor val_loss;    // the architect's validation loss
+  Tensor logits;      // of the weight step, for accuracy
 };
 
 // xi, the virtual step of second order, is the weights' current lr. Leaves the clipped weight

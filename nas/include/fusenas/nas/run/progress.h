@@ -14,6 +14,9 @@ class Progress {
   Progress(std::string label, int64_t total, std::string unit);
   // `done` steps finished, `items` units processed so far, `note` e.g. "loss 0.41 acc 87.2%".
   void update(int64_t done, int64_t items, const std::string& note);
+  // Whether update(done, ...) would draw now: callers skip preparing a note that costs something
+  // (reading values back from the GPU) when it would not be shown.
+  bool due(int64_t done) const;
   // Clears the bar (on a terminal) so the caller's log line starts clean.
   void finish();
 

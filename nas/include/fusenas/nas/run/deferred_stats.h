@@ -1,0 +1,36 @@
+// Per-step training statistics kept on the device until they are read, so a GPU step never waits
+// for the host just to log its loss: reading (drain) costs one sync for all pending steps.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "fusenas/engine/tensor.h"
+
+namespace fusenas::nas {
+
+struct StepSums {
+  double loss_sum = 0;      // sum of loss * batch size
+  double val_loss_sum = 0;  // sum of validation loss * its batch size
+  int64_t correct = 0;      // argmax of the logits equal to the label
+};
+
+class DeferredStepStats {
+ public:
+  // `loss` and `val_loss` are 0-d tensors (val_loss may be undefined), `logits` [n, classes] on
+  // any device, `labels` [n] int64 on the CPU.
+  void add(const Tensor& loss, const Tensor& logits, const Tensor& labels, const Tensor& val_loss,
+           int64_t val_count);
+  // The sums of every step added since the last drain.
+  StepSums drain();
+  bool empty() const { return pending_.empty(); }
+
+ private:
+  struct Step {
+    Tensor loss, predictions, labels, val_loss;
+    int64_t val_count = 0;
+  };
+  std::vector<Step> pending_;
+};
+
+}  // namespace fusenas::nas
