@@ -12,7 +12,8 @@ namespace fusenas::bench {
 // (3x32x32, batch 64, C=16, 8 cells). First and second order. Prints median step time, peak
 // device memory and kernel launches per step for both sides, and the ratio.
 // `filter`: a regex on case names (empty = all).
-int run_darts_suite(Device device, int threads, const Options& options, bool peers,
+// `quick`: a tiny supernet (batch 4, 8x8 RGB, C=8, 5 cells), a smoke test of the code path.
+int run_darts_suite(Device device, int threads, const Options& options, bool peers, bool quick,
                     const std::string& json_path, const std::string& filter);
 
 }  // namespace fusenas::bench

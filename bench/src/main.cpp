@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
                   "--device cuda: no CUDA device is available");
     set_num_threads(threads);
     if (suite == "darts")
-      return run_darts_suite(device, threads, options, peers, json_path, filter);
+      return run_darts_suite(device, threads, options, peers, quick, json_path, filter);
     if (device.is_cuda() && suite == "ops") {
       // The GPU suite: CPU-validated, event-timed, rated against measured ceilings.
       GpuSuiteOptions gpu{filter, json_path, peers, quick};

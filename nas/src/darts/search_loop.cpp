@@ -128,30 +128,21 @@ bool DartsSearcher::train_epoch(const StopSignal& stop) {
     totals_.train_seconds += seconds_since(t0);
     ++batch_;
     if (options_.progress && bar.due(batch_ - first)) {
-      drain_step_stats();
+      step_stats_.drain_into(totals_);
       bar.update(
           batch_ - first, batch_ - first,
           fmt::format("loss {:.4f} acc {:.2f}% val loss {:.4f}", totals_.loss_sum / totals_.seen,
                       100.0 * totals_.correct / totals_.seen, totals_.val_loss_sum / totals_.seen));
     }
     if (stopping(stop)) {
-      drain_step_stats();
+      step_stats_.drain_into(totals_);
       if (options_.progress) bar.finish();
       return false;
     }
   }
-  drain_step_stats();
+  step_stats_.drain_into(totals_);
   if (options_.progress) bar.finish();
   return true;
-}
-
-void DartsSearcher::drain_step_stats() {
-  const auto t0 = Clock::now();
-  const StepSums sums = step_stats_.drain();
-  totals_.loss_sum += sums.loss_sum;
-  totals_.val_loss_sum += sums.val_loss_sum;
-  totals_.correct += sums.correct;
-  totals_.train_seconds += seconds_since(t0);
 }
 
 EvalResult DartsSearcher::evaluate(const StopSignal& stop) {

@@ -44,8 +44,6 @@ class DartsSearcher {
   bool stopping(const StopSignal& stop) const;
   int64_t global_step() const;
   Tensor on_device(const Tensor& t) const;
-  // Adds the device-side step statistics into totals_.
-  void drain_step_stats();
 
   DartsConfig config_;
   DartsOptions options_;

@@ -135,24 +135,27 @@ bool EnasSearcher::train_shared(const StopSignal& stop) {
     const Tensor logits = child_forward(on_device(tb.images), arch);
     Tensor loss = cross_entropy(logits, on_device(tb.labels));
     loss.backward();
-    if (config_.grad_clip > 0) optim::clip_grad_norm(optimizer_->params(), config_.grad_clip);
+    if (config_.grad_clip > 0) {
+      optim::clip_grad_norm_on_device(optimizer_->params(), config_.grad_clip);
+    }
     optimizer_->step();
-    const int64_t n = tb.labels.size(0);
-    totals_.loss_sum += loss.item() * static_cast<double>(n);
-    totals_.correct += count_correct(logits, tb.labels);
-    totals_.seen += n;
+    step_stats_.add(loss, logits, tb.labels, Tensor(), 0);
+    totals_.seen += tb.labels.size(0);
     totals_.train_seconds += seconds_since(t0);
     ++batch_;
-    if (options_.progress) {
+    if (options_.progress && bar.due(batch_ - first)) {
+      step_stats_.drain_into(totals_);
       bar.update(batch_ - first, totals_.seen,
                  fmt::format("shared loss {:.4f} acc {:.2f}%", totals_.loss_sum / totals_.seen,
                              100.0 * totals_.correct / totals_.seen));
     }
     if (stopping(stop)) {
+      step_stats_.drain_into(totals_);
       if (options_.progress) bar.finish();
       return false;
     }
   }
+  step_stats_.drain_into(totals_);
   if (options_.progress) bar.finish();
   return true;
 }

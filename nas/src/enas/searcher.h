@@ -13,6 +13,7 @@
 #include "fusenas/nas/enas/child_network.h"
 #include "fusenas/nas/enas/reinforce.h"
 #include "fusenas/nas/enas/search.h"
+#include "fusenas/nas/run/deferred_stats.h"
 #include "fusenas/nas/run/run_dir.h"
 #include "fusenas/nas/run/run_log.h"
 #include "fusenas/nas/run/stop_signal.h"
@@ -88,6 +89,7 @@ class EnasSearcher {
   int64_t batch_ = 0;  // shared-weight minibatches done this epoch
   int ctrl_step_ = 0;  // controller steps done this epoch
   EnasTotals totals_;
+  DeferredStepStats step_stats_;  // steps not yet added into totals_
 };
 
 }  // namespace fusenas::nas::enas

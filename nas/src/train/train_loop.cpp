@@ -107,26 +107,28 @@ bool Trainer::train_epoch(const StopSignal& stop) {
     if (config_.auxiliary > 0)
       loss = add(loss, scale(cross_entropy(out.aux_logits, y), config_.auxiliary));
     loss.backward();
-    if (config_.grad_clip > 0) optim::clip_grad_norm(params, config_.grad_clip);
+    if (config_.grad_clip > 0) optim::clip_grad_norm_on_device(params, config_.grad_clip);
     optimizer_->step();
 
     const int64_t n = batch.labels.size(0);
-    totals_.loss_sum += loss.item() * static_cast<double>(n);
-    totals_.correct += count_correct(out.logits, batch.labels);
+    step_stats_.add(loss, out.logits, batch.labels, Tensor(), 0);
     totals_.seen += n;
     totals_.train_seconds += seconds_since(t0);
     images += n;
     ++batch_;
-    if (options_.progress) {
+    if (options_.progress && bar.due(batch_ - first)) {
+      step_stats_.drain_into(totals_);
       bar.update(batch_ - first, images,
                  fmt::format("loss {:.4f} acc {:.2f}%", totals_.loss_sum / totals_.seen,
                              100.0 * totals_.correct / totals_.seen));
     }
     if (stopping(stop)) {
+      step_stats_.drain_into(totals_);
       if (options_.progress) bar.finish();
       return false;
     }
   }
+  step_stats_.drain_into(totals_);
   if (options_.progress) bar.finish();
   return true;
 }

@@ -10,6 +10,7 @@
 #include "fusenas/engine/generator.h"
 #include "fusenas/engine/optim/optim.h"
 #include "fusenas/nas/eval_network.h"
+#include "fusenas/nas/run/deferred_stats.h"
 #include "fusenas/nas/run/evaluate.h"
 #include "fusenas/nas/run/run_dir.h"
 #include "fusenas/nas/run/run_log.h"
@@ -68,6 +69,7 @@ class Trainer {
   int epoch_ = 0;
   int64_t batch_ = 0;
   EpochTotals totals_;
+  DeferredStepStats step_stats_;  // steps not yet added into totals_
   bool finished_ = false;
   double last_test_acc_ = 0, last_test_loss_ = 0;
 };

@@ -2,6 +2,7 @@
 // for the host just to log its loss: reading (drain) costs one sync for all pending steps.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <vector>
 
@@ -23,6 +24,18 @@ class DeferredStepStats {
            int64_t val_count);
   // The sums of every step added since the last drain.
   StepSums drain();
+  // Adds the drained sums into a run's epoch totals (loss_sum, correct, train_seconds and, where
+  // it has one, val_loss_sum). The wait for the device counts as training time.
+  template <typename Totals>
+  void drain_into(Totals& totals) {
+    const auto start = std::chrono::steady_clock::now();
+    const StepSums sums = drain();
+    totals.loss_sum += sums.loss_sum;
+    totals.correct += sums.correct;
+    if constexpr (requires { totals.val_loss_sum; }) totals.val_loss_sum += sums.val_loss_sum;
+    totals.train_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
   bool empty() const { return pending_.empty(); }
 
  private:
