@@ -302,6 +302,33 @@ void for_element_type(cudnnDataType_t type, Body&& body) {
   }
 }
 
+// One convolution direction: checks the call like cuDNN, then queues
+// math(geometry, scaling, const T* in0, const T* in1, T* out) on the handle's stream with T the
+// descriptors' element type.
+template <typename Math>
+cudnnStatus_t queue_convolution(cudnnHandle_t handle, const cudnnTensorStruct* x,
+                                const cudnnFilterStruct* w, const cudnnConvolutionStruct* conv,
+                                const cudnnTensorStruct* y, int algo, int algo_count,
+                                const void* alpha, const void* beta, const void* in0,
+                                const void* in1, void* out, void* workspace, size_t workspace_bytes,
+                                Math math) {
+  Launch launch;
+  if (const cudnnStatus_t s = prepare_launch(handle, x, w, conv, y, algo, algo_count, alpha, beta,
+                                             {in0, in1, out}, workspace, workspace_bytes, launch);
+      s != CUDNN_STATUS_SUCCESS) {
+    return s;
+  }
+  fusenas::emu::enqueue(handle->stream, [launch, in0, in1, out, math] {
+    scribble_workspace(launch);
+    for_element_type(launch.problem.type, [&](auto zero) {
+      using T = decltype(zero);
+      math(launch.problem.geometry, launch.scaling, static_cast<const T*>(in0),
+           static_cast<const T*>(in1), static_cast<T*>(out));
+    });
+  });
+  return CUDNN_STATUS_SUCCESS;
+}
+
 }  // namespace
 
 extern "C" {
@@ -597,22 +624,10 @@ cudnnStatus_t cudnnConvolutionForward(cudnnHandle_t handle, const void* alpha,
                                       cudnnConvolutionFwdAlgo_t algo, void* workSpace,
                                       size_t workSpaceSizeInBytes, const void* beta,
                                       const cudnnTensorDescriptor_t yDesc, void* y) {
-  Launch launch;
-  if (const cudnnStatus_t s = prepare_launch(handle, xDesc, wDesc, convDesc, yDesc, algo,
-                                             CUDNN_CONVOLUTION_FWD_ALGO_COUNT, alpha, beta,
-                                             {x, w, y}, workSpace, workSpaceSizeInBytes, launch);
-      s != CUDNN_STATUS_SUCCESS) {
-    return s;
-  }
-  fusenas::emu::enqueue(handle->stream, [launch, x, w, y] {
-    scribble_workspace(launch);
-    for_element_type(launch.problem.type, [&](auto zero) {
-      using T = decltype(zero);
-      fusenas::emu::conv_forward(launch.problem.geometry, launch.scaling, static_cast<const T*>(x),
-                                 static_cast<const T*>(w), static_cast<T*>(y));
-    });
-  });
-  return CUDNN_STATUS_SUCCESS;
+  return queue_convolution(handle, xDesc, wDesc, convDesc, yDesc, algo,
+                           CUDNN_CONVOLUTION_FWD_ALGO_COUNT, alpha, beta, x, w, y, workSpace,
+                           workSpaceSizeInBytes,
+                           [](const auto&... a) { fusenas::emu::conv_forward(a...); });
 }
 
 cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t handle, const void* alpha,
@@ -622,23 +637,10 @@ cudnnStatus_t cudnnConvolutionBackwardData(cudnnHandle_t handle, const void* alp
                                            cudnnConvolutionBwdDataAlgo_t algo, void* workSpace,
                                            size_t workSpaceSizeInBytes, const void* beta,
                                            const cudnnTensorDescriptor_t dxDesc, void* dx) {
-  Launch launch;
-  if (const cudnnStatus_t s = prepare_launch(handle, dxDesc, wDesc, convDesc, dyDesc, algo,
-                                             CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, alpha, beta,
-                                             {w, dy, dx}, workSpace, workSpaceSizeInBytes, launch);
-      s != CUDNN_STATUS_SUCCESS) {
-    return s;
-  }
-  fusenas::emu::enqueue(handle->stream, [launch, w, dy, dx] {
-    scribble_workspace(launch);
-    for_element_type(launch.problem.type, [&](auto zero) {
-      using T = decltype(zero);
-      fusenas::emu::conv_backward_data(launch.problem.geometry, launch.scaling,
-                                       static_cast<const T*>(w), static_cast<const T*>(dy),
-                                       static_cast<T*>(dx));
-    });
-  });
-  return CUDNN_STATUS_SUCCESS;
+  return queue_convolution(handle, dxDesc, wDesc, convDesc, dyDesc, algo,
+                           CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, alpha, beta, w, dy, dx, workSpace,
+                           workSpaceSizeInBytes,
+                           [](const auto&... a) { fusenas::emu::conv_backward_data(a...); });
 }
 
 cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t handle, const void* alpha,
@@ -648,23 +650,10 @@ cudnnStatus_t cudnnConvolutionBackwardFilter(cudnnHandle_t handle, const void* a
                                              cudnnConvolutionBwdFilterAlgo_t algo, void* workSpace,
                                              size_t workSpaceSizeInBytes, const void* beta,
                                              const cudnnFilterDescriptor_t dwDesc, void* dw) {
-  Launch launch;
-  if (const cudnnStatus_t s = prepare_launch(handle, xDesc, dwDesc, convDesc, dyDesc, algo,
-                                             CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, alpha, beta,
-                                             {x, dy, dw}, workSpace, workSpaceSizeInBytes, launch);
-      s != CUDNN_STATUS_SUCCESS) {
-    return s;
-  }
-  fusenas::emu::enqueue(handle->stream, [launch, x, dy, dw] {
-    scribble_workspace(launch);
-    for_element_type(launch.problem.type, [&](auto zero) {
-      using T = decltype(zero);
-      fusenas::emu::conv_backward_filter(launch.problem.geometry, launch.scaling,
-                                         static_cast<const T*>(x), static_cast<const T*>(dy),
-                                         static_cast<T*>(dw));
-    });
-  });
-  return CUDNN_STATUS_SUCCESS;
+  return queue_convolution(handle, xDesc, dwDesc, convDesc, dyDesc, algo,
+                           CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, alpha, beta, x, dy, dw,
+                           workSpace, workSpaceSizeInBytes,
+                           [](const auto&... a) { fusenas::emu::conv_backward_filter(a...); });
 }
 
 }  // extern "C"

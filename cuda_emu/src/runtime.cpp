@@ -72,8 +72,6 @@ void set_last_error(cudaError_t error) {
   g_last_error = error;
 }
 
-void note_kernel_launch() {}
-
 void enqueue(cudaStream_t stream, std::function<void()> work) {
   std::lock_guard lock(g_mutex);
   CUstream_st& s = stream_of(stream);

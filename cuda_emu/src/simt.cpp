@@ -92,7 +92,7 @@ enum class ThreadState { Runnable, AtBarrier, AtShuffle, Done };
 
 struct ThreadSlot {
   uint3 index{};
-  int lane = 0, warp = 0;
+  int lane = 0;
   ThreadState state = ThreadState::Runnable;
   bctx::fiber fiber;
   const void* stack_bottom = nullptr;
@@ -168,18 +168,18 @@ int source_lane(const ThreadSlot& slot) {
   return base + src;
 }
 
-// Completes the shuffles of warps whose every named lane has arrived. Returns whether any did.
+// Completes the pending shuffles, warp by warp; called when no thread is runnable, so a lane the
+// mask names that is not at the shuffle never will be (undefined on a GPU: a fault here).
+// Returns whether any completed.
 bool release_shuffles(BlockRun& run, int warps) {
   bool released = false;
   for (int w = 0; w < warps; ++w) {
     const int first = w * 32, last = std::min<int>(first + 32, int(run.threads.size()));
     int waiting = -1;
-    bool complete = true;
     for (int t = first; t < last; ++t) {
       if (run.threads[t].state == ThreadState::AtShuffle) waiting = t;
-      if (run.threads[t].state == ThreadState::Runnable) complete = false;
     }
-    if (waiting < 0 || !complete) continue;
+    if (waiting < 0) continue;
     const unsigned mask = run.threads[waiting].mask;
     for (int t = first; t < last; ++t) {
       ThreadSlot& slot = run.threads[t];
@@ -221,7 +221,6 @@ void run_block_with_fibers(BlockRun& run, const std::function<void()>& body, int
     ThreadSlot& slot = run.threads[t];
     slot.index = thread_of(t, g_block_dim);
     slot.lane = t % 32;
-    slot.warp = t / 32;
     slot.fiber =
         bctx::fiber(std::allocator_arg, PooledStack{&slot.stack_bottom, &slot.stack_size},
                     [&run, &body, t](bctx::fiber&& scheduler) {
@@ -247,18 +246,9 @@ void run_block_with_fibers(BlockRun& run, const std::function<void()>& body, int
       if (slot.state == ThreadState::Done) ++done;
     }
     if (done == threads) break;
+    // After a full pass no thread is runnable; any shuffle either completes or faults, so when
+    // none completed every live thread waits at the barrier.
     if (release_shuffles(run, warps)) continue;
-    bool all_at_barrier = true;
-    for (const ThreadSlot& slot : run.threads) {
-      if (slot.state != ThreadState::AtBarrier && slot.state != ThreadState::Done) {
-        all_at_barrier = false;
-      }
-    }
-    if (!all_at_barrier) {
-      kernel_fault(run.kernel,
-                   "threads wait at a warp shuffle that can never complete while others wait at "
-                   "__syncthreads (divergent synchronisation)");
-    }
     for (ThreadSlot& slot : run.threads) {
       if (slot.state == ThreadState::AtBarrier) slot.state = ThreadState::Runnable;
     }
@@ -357,7 +347,6 @@ void submit(const LaunchConfig& config, const char* kernel, std::function<void()
     set_last_error(cudaErrorInvalidConfiguration);
     return;
   }
-  note_kernel_launch();
   enqueue(config.stream,
           [config, kernel, body = std::move(thread_body)]() { run_grid(config, kernel, body); });
 }

@@ -122,6 +122,11 @@ TEST(Tensor, InPlaceUpdatesBroadcast) {
   x.slice(1, 0, 1).fill_(9);
   EXPECT_EQ(x.to_vector<float>(), (std::vector<float>{9, 2, 3, 9, 2, 3}));
   EXPECT_THROW(x.add_(zeros({3, 3})), Error);
+  x.mul_(from_vector(std::vector<float>{1, 10, 100}, {3}));
+  EXPECT_EQ(x.to_vector<float>(), (std::vector<float>{9, 20, 300, 9, 20, 300}));
+  x.slice(1, 1, 3).mul_(full({}, -1.0));  // a strided view, scaled by a 0-d tensor
+  EXPECT_EQ(x.to_vector<float>(), (std::vector<float>{9, -20, -300, 9, -20, -300}));
+  EXPECT_THROW(x.mul_(zeros({3, 3})), Error);
 }
 
 }  // namespace

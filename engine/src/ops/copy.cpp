@@ -4,6 +4,8 @@
 #include "core/dispatch.h"
 #include "fusenas/engine/autograd.h"
 #include "fusenas/engine/factory.h"
+#include "ops/cpu/binary.h"
+#include "ops/cuda/binary.h"
 #include "ops/cuda/copy.h"
 
 namespace fusenas {
@@ -86,6 +88,20 @@ const Tensor& Tensor::add_(const Tensor& other, double alpha) const {
     FUSENAS_ON_CUDA(cuda::axpy(*this, other, alpha));
   } else {
     cpu::axpy(*this, other, alpha);
+  }
+  return *this;
+}
+
+const Tensor& Tensor::mul_(const Tensor& factor) const {
+  check_same_device_dtype("mul_", {*this, factor});
+  FUSENAS_CHECK(broadcast_shapes(factor.shape(), shape(), "mul_") == shape(),
+                "mul_: cannot multiply shape {} by shape {}", shape_str(shape()),
+                shape_str(factor.shape()));
+  // Elementwise, so writing each result where its input was read is safe.
+  if (is_cuda()) {
+    FUSENAS_ON_CUDA(cuda::binary_forward(BinaryKind::Mul, *this, factor, *this));
+  } else {
+    cpu::binary_forward(BinaryKind::Mul, *this, factor, *this);
   }
   return *this;
 }

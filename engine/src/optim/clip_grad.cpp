@@ -24,7 +24,7 @@ Tensor clip_grad_norm_on_device(const std::vector<Tensor>& params, double max_no
   // Multiplying by exactly 1 when no clipping is due leaves the gradients bit-for-bit unchanged.
   const Tensor coef =
       clamp_max(div(full({}, max_norm, norm.options()), add_scalar(norm, 1e-6)), 1.0);
-  for (auto& g : grads) g.copy_(mul(g, coef));
+  for (auto& g : grads) g.mul_(coef);
   return norm;
 }
 

@@ -136,17 +136,16 @@ Tensor Architect::second_order(const Tensor& x_train, const Tensor& y_train, con
   // Finite-difference Hessian-vector product d^2 L_train / (d alpha d w) . v, with r a 0-d
   // device tensor. The 1e-24 only keeps r finite for an all-zero v (no float32 norm^2 is that
   // small otherwise).
-  Tensor r, half_xi_over_r;
-  std::vector<Tensor> r_v;
+  Tensor half_xi_over_r;
   {
     const NoGradGuard no_grad;
-    r = div(full({}, 0.01, norm2.options()), sqrt(add_scalar(norm2, 1e-24)));
+    const Tensor r = div(full({}, 0.01, norm2.options()), sqrt(add_scalar(norm2, 1e-24)));
     half_xi_over_r = div(full({}, xi / 2, r.options()), r);
-    for (const Tensor& vi : v) r_v.push_back(mul(vi, r));
+    for (const Tensor& vi : v) vi.mul_(r);  // v is needed only as the shift r * v from here on
   }
   auto shift = [&](double sign) {
     const NoGradGuard no_grad;
-    for (size_t i = 0; i < weights_.size(); ++i) weights_[i].add_(r_v[i], sign);
+    for (size_t i = 0; i < weights_.size(); ++i) weights_[i].add_(v[i], sign);
   };
   shift(1);
   const std::vector<Tensor> g_plus = alpha_gradient(x_train, y_train);

@@ -126,6 +126,8 @@ class Tensor {
   const Tensor& copy_(const Tensor& src) const;
   const Tensor& add_(const Tensor& other, double alpha = 1.0) const;
   const Tensor& mul_(double factor) const;
+  // Multiplies by `factor` broadcast to this shape (e.g. a 0-d tensor computed on the device).
+  const Tensor& mul_(const Tensor& factor) const;
 
   std::string str() const;  // short description: shape, dtype, device
   TensorImpl& impl() const;
