@@ -11,6 +11,8 @@ if(FUSENAS_SANITIZE)
   target_compile_options(fusenas_sanitize INTERFACE
     $<$<COMPILE_LANGUAGE:CXX>:-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined>)
   target_link_options(fusenas_sanitize INTERFACE -fsanitize=address,undefined)
+  # Code may compile fewer specialisations of one body (the same logic) when sanitized.
+  target_compile_definitions(fusenas_sanitize INTERFACE FUSENAS_SANITIZED=1)
 endif()
 
 # Private build settings every FuseNAS target gets (never exported to consumers).

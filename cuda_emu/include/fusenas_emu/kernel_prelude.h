@@ -35,6 +35,8 @@
 inline void __syncthreads() {
   ::fusenas::emu::sync_block();
 }
+// One thread runs at a time and blocks run in turn, so every write is already visible to all.
+inline void __threadfence() {}
 
 namespace fusenas::emu::detail {
 template <typename T>

@@ -110,8 +110,8 @@ bool needs_grad(const std::vector<Tensor>& inputs) {
 }
 
 void record(const char* name, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
-            BackwardFn backward) {
-  if (!needs_grad(inputs)) return;
+            BackwardFn backward, bool always) {
+  if (!(always ? grad_enabled() : needs_grad(inputs))) return;
   std::vector<bool> needs(inputs.size());
   std::vector<Edge> edges(inputs.size());
   std::vector<Shape> shapes(inputs.size());

@@ -8,6 +8,7 @@
 #include "fusenas/engine/grad_mode.h"
 #include "fusenas/engine/ops.h"
 #include "fusenas/nas/cell_ops.h"
+#include "fusenas/nas/darts/cell_weights.h"
 #include "fusenas/nas/darts/derive.h"
 
 namespace fusenas::nas {
@@ -64,6 +65,31 @@ SearchCell::SearchCell(const SearchSpace& space, int64_t c_prev_prev, int64_t c_
                                        make_mixed_op(space.ops, c, stride, gen)));
     }
   }
+  spec_.nodes = nodes_;
+  spec_.channels = c;
+  spec_.reduction = reduction;
+  spec_.reduction_prev = reduction_prev;
+  for (const std::string& name : space.ops) spec_.ops.push_back(CellOpSpec::from_name(name));
+  fused_weights_.pre0 = cell_op_weights(*pre0_);
+  fused_weights_.pre1 = cell_op_weights(*pre1_);
+  for (const auto& e : edges_) {
+    std::vector<CellOpWeights> ops;
+    for (int k = 0; k < e->num_ops(); ++k) {
+      nn::Module& m = *e->candidate(k);
+      const bool fusable = spec_.ops[k].kind != CellOpKind::Fallback && fusable_weights(m);
+      if (!fusable) spec_.ops[k] = {CellOpKind::Fallback, 0};
+      ops.push_back(fusable ? cell_op_weights(m) : CellOpWeights{});
+    }
+    fused_weights_.edges.push_back(std::move(ops));
+  }
+}
+
+Tensor SearchCell::forward_fused(const Tensor& s0, const Tensor& s1,
+                                 const CellSelection& selection) {
+  return darts_cell(s0, s1, spec_, fused_weights_, selection, is_training(),
+                    [this](int edge, int op, const Tensor& state) {
+                      return edges_[edge]->forward_single(state, op);
+                    });
 }
 
 MixedOp& SearchCell::edge(int node, int input) {
@@ -75,6 +101,11 @@ std::vector<Tensor> SearchCell::preprocess(const Tensor& s0, const Tensor& s1) {
 }
 
 Tensor SearchCell::forward_mixed(const Tensor& s0, const Tensor& s1, const Tensor& weights) {
+  if (fused_) {
+    CellSelection selection;
+    selection.mixing = weights;
+    return forward_fused(s0, s1, selection);
+  }
   std::vector<Tensor> states = preprocess(s0, s1);
   const int64_t k = weights.size(1);
   for (int node = 0; node < nodes_; ++node) {
@@ -92,6 +123,25 @@ Tensor SearchCell::forward_mixed(const Tensor& s0, const Tensor& s1, const Tenso
 Tensor SearchCell::forward_sampled(const Tensor& s0, const Tensor& s1, const CellChoice& choice) {
   FUSENAS_CHECK(static_cast<int>(choice.nodes.size()) == nodes_,
                 "sampled cell has {} nodes, the supernet {}", choice.nodes.size(), nodes_);
+  if (fused_) {
+    CellSelection selection;
+    const int k_ops = static_cast<int>(spec_.ops.size());
+    selection.counts.assign(spec_.num_edges(), std::vector<int>(k_ops, 0));
+    for (int node = 0; node < nodes_; ++node) {
+      FUSENAS_CHECK(!choice.nodes[node].empty(), "sampled node {} has no inputs", node);
+      for (const auto& [input, op] : choice.nodes[node]) {
+        FUSENAS_CHECK(input >= 0 && input < node + 2, "node {} cannot read state {}", node, input);
+        FUSENAS_CHECK(op >= 0 && op < k_ops, "MixedOp: op index {} outside [0, {})", op, k_ops);
+        selection.counts[DartsCellSpec::edge_index(node, input)][op] += 1;
+      }
+    }
+    selection.node_in_output.assign(nodes_, false);
+    for (int s : choice.concat) {
+      FUSENAS_CHECK(s >= 2 && s < nodes_ + 2, "concat state {} is not a node", s);
+      selection.node_in_output[s - 2] = true;
+    }
+    return forward_fused(s0, s1, selection);
+  }
   std::vector<Tensor> states = preprocess(s0, s1);
   for (int node = 0; node < nodes_; ++node) {
     FUSENAS_CHECK(!choice.nodes[node].empty(), "sampled node {} has no inputs", node);
@@ -171,6 +221,14 @@ Tensor Supernet::forward_sampled(const Tensor& x, const CellChoice& normal,
     s1 = next;
   }
   return classifier_->forward(global_avg_pool(s1));
+}
+
+void Supernet::set_fused(bool fused) {
+  for (const auto& cell : cells_) cell->set_fused(fused);
+}
+
+bool Supernet::fused() const {
+  return !cells_.empty() && cells_.front()->fused();
 }
 
 Tensor Supernet::normal_weights() const {

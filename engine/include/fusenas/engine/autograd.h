@@ -63,8 +63,10 @@ bool needs_grad(const std::vector<Tensor>& inputs);
 
 // Records `outputs` as produced from `inputs` by op `name` when gradients are needed.
 // The closure must capture only detached tensors (Tensor::detach) so the graph has no cycles.
+// With `always`, records even when no input requires a gradient: for an op whose backward
+// accumulates into leaves it does not list as inputs (the fused cell's weights).
 void record(const char* name, const std::vector<Tensor>& inputs, const std::vector<Tensor>& outputs,
-            BackwardFn backward);
+            BackwardFn backward, bool always = false);
 
 // Runs reverse mode from `roots` with the given output gradients.
 void run_backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grad_roots,

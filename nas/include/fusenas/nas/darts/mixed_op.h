@@ -19,6 +19,8 @@ class MixedOp : public nn::Module {
   // op_k(x) alone, with the same weights as in the mixture: one-shot (ENAS-style) sampling.
   virtual Tensor forward_single(const Tensor& x, int op) = 0;
   virtual int num_ops() const = 0;
+  // The module of candidate `op` (its weights are what the fused cell computes with).
+  virtual std::shared_ptr<nn::Module> candidate(int op) const = 0;
 };
 
 // The reference MixedOp: one engine module per candidate (DARTS's search ops, affine-free BN,
@@ -30,6 +32,7 @@ class ComposedMixedOp : public MixedOp {
   Tensor forward_mixed(const Tensor& x, const Tensor& weights) override;
   Tensor forward_single(const Tensor& x, int op) override;
   int num_ops() const override { return static_cast<int>(candidates_.size()); }
+  std::shared_ptr<nn::Module> candidate(int op) const override { return candidates_.at(op); }
 
  private:
   std::vector<std::shared_ptr<nn::Module>> candidates_;

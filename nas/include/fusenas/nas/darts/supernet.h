@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "fusenas/engine/darts_cell.h"
 #include "fusenas/engine/device.h"
 #include "fusenas/engine/nn/nn.h"
 #include "fusenas/nas/darts/mixed_op.h"
@@ -37,14 +38,23 @@ class SearchCell : public nn::Module {
   Tensor forward_sampled(const Tensor& s0, const Tensor& s1, const CellChoice& choice);
   bool reduction() const { return reduction_; }
 
+  // The fused darts_cell op (default) or the op-by-op composition of the MixedOps, on the same
+  // weights. Ops the fused op cannot compute run composed inside it either way.
+  void set_fused(bool fused) { fused_ = fused; }
+  bool fused() const { return fused_; }
+
  private:
   std::vector<Tensor> preprocess(const Tensor& s0, const Tensor& s1);
   MixedOp& edge(int node, int input);
+  Tensor forward_fused(const Tensor& s0, const Tensor& s1, const CellSelection& selection);
 
   int nodes_;
   bool reduction_;
   std::shared_ptr<nn::Module> pre0_, pre1_;
   std::vector<std::shared_ptr<MixedOp>> edges_;
+  bool fused_ = true;
+  DartsCellSpec spec_;
+  DartsCellWeights fused_weights_;
 };
 
 // The alphas as a module of their own, so they move, checkpoint and optimise apart from the
@@ -68,6 +78,10 @@ class Supernet : public nn::Module {
   Tensor forward(const Tensor& x) override { return forward_mixed(x, true); }
   // One-shot: only the chosen ops run, on the same shared weights.
   Tensor forward_sampled(const Tensor& x, const CellChoice& normal, const CellChoice& reduce);
+
+  // Every cell fused (default) or composed; see SearchCell::set_fused.
+  void set_fused(bool fused);
+  bool fused() const;
 
   ArchParameters& arch() { return *arch_; }
   const ArchParameters& arch() const { return *arch_; }
