@@ -33,7 +33,7 @@ struct StepState {
   size_t next = 0;
 };
 
-std::shared_ptr<StepState> make_state(const StepShape& s, Device device) {
+std::shared_ptr<StepState> make_state(const StepShape& s, Device device, bool fused) {
   auto st = std::make_shared<StepState>();
   nas::SearchSpace space;
   space.channels = s.channels;
@@ -42,6 +42,7 @@ std::shared_ptr<StepState> make_state(const StepShape& s, Device device) {
   space.image_size = s.size;
   Generator gen(0);
   st->net = std::make_shared<nas::Supernet>(space, gen);
+  st->net->set_fused(fused);
   if (device.is_cuda()) st->net->to_device(device);
   st->sgd = std::make_unique<optim::SGD>(st->net->parameters(), 0.025, 0.9, 3e-4);
   nas::ArchitectConfig ac;
@@ -66,7 +67,8 @@ void step(StepState& st) {
 }  // namespace
 
 int run_darts_suite(Device device, int threads, const Options& options, bool peers, bool quick,
-                    const std::string& json_path, const std::string& filter) {
+                    const std::string& json_path, const std::string& filter,
+                    const std::string& cells) {
   std::vector<StepShape> shapes;
   if (quick) {
     shapes = {{4, 8, 3, 8, 5, 1}, {4, 8, 3, 8, 5, 2}};
@@ -81,9 +83,13 @@ int run_darts_suite(Device device, int threads, const Options& options, bool pee
   opt.iterations = std::min(opt.iterations, 3);
   opt.min_seconds = 0;
   fmt::print("FuseNAS bench: suite darts on {} with {} thread(s)\n", device.str(), threads);
+  // Per case and cell implementation (fused, composed): time, peak MB, launch sites.
+  struct Side {
+    Timing time;
+    double peak_mb = 0, launches = 0;
+  };
   std::vector<BenchCase> cases;
-  std::vector<Timing> ours;
-  std::vector<double> peak_mb, launches;
+  std::vector<Side> fused, composed;
   for (const auto& s : shapes) {
     if (!filter.empty() && !std::regex_search(label(s), std::regex(filter))) continue;
     cases.push_back({label(s),
@@ -95,30 +101,37 @@ int run_darts_suite(Device device, int threads, const Options& options, bool pee
                       {"cells", s.cells},
                       {"order", s.order}},
                      {}});
-    auto st = make_state(s, device);
-    step(*st);  // first step outside the peak window: allocator warm-up
-    if (device.is_cuda()) {
-      cuda::synchronize();
-      cuda::reset_peak_memory();
-      cuda::reset_launch_count();
+    for (const bool fuse : {true, false}) {
+      if (cells != "both" && (cells == "fused") != fuse) {
+        (fuse ? fused : composed).push_back({});
+        continue;
+      }
+      auto st = make_state(s, device, fuse);
+      step(*st);  // first step outside the peak window: allocator warm-up
+      Side side;
+      if (device.is_cuda()) {
+        cuda::synchronize();
+        cuda::reset_peak_memory();
+        cuda::reset_launch_count();
+      }
+      step(*st);
+      if (device.is_cuda()) {
+        side.peak_mb = cuda::memory_stats().peak_bytes / 1048576.0;
+        side.launches = static_cast<double>(cuda::launch_count());
+      }
+      side.time = time_it([st] { step(*st); }, opt);
+      fmt::print(stderr, "  {:<44} {:>9} {:>9.1f} ms\n", cases.back().name,
+                 fuse ? "fused" : "composed", side.time.median_ms);
+      (fuse ? fused : composed).push_back(side);
     }
-    step(*st);
-    if (device.is_cuda()) {
-      peak_mb.push_back(cuda::memory_stats().peak_bytes / 1048576.0);
-      launches.push_back(static_cast<double>(cuda::launch_count()));
-    } else {
-      peak_mb.push_back(0);
-      launches.push_back(0);
-    }
-    ours.push_back(time_it([st] { step(*st); }, opt));
-    fmt::print(stderr, "  {:<44} {:>9.1f} ms\n", cases.back().name, ours.back().median_ms);
   }
   nlohmann::json peer = peers ? run_peer("darts_step.py", cases, opt, threads, device.str())
                               : nlohmann::json::object();
   const bool have_peer = peer.contains("results") && peer["results"].size() == cases.size();
-  fmt::print("\n{:<44} {:>12} {:>12} {:>8} {:>10} {:>10} {:>10}\n", "case", "fusenas ms",
+  fmt::print("\n{:<44} {:>10} {:>11} {:>12} {:>9} {:>9} {:>9} {:>9} {:>10}\n", "case", "fused ms",
+             "composed ms",
              have_peer ? fmt::format("torch {} ms", peer["torch"].get<std::string>()) : "torch ms",
-             "speedup", "peak MB", "launches", "torch lnch");
+             "c/fused", "t/fused", "peak MB", "launches", "torch lnch");
   nlohmann::json out = {{"suite", "darts"},
                         {"device", device.str()},
                         {"threads", threads},
@@ -126,16 +139,25 @@ int run_darts_suite(Device device, int threads, const Options& options, bool pee
   for (size_t i = 0; i < cases.size(); ++i) {
     const nlohmann::json theirs = have_peer ? peer["results"][i] : nlohmann::json::object();
     const double t = theirs.value("median_ms", 0.0);
-    fmt::print("{:<44} {:>12.1f} {:>12} {:>8} {:>10} {:>10} {:>10}\n", cases[i].name,
-               ours[i].median_ms, have_peer ? fmt::format("{:.1f}", t) : "-",
-               have_peer ? fmt::format("{:.2f}x", t / ours[i].median_ms) : "-",
-               device.is_cuda() ? fmt::format("{:.0f}", peak_mb[i]) : "-",
-               device.is_cuda() ? fmt::format("{:.0f}", launches[i]) : "-",
-               theirs.contains("launches") ? fmt::format("{}", theirs["launches"].dump()) : "-");
+    const double f = fused[i].time.median_ms, c = composed[i].time.median_ms;
+    const auto ms = [](double v) { return v > 0 ? fmt::format("{:.1f}", v) : std::string("-"); };
+    fmt::print(
+        "{:<44} {:>10} {:>11} {:>12} {:>9} {:>9} {:>9} {:>9} {:>10}\n", cases[i].name, ms(f), ms(c),
+        have_peer ? fmt::format("{:.1f}", t) : "-",
+        f > 0 && c > 0 ? fmt::format("{:.2f}x", c / f) : "-",
+        have_peer && f > 0 ? fmt::format("{:.2f}x", t / f) : "-",
+        device.is_cuda() ? fmt::format("{:.0f}/{:.0f}", fused[i].peak_mb, composed[i].peak_mb)
+                         : "-",
+        device.is_cuda() ? fmt::format("{:.0f}/{:.0f}", fused[i].launches, composed[i].launches)
+                         : "-",
+        theirs.contains("launches") ? fmt::format("{}", theirs["launches"].dump()) : "-");
     out["cases"].push_back({{"name", cases[i].name},
-                            {"fusenas_ms", ours[i].median_ms},
-                            {"fusenas_peak_mb", peak_mb[i]},
-                            {"fusenas_launches", launches[i]},
+                            {"fusenas_ms", f},
+                            {"fusenas_peak_mb", fused[i].peak_mb},
+                            {"fusenas_launches", fused[i].launches},
+                            {"composed_ms", c},
+                            {"composed_peak_mb", composed[i].peak_mb},
+                            {"composed_launches", composed[i].launches},
                             {"torch", theirs}});
   }
   if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";

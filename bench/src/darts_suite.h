@@ -13,7 +13,9 @@ namespace fusenas::bench {
 // device memory and kernel launches per step for both sides, and the ratio.
 // `filter`: a regex on case names (empty = all).
 // `quick`: a tiny supernet (batch 4, 8x8 RGB, C=8, 5 cells), a smoke test of the code path.
+// `cells`: "fused", "composed" or "both" (each case is timed once per implementation asked).
 int run_darts_suite(Device device, int threads, const Options& options, bool peers, bool quick,
-                    const std::string& json_path, const std::string& filter);
+                    const std::string& json_path, const std::string& filter,
+                    const std::string& cells = "both");
 
 }  // namespace fusenas::bench

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
   std::string suite = "ops", device_name = "cpu", filter, json_path;
   int threads = 2;
   bool peers = true, quick = false;
+  std::string cells = "both";
   Options options;
   app.add_option("--suite", suite, "What to time")->check(CLI::IsMember({"ops", "darts"}));
   app.add_option("--device", device_name, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
@@ -34,6 +35,8 @@ int main(int argc, char** argv) {
   app.add_option("--warmup", options.warmup, "Untimed repetitions before timing");
   app.add_flag("!--no-peers", peers, "Skip the PyTorch side-by-side run");
   app.add_flag("--quick", quick, "A handful of small cases (smoke test)");
+  app.add_option("--cells", cells, "darts suite: time the fused cells, the composed ones, or both")
+      ->check(CLI::IsMember({"fused", "composed", "both"}));
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -42,7 +45,7 @@ int main(int argc, char** argv) {
                   "--device cuda: no CUDA device is available");
     set_num_threads(threads);
     if (suite == "darts")
-      return run_darts_suite(device, threads, options, peers, quick, json_path, filter);
+      return run_darts_suite(device, threads, options, peers, quick, json_path, filter, cells);
     if (device.is_cuda() && suite == "ops") {
       // The GPU suite: CPU-validated, event-timed, rated against measured ceilings.
       GpuSuiteOptions gpu{filter, json_path, peers, quick};
