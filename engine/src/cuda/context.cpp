@@ -62,6 +62,7 @@ void check_launch(cudaError_t status, const char* what, const char* file, int li
     status = cudaDeviceSynchronize();
   }
   if (status != cudaSuccess) {
+    cudaGetLastError();  // a launcher's own runtime failure is recorded there too
     detail::throw_error(file, line,
                         fmt::format("CUDA kernel {} failed: {}", what, cudaGetErrorString(status)));
   }
