@@ -13,7 +13,6 @@
 
 #include "cuda/check.h"
 #include "cuda/context.h"
-#include "fusenas/engine/storage.h"
 
 namespace fusenas::cuda {
 
@@ -209,9 +208,8 @@ CachingAllocator& instance() {
 
 }  // namespace
 
-void install_caching_allocator() {
-  static std::once_flag once;
-  std::call_once(once, [] { set_allocator(DeviceType::CUDA, &instance()); });
+Allocator& caching_allocator() {
+  return instance();
 }
 
 std::shared_ptr<PrivatePool> make_private_pool(int device) {
