@@ -118,6 +118,31 @@ TEST(CudaGraph, ReplayEqualsEagerExecution) {
   EXPECT_LE(testing::max_relative_error(w.detach(), w_ref.detach()), 1e-6);
 }
 
+TEST(CudaGraph, CaptureCanAllocateBlocksItsWarmUpNeverDid) {
+  FUSENAS_REQUIRE_GPU();
+  // The captured call allocates a tensor four times larger than any the warm-up left in the
+  // graph's pool, so the pool needs a fresh cudaMalloc during capture: CUDA refuses that under
+  // the capture's own mode (the emulator too), the allocator must switch to relaxed mode for it.
+  const auto cuda = TensorOptions{}.with_device(Device::cuda());
+  Tensor input = random_float({64}, 1).to(Device::cuda());
+  Tensor out = zeros({}, cuda);
+  int calls = 0;
+  auto step = [&] {
+    const int64_t repeat = ++calls == 1 ? 1 : 4;
+    std::vector<Tensor> parts(static_cast<size_t>(repeat), input);
+    out.copy_(sum(square(concat(parts, 0))));  // a fresh [64 * repeat] block
+  };
+  cuda::Graph graph;
+  const int64_t mallocs_before = cuda::memory_stats().malloc_calls;
+  graph.capture(step, 1);
+  EXPECT_GT(cuda::memory_stats().malloc_calls, mallocs_before);
+  input.copy_(random_float({64}, 2).to(Device::cuda()));
+  graph.replay();
+  double expected = 0;
+  for (const float v : random_float({64}, 2).to_vector<float>()) expected += 4.0 * v * v;
+  EXPECT_NEAR(out.item(), expected, 1e-4 * expected);
+}
+
 TEST(CudaErrors, AFailedCallIsNotBlamedOnTheNextLaunch) {
   FUSENAS_REQUIRE_GPU();
   // The runtime records a failed call's error for cudaGetLastError as well; left there, the next
