@@ -7,6 +7,7 @@
 #include <string>
 
 #include "fusenas/engine/cuda.h"
+#include "fusenas/engine/factory.h"
 #include "fusenas/engine/ops.h"
 #include "support/gpu_compare.h"
 #include "support/parity.h"
@@ -126,6 +127,23 @@ TEST(ConvGpu, SeparableConvChain) {
     h = conv2d(relu(h), v[3], Tensor(), Conv2dParams::square(1, 1, 1, 16));
     return std::vector{conv2d(h, v[4], Tensor(), Conv2dParams::square(1, 0))};
   });
+}
+
+TEST(ConvGpu, ViewAtAnElementOffsetRunsOnAnotherAlgorithm) {
+  FUSENAS_REQUIRE_GPU();
+  // A contiguous view one float into its storage: cuDNN algorithms that need aligned pointers
+  // refuse it (BAD_PARAM_MISALIGNED_POINTER; the emulated cuDNN's algorithm 0 does), and the
+  // next one must run the call instead of the op throwing.
+  const Shape xs{2, 8, 8, 16};
+  const auto offset_view = [xs](const Tensor& x) {
+    const Tensor padded = concat({zeros({1}, x.options()), x.reshape({-1})}, 0);
+    return padded.narrow(0, 1, numel_of(xs)).reshape(xs);
+  };
+  expect_cuda_matches_cpu(
+      "3x3 on an offset view", {random_float(xs, 600), random_float({8, 3, 3, 16}, 601, -0.5, 0.5)},
+      [offset_view](const auto& v) {
+        return std::vector{conv2d(offset_view(v[0]), v[1], Tensor(), Conv2dParams::square(1, 1))};
+      });
 }
 
 TEST(ConvGpu, Tf32StaysOffByDefault) {
