@@ -71,5 +71,16 @@ TEST(CoreOpsGpu, ReductionsAndMatmulMatchCpu) {
             argmax_last(logits).to_vector<int64_t>());
 }
 
+TEST(CoreOpsGpu, ArgmaxWritesRowsBeyondTheGridCap) {
+  FUSENAS_REQUIRE_GPU();
+  // More rows than one thread per row of a capped grid covers (the emulator caps the grid at 16
+  // blocks of 256; a card at 134 M rows): every row must still be written, not left poisoned.
+  Tensor logits = random_float({20000, 3}, 14);
+  cuda::set_poison_allocations(true);
+  const auto gpu = argmax_last(logits.to(Device::cuda())).to_vector<int64_t>();
+  cuda::set_poison_allocations(false);
+  EXPECT_EQ(gpu, argmax_last(logits).to_vector<int64_t>());
+}
+
 }  // namespace
 }  // namespace fusenas
