@@ -162,5 +162,19 @@ TEST(CudaErrors, ABrokenCaptureLeavesNoErrorBehind) {
   EXPECT_NO_THROW(relu(x).to(Device::cpu()));
 }
 
+TEST(CudaSyncs, OnlyReadsBackMakeTheHostWait) {
+  FUSENAS_REQUIRE_GPU();
+  Tensor x = random_float({8, 4}, 5).to(Device::cuda()).set_requires_grad();
+  const Tensor labels = from_vector(std::vector<int64_t>{0, 1, 2, 3, 0, 1, 2, 3}, {8},
+                                    TensorOptions{}.with_dtype(DType::Int64))
+                            .to(Device::cuda());
+  cuda::synchronize();
+  const int64_t before = cuda::host_sync_count();
+  cross_entropy(x, labels).backward();
+  EXPECT_EQ(cuda::host_sync_count(), before) << "an eager step must not wait for the device";
+  x.grad().to(Device::cpu());
+  EXPECT_GT(cuda::host_sync_count(), before);
+}
+
 }  // namespace
 }  // namespace fusenas

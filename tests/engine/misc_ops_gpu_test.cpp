@@ -1,10 +1,11 @@
 // CUDA backend of softmax, log_softmax, cross_entropy, embedding, weighted_sum, concat, zero_op,
 // dropout and drop_path against the CPU (forward and backward), masks bit for bit, and the
-// label/index errors on the device.
+// label/index checks on the device (reported at the next read, also after a graph replay).
 #include <gtest/gtest.h>
 
 #include <string>
 
+#include "fusenas/engine/cuda.h"
 #include "fusenas/engine/factory.h"
 #include "fusenas/engine/ops.h"
 #include "support/gpu_compare.h"
@@ -69,28 +70,47 @@ TEST(MiscOpsGpu, CrossEntropy) {
       [](const auto& v) { return std::vector{cross_entropy(log_softmax(v[0]), v[1])}; });
 }
 
-TEST(MiscOpsGpu, CrossEntropyBadLabelsAreReported) {
+TEST(MiscOpsGpu, CrossEntropyBadLabelsAreReportedAtTheNextRead) {
   FUSENAS_REQUIRE_GPU();
   Tensor logits = zeros({3, 4}).to(Device::cuda());
   auto labels = [](std::vector<int64_t> v) {
     return from_vector(v, {3}, kInt64).to(Device::cuda());
   };
+  // The check runs on the device; the host learns of it where it waits anyway (here item()).
   expect_error(
       [&] {
-        cross_entropy(logits, labels({0, 4, 1}));
+        cross_entropy(logits, labels({0, 4, 1})).item();
       },
       {"cross_entropy", "label 4", "row 1", "[3, 4]", "[3]"});
   expect_error(
       [&] {
-        cross_entropy(logits, labels({0, 1, -2}));
+        cross_entropy(logits, labels({0, 1, -2})).item();
       },
       {"cross_entropy", "label -2", "row 2"});
-  // The first bad row is the one reported.
+  // The first bad row is the one reported, and of two bad calls the earlier one.
   expect_error(
       [&] {
         cross_entropy(logits, labels({7, 1, -2}));
+        cross_entropy(logits, labels({0, 9, 1}));
+        cuda::synchronize();
       },
       {"cross_entropy", "label 7", "row 0"});
+  // A reported error is cleared: the next good call reads back without one.
+  EXPECT_NO_THROW(cross_entropy(logits, labels({0, 1, 2})).item());
+}
+
+TEST(MiscOpsGpu, BadLabelsInACapturedStepAreReportedAfterTheReplay) {
+  FUSENAS_REQUIRE_GPU();
+  Tensor logits = random_float({4, 3}, 1).to(Device::cuda());
+  Tensor labels = zeros({4}, kInt64).to(Device::cuda());
+  Tensor loss = zeros({}).to(Device::cuda());
+  cuda::Graph graph;
+  graph.capture([&] { loss.copy_(cross_entropy(logits, labels)); }, 1);
+  graph.replay();
+  EXPECT_NO_THROW(loss.item());
+  labels.copy_(from_vector(std::vector<int64_t>{0, 2, 5, 1}, {4}, kInt64).to(Device::cuda()));
+  graph.replay();
+  expect_error([&] { loss.item(); }, {"cross_entropy", "label 5", "row 2", "[4, 3]"});
 }
 
 TEST(MiscOpsGpu, Embedding) {
@@ -116,16 +136,20 @@ TEST(MiscOpsGpu, Embedding) {
       [](const auto& v) { return std::vector{embedding(v[0], v[1])}; });
 }
 
-TEST(MiscOpsGpu, EmbeddingBadIndicesAreReported) {
+TEST(MiscOpsGpu, EmbeddingBadIndicesAreReportedAtTheNextRead) {
   FUSENAS_REQUIRE_GPU();
   Tensor w = zeros({5, 2}).to(Device::cuda());
   expect_error(
       [&] {
-        embedding(w, from_vector(std::vector<int64_t>{0, 5}, {2}, kInt64).to(Device::cuda()));
+        embedding(w, from_vector(std::vector<int64_t>{0, 5}, {2}, kInt64).to(Device::cuda()))
+            .to(Device::cpu());
       },
       {"embedding", "index 5", "position 1", "[5, 2]", "[2]"});
   expect_error(
-      [&] { embedding(w, from_vector(std::vector<int64_t>{-1}, {1}, kInt64).to(Device::cuda())); },
+      [&] {
+        embedding(w, from_vector(std::vector<int64_t>{-1}, {1}, kInt64).to(Device::cuda()));
+        cuda::synchronize();
+      },
       {"embedding", "index -1"});
 }
 

@@ -15,6 +15,8 @@ void check_launch(cudaError_t launch_status, const char* what, const char* file,
 // Counts one launch for cuda::launch_count(); for cuBLAS/cuDNN calls, which check_launch does not
 // see.
 void note_launch();
+// Counts one host synchronisation for cuda::host_sync_count().
+void note_host_sync();
 
 // A failed runtime call also leaves its error in CUDA's last-error slot, where the next launch
 // check would find it and blame that launch: these clear the slot and report the error here.

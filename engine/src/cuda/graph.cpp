@@ -31,7 +31,7 @@ void Graph::capture(const std::function<void()>& step, int warmup_runs) {
   begin_private_pool(state_->device, state_->pool);
   try {
     for (int i = 0; i < warmup_runs; ++i) step();
-    FUSENAS_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
+    synchronize(state_->device);
     FUSENAS_CUDA_CHECK(cudaStreamBeginCapture(ctx.stream, cudaStreamCaptureModeThreadLocal));
     set_capture_active(true);
     try {

@@ -8,7 +8,7 @@
 namespace fusenas::kernels {
 
 // out [n, d] = weight [v, d] rows picked by indices [n]; an index outside [0, v) gives a NaN row
-// (the engine validates indices separately with find_first_out_of_range).
+// (the engine checks indices separately with record_first_out_of_range).
 cudaError_t embedding_forward(ScalarType type, int64_t n, int64_t v, int64_t d, const void* weight,
                               const int64_t* indices, void* out, cudaStream_t stream);
 
