@@ -153,6 +153,21 @@ TEST(MiscOpsGpu, EmbeddingBadIndicesAreReportedAtTheNextRead) {
       {"embedding", "index -1"});
 }
 
+TEST(MiscOpsGpu, EmbeddingBackwardSkipsBadIndicesWithoutSplittingRuns) {
+  FUSENAS_REQUIRE_GPU();
+  // With 5 rows the sort looks at 3 key bits, where 11 and -5 read as 3: sorted by those bits
+  // alone they would sit between the two 3s and split row 3's run in two. Row 3 must still sum
+  // both of its positions, and the bad ones add nothing.
+  Tensor w = zeros({5, 2}).to(Device::cuda()).set_requires_grad();
+  const Tensor idx =
+      from_vector(std::vector<int64_t>{3, 11, -5, 3, 1}, {5}, kInt64).to(Device::cuda());
+  Tensor gy = from_vector(std::vector<float>{1, 2, 10, 20, 100, 200, 1000, 2000, 7, 8}, {5, 2})
+                  .to(Device::cuda());
+  embedding(w, idx).backward(gy);
+  expect_error([] { cuda::synchronize(); }, {"embedding", "index 11", "position 1"});
+  EXPECT_EQ(w.grad().to_vector<float>(), (std::vector<float>{0, 0, 7, 8, 0, 0, 1001, 2002, 0, 0}));
+}
+
 TEST(MiscOpsGpu, WeightedSum) {
   FUSENAS_REQUIRE_GPU();
   for (const DType dtype : {DType::Float32, DType::Float64}) {
