@@ -86,10 +86,10 @@ class Descriptors {
                                                    narrow_dim(g.cout), narrow_dim(g.cin_g()),
                                                    narrow_dim(g.kh), narrow_dim(g.kw)));
     FUSENAS_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(
-        conv, narrow_dim(g.p.pad_h), narrow_dim(g.p.pad_w), narrow_dim(g.p.stride_h),
-        narrow_dim(g.p.stride_w), narrow_dim(g.p.dilation_h), narrow_dim(g.p.dilation_w),
+        conv, narrow_dim(g.pad_h), narrow_dim(g.pad_w), narrow_dim(g.stride_h),
+        narrow_dim(g.stride_w), narrow_dim(g.dilation_h), narrow_dim(g.dilation_w),
         CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-    FUSENAS_CUDNN_CHECK(cudnnSetConvolutionGroupCount(conv, narrow_dim(g.p.groups)));
+    FUSENAS_CUDNN_CHECK(cudnnSetConvolutionGroupCount(conv, narrow_dim(g.groups)));
     FUSENAS_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, math));
     int dims[4];
     FUSENAS_CUDNN_CHECK(
@@ -227,11 +227,9 @@ bool run(Direction dir, const Conv2dGeometry& g, const Tensor& a, const Tensor& 
          const Tensor& out) {
   DeviceContext& ctx = context_for(out);
   const bool tf32 = allow_tf32();
-  const AlgoKey key{ctx.device, dir,       tf32,           g.n,
-                    g.h,        g.w,       g.cin,          g.cout,
-                    g.kh,       g.kw,      g.p.stride_h,   g.p.stride_w,
-                    g.p.pad_h,  g.p.pad_w, g.p.dilation_h, g.p.dilation_w,
-                    g.p.groups};
+  const AlgoKey key{ctx.device, dir,     tf32,         g.n,          g.h,        g.w,
+                    g.cin,      g.cout,  g.kh,         g.kw,         g.stride_h, g.stride_w,
+                    g.pad_h,    g.pad_w, g.dilation_h, g.dilation_w, g.groups};
   const cudnnMathType_t default_math = tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
   Descriptors d(g, default_math);
   std::vector<Candidate> candidates;
@@ -307,7 +305,7 @@ bool run(Direction dir, const Conv2dGeometry& g, const Tensor& a, const Tensor& 
                  static_cast<long long>(g.w), static_cast<long long>(g.cin),
                  static_cast<long long>(g.cout), static_cast<long long>(g.kh),
                  static_cast<long long>(g.kw), static_cast<long long>(g.cin_g()),
-                 static_cast<long long>(g.p.groups));
+                 static_cast<long long>(g.groups));
   });
   return false;
 }
