@@ -35,7 +35,7 @@ for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$work/root"; done
 r="$work/root"
 if [[ -d $r/lib ]]; then
   cp -a "$r/lib/." "$r/usr/lib/"
-  rm -rf "$r/lib"
+  rm -rf "${r:?}/lib"
 fi
 
 # Keep headers, shared libraries, the gtest/gmock archives and CMake package files; drop docs,
