@@ -4,7 +4,8 @@
 # stage, never the call. Stages and their caps in seconds (the time plan):
 #   preflight   40  GPU, tool and library versions; builds and runs scripts/gpu_probe.cu, which
 #                   settles on the real driver what the allocator assumes about graph capture
-#   build      210  only the gpu tests and bench, Release for sm_90 with -lineinfo, every core
+#   build      210  only the gpu tests and bench, Release for sm_90 (else the device's own
+#                   compute capability) with -lineinfo, every core
 #   tests       90  ctest -L gpu (passive OpenMP, few threads per process); failures rerun with
 #                   FUSENAS_SYNC_DEBUG=1 so a fault names its launch
 #   racecheck   50  racecheck and synccheck on the kernels with shared memory or shuffles
@@ -41,7 +42,7 @@ for arg in "$@"; do
     --dry-run) DRY_RUN=1 ;;
     --skip-build) SKIP_BUILD=1 ;;
     -h | --help)
-      sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,/^set -u/p' "$0" | grep '^#' | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)
@@ -146,8 +147,11 @@ elif ! command -v nvidia-smi >/dev/null 2>&1 || ! nvidia-smi -L 2>/dev/null | gr
   rm -rf "$WORK"
   exit 2
 else
-  GPU_NAME=$(nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | head -1)
+  GPU_NAME=$(nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader | head -1)
 fi
+# sm_90 (the H100 the plan is made for) unless the device reports another compute capability.
+ARCH=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d ' .')
+[[ $ARCH =~ ^[0-9]+$ ]] || ARCH=90
 
 NVCC=$(command -v nvcc || true)
 for candidate in /usr/local/cuda/bin/nvcc /usr/local/cuda-*/bin/nvcc /opt/cuda/bin/nvcc; do
@@ -173,7 +177,7 @@ CMAKE_ARGS=(-G Ninja -DCMAKE_BUILD_TYPE=Release -DFUSENAS_BUILD_TESTS=ON -DFUSEN
 if ((DRY_RUN)); then
   CMAKE_ARGS+=(-DFUSENAS_CUDA=OFF -DFUSENAS_CUDA_EMULATION=ON)
 else
-  CMAKE_ARGS+=(-DFUSENAS_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_CUDA_COMPILER="$NVCC")
+  CMAKE_ARGS+=(-DFUSENAS_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES="$ARCH" -DCMAKE_CUDA_COMPILER="$NVCC")
 fi
 command -v ccache >/dev/null && CMAKE_ARGS+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
 [[ -n $PEER_PY ]] && CMAKE_ARGS+=(-DFUSENAS_TORCH_PYTHON="$PEER_PY")
@@ -255,7 +259,7 @@ fi
 PROBE_NOTE="no nvcc"
 if [[ -n $NVCC ]]; then
   PROBE=$(mktemp /tmp/fusenas-gpu-probe.XXXXXX)  # outside $WORK: no binary in the archive
-  if run "$PRE" "$(cap 30)" "$NVCC" -arch=sm_90 -lineinfo -o "$PROBE" scripts/gpu_probe.cu; then
+  if run "$PRE" "$(cap 30)" "$NVCC" -arch="sm_$ARCH" -lineinfo -o "$PROBE" scripts/gpu_probe.cu; then
     run "$PRE" "$(cap 10)" "$PROBE"
     rc=$?
     PROBE_NOTE=$(grep '^probe:' "$PRE" | tail -2 | sed 's/^probe: //' | paste -sd' ' | cut -c1-160)
@@ -282,7 +286,7 @@ if ((SKIP_BUILD)) && [[ -f $BUILD/build.ninja ]]; then
   BUILT=1
 elif run "$BUILD_LOG" "$(cap 40)" cmake -S . -B "$BUILD" "${CMAKE_ARGS[@]}" &&
   run "$BUILD_LOG" "$(cap 170)" "${RUNENV[@]}" cmake --build "$BUILD" -j "$JOBS" --target "${TARGETS[@]}"; then
-  record build ok $((SECONDS - t0)) "${#TARGETS[@]} targets in $BUILD$( ((DRY_RUN)) && echo ' (emulator)' || echo ', sm_90')"
+  record build ok $((SECONDS - t0)) "${#TARGETS[@]} targets in $BUILD$( ((DRY_RUN)) && echo ' (emulator)' || echo ", sm_$ARCH")"
   BUILT=1
 else
   record build FAIL $((SECONDS - t0)) "$(grep -m1 -E 'error|Error|FAILED|timeout' "$BUILD_LOG" | cut -c1-120)"
@@ -348,9 +352,12 @@ sanitize() {
 # each error names (FuseNAS kernels live in namespace fusenas).
 count_errors() {
   cat "$WORK"/"$1"-*.log 2>/dev/null | awk '
-    /^========= +(Invalid|Race|Barrier|Warp|Program hit|Error|Uninitialized|Misaligned|Address|Divergent)/ {
-      n++; pending = 1; next }
-    pending && /(at |access at )/ { if ($0 ~ /fusenas/) own++; else lib++; pending = 0 }
+    function blame() { if ($0 ~ /fusenas/) own++; else lib++; pending = 0 }
+    # An error starts one space after the marker (details are indented further); its kernel is
+    # on that line (racecheck) or on the first "at" line after it (memcheck).
+    /^========= (Invalid|Race|Barrier|Warp|Program hit|Error|Uninitialized|Misaligned|Divergent)/ {
+      n++; if ($0 ~ / at /) blame(); else pending = 1; next }
+    pending && / at / { blame() }
     END { if (n == 0) print "no errors"
           else printf "%d errors (FuseNAS kernels %d, cuDNN/cuBLAS/other %d)\n", n, own + 0, lib + 0 }'
 }
