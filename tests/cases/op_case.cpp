@@ -11,11 +11,9 @@
 namespace fusenas::cases {
 namespace {
 
-// FNV-1a of the label: every case draws its own inputs, whatever order the tables run in.
+// From the label: every case draws its own inputs, whatever order the tables run in.
 uint64_t seed_of(const std::string& label) {
-  uint64_t h = 1469598103934665603ull;
-  for (const char ch : label) h = (h ^ static_cast<unsigned char>(ch)) * 1099511628211ull;
-  return h;
+  return std::hash<std::string>{}(label);
 }
 
 using Table = std::function<std::vector<OpCase>()>;
