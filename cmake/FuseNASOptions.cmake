@@ -6,6 +6,11 @@ target_compile_options(fusenas_warnings INTERFACE
   $<$<AND:$<COMPILE_LANGUAGE:CXX>,$<CXX_COMPILER_ID:GNU>>:-Wno-stringop-overflow>
   $<$<COMPILE_LANGUAGE:CUDA>:-Xcompiler=-Wall,-Wextra>)
 
+# Line tables in every CUDA build (no effect on the generated code), so compute-sanitizer and
+# profilers name the .cu line of a fault or a race.
+add_library(fusenas_cuda_lineinfo INTERFACE)
+target_compile_options(fusenas_cuda_lineinfo INTERFACE $<$<COMPILE_LANGUAGE:CUDA>:-lineinfo>)
+
 add_library(fusenas_sanitize INTERFACE)
 if(FUSENAS_SANITIZE)
   target_compile_options(fusenas_sanitize INTERFACE
@@ -18,5 +23,6 @@ endif()
 # Private build settings every FuseNAS target gets (never exported to consumers).
 function(fusenas_target_defaults target)
   target_link_libraries(${target} PRIVATE $<BUILD_INTERFACE:fusenas_warnings>
-                                          $<BUILD_INTERFACE:fusenas_sanitize>)
+                                          $<BUILD_INTERFACE:fusenas_sanitize>
+                                          $<BUILD_INTERFACE:fusenas_cuda_lineinfo>)
 endfunction()

@@ -29,17 +29,46 @@ for p in "${packages[@]}"; do
 done
 for deb in "$work"/debs/*.deb; do dpkg-deb -x "$deb" "$work/root"; done
 
+# Debian 12 installs some runtime libraries under /lib (zlib1g: /lib/x86_64-linux-gnu/libz.so.*)
+# and points the -dev links at them by absolute path; the bundle is usr/ only, so move the real
+# files under usr/ beside their links.
+r="$work/root"
+if [[ -d $r/lib ]]; then
+  cp -a "$r/lib/." "$r/usr/lib/"
+  rm -rf "${r:?}/lib"
+fi
+
 # Keep headers, shared libraries, the gtest/gmock archives and CMake package files; drop docs,
 # OpenBLAS' static archives (50 MB) and its CMake config, whose paths are absolute (gpu_check.sh
 # passes the library and include paths instead).
-r="$work/root"
 rm -rf "$r/usr/share/doc" "$r/usr/share/man" "$r/usr/share/lintian" "$r/usr/share/bug"
+# libgtest-dev's usr/src/gtest points into the googletest source package, which is not packed.
+rm -rf "$r/usr/src"
 find "$r" -path '*openblas*' -name '*.a' -delete
 rm -f "$r"/usr/lib/x86_64-linux-gnu/libz.a
 rm -rf "$r/usr/lib/x86_64-linux-gnu/openblas-pthread/cmake" "$r/usr/lib/x86_64-linux-gnu/cmake/openblas"
 # Debian points libopenblas.so at /etc/alternatives; give the bundle a direct link.
 ln -sf openblas-pthread/libopenblas.so.0 "$r/usr/lib/x86_64-linux-gnu/libopenblas.so.0"
 ln -sf openblas-pthread/libopenblas.so "$r/usr/lib/x86_64-linux-gnu/libopenblas.so"
+
+# The bundle is unpacked under another root on the device machine: every link must be relative
+# and stay inside it. Absolute links are rewritten to the bundle's own copy of their target.
+while IFS= read -r link; do
+  target=$(readlink "$link")
+  ln -sfr "$r${target/#\/lib\//\/usr\/lib\/}" "$link"  # /lib/... now lives under usr/lib
+done < <(find "$r" -type l -lname '/*')
+# Then refuse anything that would still break there: an absolute link, a dangling one, or one
+# leaving the bundle (it would resolve here and dangle there).
+bad=$(find "$r" -type l | while IFS= read -r link; do
+  resolved=$(readlink -m "$link")
+  if [[ $(readlink "$link") == /* || ! -e $link || $resolved != "$r"/* ]]; then
+    echo "  ${link#"$r"/} -> $(readlink "$link")"
+  fi
+done)
+if [[ -n $bad ]]; then
+  echo "gpu_deps: links in the bundle that would break on another machine:"$'\n'"$bad" >&2
+  exit 1
+fi
 
 mkdir -p .gpu-deps
 {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """PyTorch peer for `bench --suite ops --device cuda`: rebuilds each case in torch (NCHW, torch's
-native layout; cudnn.benchmark on, TF32 off) and times it the way bench times its own: CUDA events
-around one call, a device sleep queued first so the host's launch overhead stays out of the figure,
+native layout, see torch_ops.py; cudnn.benchmark on, TF32 off) and times it the way bench times
+its own: CUDA events around one call, a device sleep queued first so the host's launch overhead stays out of the figure,
 inputs rotated through copies totalling more than twice the L2, median of the repetitions."""
 import json
 import math
@@ -10,80 +10,28 @@ import sys
 import time
 
 import torch
-import torch.nn.functional as F
 
-
-def image(case, device):
-    n, h, w, c = case["x"]
-    return torch.rand(n, c, h, w, device=device) * 2 - 1
-
-
-def build_inputs(case, device):
-    """One set of inputs: a list of tensors, those that want gradients first flagged by the op."""
-    op = case["op"]
-    if op == "conv2d":
-        c = case["x"][3]
-        wt = torch.rand(case["out"], c // case["groups"], case["k"], case["k"], device=device) * 2 - 1
-        return [image(case, device), wt], [True, True]
-    if op in ("batch_norm", "max_pool2d", "avg_pool2d", "relu"):
-        return [image(case, device)], [True]
-    if op == "add":
-        return [image(case, device), image(case, device)], [True, True]
-    if op == "weighted_sum":
-        n = case["n"]
-        xs = [image(case, device) for _ in range(n)]
-        return xs + [torch.rand(n, device=device)], [True] * (n + 1)
-    if op == "softmax":
-        return [torch.rand(*case["x"], device=device) * 2 - 1], [True]
-    if op == "cross_entropy":
-        rows, k = case["x"]
-        return [torch.rand(rows, k, device=device) * 2 - 1,
-                torch.randint(0, k, (rows,), device=device)], [True, False]
-    raise SystemExit(f"gpu_ops.py: unknown op {op}")
-
-
-def forward(case):
-    op = case["op"]
-    if op == "conv2d":
-        return lambda t: F.conv2d(t[0], t[1], None, case["stride"], case["pad"], case["dil"],
-                                  case["groups"])
-    if op == "batch_norm":
-        return lambda t: F.batch_norm(t[0], None, None, training=True)
-    if op == "max_pool2d":
-        return lambda t: F.max_pool2d(t[0], 3, case["stride"], 1)
-    if op == "avg_pool2d":
-        return lambda t: F.avg_pool2d(t[0], 3, case["stride"], 1, count_include_pad=False)
-    if op == "relu":
-        return lambda t: F.relu(t[0])
-    if op == "add":
-        return lambda t: t[0] + t[1]
-    if op == "weighted_sum":
-        n = case["n"]
-        return lambda t: sum(t[n][i] * t[i] for i in range(n))
-    if op == "softmax":
-        return lambda t: F.softmax(t[0], dim=-1)
-    if op == "cross_entropy":
-        return lambda t: F.cross_entropy(t[0], t[1])
-    raise SystemExit(f"gpu_ops.py: unknown op {case['op']}")
+from torch_ops import build_inputs, forward
 
 
 def make_runner(case, device):
     fn = forward(case)
     bwd = case["mode"] == "fwdbwd"
     first, wants = build_inputs(case, device)
-    set_bytes = sum(t.numel() * t.element_size() for t in first)
+    set_bytes = sum(t.numel() * t.element_size() for t in first if t is not None)
     gy0 = None
     if bwd:
         with torch.no_grad():
             gy0 = torch.rand_like(fn(first)) * 2 - 1
         set_bytes += gy0.numel() * gy0.element_size()
     sets = max(1, min(64, math.ceil(2 * case.get("l2_bytes", 50 << 20) / set_bytes)))
-    inputs = [first] + [[t.clone() for t in first] for _ in range(sets - 1)]
+    inputs = [first] + [[None if t is None else t.clone() for t in first] for _ in range(sets - 1)]
     gys = [gy0.clone() if bwd else None for _ in range(sets)]
     if bwd:
         for s in inputs:
             for t, w in zip(s, wants):
-                t.requires_grad_(w)
+                if w:
+                    t.requires_grad_(True)
 
     def run(i):
         s = inputs[i % sets]
@@ -91,8 +39,9 @@ def make_runner(case, device):
             with torch.no_grad():
                 fn(s)
             return
-        for t in s:
-            t.grad = None
+        for t, w in zip(s, wants):
+            if w:
+                t.grad = None
         fn(s).backward(gys[i % sets])
     return run, sets
 

@@ -1,54 +1,36 @@
 #!/usr/bin/env python3
-"""PyTorch peer for `bench`'s op suite: rebuilds each case in torch (NCHW, torch's native layout)
-and times it the way bench times its own (warm-up, then the median of repetitions)."""
+"""PyTorch peer for `bench`'s op suite: rebuilds each case in torch (NCHW, torch's native layout;
+see torch_ops.py) and times it the way bench times its own (warm-up, then the median of
+repetitions)."""
 import json
 import sys
 import time
 
 import torch
-import torch.nn.functional as F
+
+from torch_ops import build_inputs, forward
 
 
 def build(case, device):
-    n, h, w, c = case["x"]
+    """The timed call: forward only, or forward + backward from a fixed output gradient."""
+    fn = forward(case)
+    inputs, wants = build_inputs(case, device)
     bwd = case["mode"] == "fwdbwd"
-    x = torch.rand(n, c, h, w, device=device) * 2 - 1
-    x.requires_grad_(bwd)
-    op = case["op"]
-    params = []
-    if op == "conv2d":
-        k, groups, out = case["k"], case["groups"], case["out"]
-        wt = torch.rand(out, c // groups, k, k, device=device) * 2 - 1
-        wt.requires_grad_(bwd)
-        params = [wt]
-        fn = lambda: F.conv2d(x, wt, None, case["stride"], case["pad"], case["dil"], groups)
-    elif op == "batch_norm":
-        fn = lambda: F.batch_norm(x, None, None, training=True)
-    elif op == "max_pool2d":
-        fn = lambda: F.max_pool2d(x, 3, case["stride"], 1)
-    elif op == "avg_pool2d":
-        fn = lambda: F.avg_pool2d(x, 3, case["stride"], 1, count_include_pad=False)
-    elif op == "relu":
-        fn = lambda: F.relu(x)
-    elif op == "weighted_sum":
-        wts = torch.rand(case["n"], device=device)
-        wts.requires_grad_(bwd)
-        params = [wts]
-        fn = lambda: sum(wts[i] * x for i in range(case["n"]))
-    else:
-        raise SystemExit(f"ops.py: unknown op {op}")
+    leaves = [t for t, w in zip(inputs, wants) if w and bwd]
+    for t in leaves:
+        t.requires_grad_(True)
     if not bwd:
         def run():
             with torch.no_grad():
-                fn()
+                fn(inputs)
         return run
-    gy = torch.rand_like(fn()) * 2 - 1
+    with torch.no_grad():
+        gy = torch.rand_like(fn(inputs)) * 2 - 1
 
     def run_bwd():
-        x.grad = None
-        for p in params:
-            p.grad = None
-        fn().backward(gy)
+        for t in leaves:
+            t.grad = None
+        fn(inputs).backward(gy)
     return run_bwd
 
 

@@ -11,10 +11,10 @@
 #include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <stdexcept>
 #include <vector>
 
+#include "cases/compare.h"
 #include "fusenas/engine/cuda.h"
 #include "fusenas/engine/device.h"
 #include "fusenas/engine/error.h"
@@ -22,6 +22,7 @@
 #include "fusenas/engine/grad_mode.h"
 #include "fusenas/engine/ops.h"
 #include "harness.h"
+#include "op_cases.h"
 
 #ifdef FUSENAS_BENCH_CUDA
 #include <cublas_v2.h>
@@ -33,15 +34,14 @@ namespace fusenas::bench {
 #ifdef FUSENAS_BENCH_CUDA
 namespace {
 
-constexpr double kFloatBytes = 4;
-
 // ---- Ceilings ------------------------------------------------------------------------------
 
 struct Ceilings {
   std::string gpu;
   int64_t l2_bytes = 0;
-  double copy_gbps = 0;     // device-to-device copy, bytes read + written
-  double sgemm_tflops = 0;  // cuBLAS SGEMM 8192^3, FP32 (no TF32)
+  double copy_gbps = 0;  // device-to-device copy, bytes read + written
+  int sgemm_n = 0;
+  double sgemm_tflops = 0;  // cuBLAS SGEMM n^3, FP32 (no TF32)
 };
 
 #define BENCH_CUDA_CHECK(expr)                                                    \
@@ -91,7 +91,8 @@ struct DeviceBuffer {
   DeviceBuffer& operator=(const DeviceBuffer&) = delete;
 };
 
-Ceilings measure_ceilings() {
+// --quick (a smoke test, also of the emulator build) measures on 64 MiB and 1024^3 instead.
+Ceilings measure_ceilings(bool quick) {
   Ceilings c;
   const cuda::DeviceProperties props = cuda::device_properties(0);
   c.gpu = fmt::format("{} (sm_{}{}, {} SMs, {:.0f} GiB)", props.name, props.major, props.minor,
@@ -102,7 +103,7 @@ Ceilings measure_ceilings() {
   BENCH_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
   {
     // 1 GiB each way: far beyond L2, long enough that launch latency is noise.
-    const size_t bytes = size_t(1) << 30;
+    const size_t bytes = size_t(1) << (quick ? 26 : 30);
     DeviceBuffer src(bytes), dst(bytes);
     BENCH_CUDA_CHECK(cudaMemsetAsync(src.ptr, 1, bytes, stream));
     const double ms = median_ms(stream, 2, 10, [&] {
@@ -111,7 +112,8 @@ Ceilings measure_ceilings() {
     c.copy_gbps = 2.0 * bytes / (ms * 1e-3) / 1e9;
   }
   {
-    const int n = 8192;
+    const int n = quick ? 1024 : 8192;
+    c.sgemm_n = n;
     const size_t elems = size_t(n) * n;
     DeviceBuffer a(elems * sizeof(float)), b(elems * sizeof(float)), out(elems * sizeof(float));
     // Random operands: a matrix of zeros runs measurably faster than real data.
@@ -143,249 +145,13 @@ Ceilings measure_ceilings() {
   return c;
 }
 
-// ---- Cases ---------------------------------------------------------------------------------
-
-struct InputSpec {
-  Shape shape;
-  bool grad = true;     // gets a gradient in fwd+bwd mode
-  int64_t classes = 0;  // > 0: int64 labels in [0, classes) instead of uniform floats
-};
-
-struct GpuCase {
-  std::string name;
-  std::string shape;
-  nlohmann::json spec;  // what the peer needs to rebuild the case
-  std::vector<InputSpec> inputs;
-  bool backward = false;
-  std::function<Tensor(const std::vector<Tensor>&)> op;
-  double bytes = 0;  // modelled DRAM traffic of one call
-  double flops = 0;  // 2 * multiply-adds of one call; 0 for ops that are not MAC-bound
-};
-
-double elems(const Shape& s) {
-  return static_cast<double>(numel_of(s));
-}
-
-int64_t out_size(int64_t in, int64_t k, int64_t stride, int64_t pad, int64_t dil) {
-  return (in + 2 * pad - dil * (k - 1) - 1) / stride + 1;
-}
-
-// The byte model counts each tensor an op must read or write once (x, weights, y; backward: gy,
-// the saved tensors it needs, and each gradient it writes). FLOPs are 2 * MACs; a backward costs
-// two more convolutions' worth (input and weight gradients).
-std::vector<GpuCase> build_cases(bool quick) {
-  struct Act {
-    int64_t n, hw, c;
-  };
-  std::vector<Act> acts = {{64, 32, 16}, {64, 16, 32}, {64, 8, 64}};
-  if (quick) acts = {{64, 16, 32}};
-  std::vector<GpuCase> cases;
-  for (bool backward : {false, true}) {
-    const std::string mode = backward ? " fwd+bwd" : " fwd";
-    for (const Act& a : acts) {
-      const Shape x{a.n, a.hw, a.hw, a.c};
-      const double xe = elems(x);
-      const std::string at = fmt::format(" C{} {}px", a.c, a.hw);
-      auto push = [&](std::string name, nlohmann::json spec, std::vector<InputSpec> inputs,
-                      std::function<Tensor(const std::vector<Tensor>&)> op, double fwd_bytes,
-                      double bwd_bytes, double fwd_flops) {
-        GpuCase c;
-        c.name = name + at + mode;
-        c.shape = shape_str(x);
-        spec["x"] = x;
-        spec["mode"] = backward ? "fwdbwd" : "fwd";
-        c.spec = spec;
-        c.inputs = std::move(inputs);
-        c.backward = backward;
-        c.op = std::move(op);
-        c.bytes = (fwd_bytes + (backward ? bwd_bytes : 0)) * kFloatBytes;
-        c.flops = fwd_flops * (backward ? 3 : 1);
-        cases.push_back(std::move(c));
-      };
-      // Depthwise convs of the DARTS sep/dil convs: 3x3 and 5x5, dilation 1 and 2, stride 1 and 2.
-      for (int64_t k : {3, 5}) {
-        for (int64_t dil : {1, 2}) {
-          for (int64_t stride : {1, 2}) {
-            if (quick && (k == 5 || dil == 2)) continue;
-            const int64_t pad = dil * (k / 2);
-            const int64_t ho = out_size(a.hw, k, stride, pad, dil);
-            const double ye = double(a.n) * ho * ho * a.c, we = double(a.c) * k * k;
-            const auto p = Conv2dParams::square(stride, pad, dil, a.c);
-            push(
-                fmt::format("dwconv{}x{} d{} s{}", k, k, dil, stride),
-                {{"op", "conv2d"},
-                 {"k", k},
-                 {"stride", stride},
-                 {"pad", pad},
-                 {"dil", dil},
-                 {"groups", a.c},
-                 {"out", a.c}},
-                {{x}, {{a.c, k, k, 1}}},
-                [p](const auto& in) { return conv2d(in[0], in[1], Tensor(), p); }, xe + we + ye,
-                (ye + we + xe) + (ye + xe + we), ye * k * k * 2);
-          }
-        }
-      }
-      // Dense convs (cuDNN): the 1x1 of every sep conv and a 3x3.
-      for (int64_t k : {1, 3}) {
-        const double we = double(a.c) * k * k * a.c;
-        const auto p = Conv2dParams::square(1, k / 2);
-        push(
-            fmt::format("conv{}x{}", k, k),
-            {{"op", "conv2d"},
-             {"k", k},
-             {"stride", 1},
-             {"pad", k / 2},
-             {"dil", 1},
-             {"groups", 1},
-             {"out", a.c}},
-            {{x}, {{a.c, k, k, a.c}}},
-            [p](const auto& in) { return conv2d(in[0], in[1], Tensor(), p); }, xe + we + xe,
-            (xe + we + xe) + (xe + xe + we), xe * a.c * k * k * 2);
-      }
-      // BN in training mode without affine (DARTS search): statistics + normalise.
-      push(
-          "batchnorm train", {{"op", "batch_norm"}}, {{x}},
-          [](const auto& in) {
-            return batch_norm(in[0], Tensor(), Tensor(), Tensor(), Tensor(), true);
-          },
-          2 * xe, 3 * xe, 0);
-      if (!quick) {
-        for (int64_t stride : {1, 2}) {
-          const int64_t ho = out_size(a.hw, 3, stride, 1, 1);
-          const double ye = double(a.n) * ho * ho * a.c;
-          push(
-              fmt::format("maxpool3x3 s{}", stride), {{"op", "max_pool2d"}, {"stride", stride}},
-              {{x}}, [stride](const auto& in) { return max_pool2d(in[0], 3, stride, 1); }, xe + ye,
-              xe + ye + ye + xe, 0);
-          push(
-              fmt::format("avgpool3x3 s{}", stride), {{"op", "avg_pool2d"}, {"stride", stride}},
-              {{x}}, [stride](const auto& in) { return avg_pool2d(in[0], 3, stride, 1, false); },
-              xe + ye, ye + xe, 0);
-        }
-      }
-      push(
-          "relu", {{"op", "relu"}}, {{x}}, [](const auto& in) { return relu(in[0]); }, 2 * xe,
-          3 * xe, 0);
-      push(
-          "add", {{"op", "add"}}, {{x}, {x}},
-          [](const auto& in) { return fusenas::add(in[0], in[1]); }, 3 * xe, 3 * xe, 0);
-      // The MixedOp combine: 8 distinct candidate outputs weighted by softmax(alpha).
-      push(
-          "weighted_sum8", {{"op", "weighted_sum"}, {"n", 8}},
-          {{x}, {x}, {x}, {x}, {x}, {x}, {x}, {x}, {{8}}},
-          [](const auto& in) {
-            return weighted_sum(std::vector<Tensor>(in.begin(), in.begin() + 8), in[8]);
-          },
-          9 * xe, 17 * xe, 0);
-    }
-    // Row-wise kernels: a classifier-sized softmax and cross-entropy.
-    for (const char* which : {"softmax", "cross_entropy"}) {
-      const Shape logits{4096, 1000};
-      const double le = elems(logits);
-      GpuCase c;
-      c.name = fmt::format("{} 4096x1000{}", which, mode);
-      c.shape = shape_str(logits);
-      c.spec = {{"op", which}, {"x", logits}, {"mode", backward ? "fwdbwd" : "fwd"}};
-      c.inputs = {{logits}};
-      if (std::string(which) == "cross_entropy") {
-        c.inputs.push_back({{4096}, false, 1000});
-        c.op = [](const auto& in) { return cross_entropy(in[0], in[1]); };
-        c.bytes = (le + (backward ? 2 * le : 0)) * kFloatBytes;
-      } else {
-        c.op = [](const auto& in) { return softmax(in[0]); };
-        c.bytes = (2 * le + (backward ? 3 * le : 0)) * kFloatBytes;
-      }
-      c.backward = backward;
-      if (!quick) cases.push_back(std::move(c));
-    }
-  }
-  return cases;
-}
-
 // ---- Validation ----------------------------------------------------------------------------
 
-std::vector<Tensor> make_inputs(const GpuCase& c, uint64_t seed) {
-  std::vector<Tensor> in;
-  for (size_t i = 0; i < c.inputs.size(); ++i) {
-    Generator gen(seed + i);
-    const InputSpec& s = c.inputs[i];
-    in.push_back(s.classes > 0
-                     ? randint(s.shape, 0, s.classes, gen, TensorOptions{}.with_dtype(DType::Int64))
-                     : uniform(s.shape, -1, 1, gen));
-  }
-  return in;
-}
-
-// Outputs then input gradients of one call on `device` (inputs copied there).
-std::vector<Tensor> reference_run(const GpuCase& c, const std::vector<Tensor>& cpu_inputs,
-                                  const Tensor& cpu_gy, Device device) {
-  std::vector<Tensor> in;
-  for (size_t i = 0; i < cpu_inputs.size(); ++i) {
-    // Fresh leaves on both devices, so the CPU inputs stay untouched for the next run.
-    Tensor t = device.is_cpu() ? cpu_inputs[i].detach().clone() : cpu_inputs[i].detach().to(device);
-    if (c.backward && c.inputs[i].grad) t.set_requires_grad(true);
-    in.push_back(t);
-  }
-  std::vector<Tensor> results;
-  if (!c.backward) {
-    NoGradGuard guard;
-    results.push_back(c.op(in));
-    return results;
-  }
-  Tensor y = c.op(in);
-  y.backward(cpu_gy.to(device));
-  results.push_back(y.detach());
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (c.inputs[i].grad) results.push_back(in[i].grad());
-  }
-  return results;
-}
-
-// max |a - e| / max |e| over the tensor (infinite on NaN), as the GPU tests measure it.
-double max_relative_error(const Tensor& actual, const Tensor& expected) {
-  const auto a = actual.to_vector<double>();
-  const auto e = expected.to_vector<double>();
-  if (a.size() != e.size()) return INFINITY;
-  double max_diff = 0, max_ref = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double d = std::abs(a[i] - e[i]);
-    if (std::isnan(d)) return INFINITY;
-    max_diff = std::max(max_diff, d);
-    max_ref = std::max(max_ref, std::abs(e[i]));
-  }
-  return max_diff / std::max(max_ref, 1e-6);
-}
-
-// Worst relative error of the CUDA run against the CPU run over every output and gradient; CUDA
-// allocations are NaN-poisoned so an element the kernels never write fails the check.
-double validate(const GpuCase& c) {
-  const std::vector<Tensor> inputs = make_inputs(c, 1);
-  Tensor gy;
-  if (c.backward) {
-    Tensor probe;
-    {
-      NoGradGuard guard;
-      probe = c.op(inputs);
-    }
-    Generator gen(99);
-    gy = uniform(probe.shape(), -1, 1, gen);
-  }
-  const std::vector<Tensor> cpu = reference_run(c, inputs, gy, Device::cpu());
-  cuda::set_poison_allocations(true);
-  std::vector<Tensor> gpu;
-  try {
-    gpu = reference_run(c, inputs, gy, Device::cuda());
-  } catch (...) {
-    cuda::set_poison_allocations(false);
-    throw;
-  }
-  cuda::set_poison_allocations(false);
-  double worst = 0;
-  for (size_t i = 0; i < cpu.size(); ++i) {
-    worst = std::max(worst, max_relative_error(gpu[i], cpu[i]));
-  }
-  return worst;
+// Worst relative error of the CUDA run against the CPU run over every output and gradient, by the
+// gpu tests' own comparison (poisoned CUDA allocations, so an element never written fails).
+double validate(const TimedOp& op) {
+  return cases::worst_error(cases::compare_cuda_with_cpu(op.c.make_inputs(DType::Float32), op.c.run,
+                                                         op.c.grad_inputs(), op.backward));
 }
 
 // ---- Timing --------------------------------------------------------------------------------
@@ -400,40 +166,28 @@ struct Measurement {
 // Times one call per iteration between CUDA events on the engine stream. Each call reads the next
 // of `sets` copies of its inputs (together more than twice the L2), so the cache does not flatter
 // the result, and a busy-wait queued first lets the host run ahead, so the events see device time.
-Measurement time_case(const GpuCase& c, int64_t l2_bytes, int warmup, int iterations) {
-  const std::vector<Tensor> base = make_inputs(c, 1);
+Measurement time_case(const TimedOp& op, int64_t l2_bytes, int warmup, int iterations) {
+  const std::vector<Tensor> base = op.c.make_inputs(DType::Float32);
+  const std::vector<bool> grad = op.c.grad_inputs();
   double set_bytes = 0;
-  for (const auto& t : base) set_bytes += double(t.numel()) * 4;
-  Tensor gy_base;
-  if (c.backward) {
-    NoGradGuard guard;
-    Generator gen(99);
-    gy_base = uniform(c.op(base).shape(), -1, 1, gen);
-    set_bytes += double(gy_base.numel()) * 4;
+  for (const auto& t : base) {
+    if (t.defined()) set_bytes += double(t.numel()) * dtype_size(t.dtype());
   }
+  const Tensor gy_base = output_gradient(op, base, Device::cpu());
+  if (gy_base.defined()) set_bytes += double(gy_base.numel()) * 4;
   const int sets =
       static_cast<int>(std::clamp(std::ceil(2.0 * double(l2_bytes) / set_bytes), 1.0, 64.0));
   std::vector<std::vector<Tensor>> inputs(sets);
   std::vector<Tensor> gys(sets);
   for (int s = 0; s < sets; ++s) {
     for (size_t i = 0; i < base.size(); ++i) {
-      Tensor t = base[i].to(Device::cuda());
-      if (c.backward && c.inputs[i].grad) t.set_requires_grad(true);
+      Tensor t = base[i].defined() ? base[i].to(Device::cuda()) : Tensor();
+      if (t.defined() && op.backward && grad[i]) t.set_requires_grad(true);
       inputs[s].push_back(t);
     }
-    if (c.backward) gys[s] = gy_base.to(Device::cuda());
+    if (gy_base.defined()) gys[s] = gy_base.to(Device::cuda());
   }
-  auto call = [&](int s) {
-    if (!c.backward) {
-      NoGradGuard guard;
-      c.op(inputs[s]);
-      return;
-    }
-    for (const auto& t : inputs[s]) {
-      if (t.requires_grad()) t.set_grad(Tensor());
-    }
-    c.op(inputs[s]).backward(gys[s]);
-  };
+  auto call = [&](int s) { op.call(inputs[s], gys[s]); };
 
   // Warm-up (algorithm choice, allocator cache) and the host's time to queue one call: the median
   // over the warm-ups, as the first call also picks algorithms and fills the cache.
@@ -483,17 +237,13 @@ std::string fixed(double v, int digits) {
 int run_gpu_op_suite(const GpuSuiteOptions& options) {
   FUSENAS_CHECK(cuda_available(), "--device cuda: no CUDA device is available");
   cuda::set_allow_tf32(false);
-  std::vector<GpuCase> cases = build_cases(options.quick);
-  if (!options.filter.empty()) {
-    const std::regex re(options.filter);
-    std::erase_if(cases, [&](const GpuCase& c) { return !std::regex_search(c.name, re); });
-  }
-  const Ceilings limits = measure_ceilings();
+  const std::vector<TimedOp> cases = timed_ops(options.quick, options.filter);
+  const Ceilings limits = measure_ceilings(options.quick);
   fmt::print("FuseNAS bench: GPU op suite on {}, {} cases\n", limits.gpu, cases.size());
   fmt::print(
-      "ceilings: device-to-device copy {:.0f} GB/s (read + write), cuBLAS SGEMM 8192^3 "
+      "ceilings: device-to-device copy {:.0f} GB/s (read + write), cuBLAS SGEMM {}^3 "
       "{:.1f} TFLOP/s (FP32, no TF32); L2 {:.0f} MB\n",
-      limits.copy_gbps, limits.sgemm_tflops, limits.l2_bytes / 1e6);
+      limits.copy_gbps, limits.sgemm_n, limits.sgemm_tflops, limits.l2_bytes / 1e6);
   fmt::print(
       "timing: CUDA events around one call, median of {} after {} warm-ups; a device busy-wait "
       "ahead of each call keeps the host out of the figure; inputs rotate through copies "
@@ -513,7 +263,7 @@ int run_gpu_op_suite(const GpuSuiteOptions& options) {
   std::vector<Row> rows(cases.size());
   int failures = 0;
   for (size_t i = 0; i < cases.size(); ++i) {
-    const GpuCase& c = cases[i];
+    const TimedOp& c = cases[i];
     Row& r = rows[i];
     try {
       r.err = validate(c);
@@ -525,7 +275,7 @@ int run_gpu_op_suite(const GpuSuiteOptions& options) {
     }
     cuda::empty_cache();  // the next case starts from the same (empty) cache
     if (!r.ok) failures++;
-    fmt::print(stderr, "  {:<40} {}\n", c.name,
+    fmt::print(stderr, "  {:<46} {}\n", c.name(),
                r.ok ? fmt::format("{:.4f} ms (err {:.1e})", r.m.median_ms, r.err)
                     : fmt::format("FAIL {}",
                                   r.error.empty() ? fmt::format("err {:.2e}", r.err) : r.error));
@@ -535,9 +285,9 @@ int run_gpu_op_suite(const GpuSuiteOptions& options) {
   if (options.peers && !cases.empty()) {
     std::vector<BenchCase> specs;
     for (const auto& c : cases) {
-      nlohmann::json spec = c.spec;
+      nlohmann::json spec = c.spec();
       spec["l2_bytes"] = limits.l2_bytes;  // the peer rotates its inputs the same way
-      specs.push_back(BenchCase{c.name, c.shape, spec, {}});
+      specs.push_back(BenchCase{c.name(), c.shape(), spec, {}});
     }
     Options peer_options;
     peer_options.warmup = options.warmup;
@@ -549,7 +299,7 @@ int run_gpu_op_suite(const GpuSuiteOptions& options) {
   const std::string torch_label =
       have_peer ? fmt::format("torch {}", peer.value("torch", std::string("?"))) : "torch";
 
-  fmt::print("\n{:<40} {:>16} {:>7} {:>9} {:>7} {:>5} {:>7} {:>5} {:>9} {:>7}\n", "case",
+  fmt::print("\n{:<46} {:>16} {:>7} {:>9} {:>7} {:>5} {:>7} {:>5} {:>9} {:>7}\n", "case",
              "input (NHWC)", "launch", "ms", "GB/s", "%bw", "TFLOP/s", "%fp32", torch_label + " ms",
              "torch/us");
   nlohmann::json out = {{"suite", "ops"},
@@ -562,7 +312,7 @@ int run_gpu_op_suite(const GpuSuiteOptions& options) {
                         {"failures", failures},
                         {"cases", nlohmann::json::array()}};
   for (size_t i = 0; i < cases.size(); ++i) {
-    const GpuCase& c = cases[i];
+    const TimedOp& c = cases[i];
     const Row& r = rows[i];
     double theirs = 0;
     if (have_peer && peer["results"][i].contains("median_ms") &&
@@ -570,22 +320,22 @@ int run_gpu_op_suite(const GpuSuiteOptions& options) {
       theirs = peer["results"][i]["median_ms"].get<double>();
     }
     const double s = r.m.median_ms * 1e-3;
-    const double gbps = r.ok ? c.bytes / s / 1e9 : 0;
-    const double tflops = r.ok && c.flops > 0 ? c.flops / s / 1e12 : 0;
+    const double gbps = r.ok ? c.bytes() / s / 1e9 : 0;
+    const double tflops = r.ok && c.flops() > 0 ? c.flops() / s / 1e12 : 0;
     const std::string torch_ms = theirs > 0 ? fixed(theirs, 4) : "-";
     if (r.ok) {
-      fmt::print("{:<40} {:>16} {:>7} {:>9} {:>7} {:>5} {:>7} {:>5} {:>9} {:>7}\n", c.name, c.shape,
-                 fixed(r.m.launches, 0), fixed(r.m.median_ms, 4), fixed(gbps, 0),
-                 fixed(100 * gbps / limits.copy_gbps, 0), c.flops > 0 ? fixed(tflops, 2) : "-",
-                 c.flops > 0 ? fixed(100 * tflops / limits.sgemm_tflops, 0) : "-", torch_ms,
+      fmt::print("{:<46} {:>16} {:>7} {:>9} {:>7} {:>5} {:>7} {:>5} {:>9} {:>7}\n", c.name(),
+                 c.shape(), fixed(r.m.launches, 0), fixed(r.m.median_ms, 4), fixed(gbps, 0),
+                 fixed(100 * gbps / limits.copy_gbps, 0), c.flops() > 0 ? fixed(tflops, 2) : "-",
+                 c.flops() > 0 ? fixed(100 * tflops / limits.sgemm_tflops, 0) : "-", torch_ms,
                  theirs > 0 ? fixed(theirs / r.m.median_ms, 2) + "x" : "-");
     } else {
-      fmt::print("{:<40} {:>16} FAIL ({}) {:>9}\n", c.name, c.shape,
+      fmt::print("{:<46} {:>16} FAIL ({}) {:>9}\n", c.name(), c.shape(),
                  r.error.empty() ? fmt::format("max rel err {:.2e}", r.err) : r.error, torch_ms);
     }
     out["cases"].push_back(
-        {{"name", c.name},
-         {"shape", c.shape},
+        {{"name", c.name()},
+         {"shape", c.shape()},
          {"ok", r.ok},
          {"max_rel_err", std::isfinite(r.err) ? nlohmann::json(r.err) : nlohmann::json("inf")},
          {"error", r.error},
@@ -594,8 +344,8 @@ int run_gpu_op_suite(const GpuSuiteOptions& options) {
          {"sets", r.m.sets},
          {"gbps", gbps},
          {"tflops", tflops},
-         {"bytes", c.bytes},
-         {"flops", c.flops},
+         {"bytes", c.bytes()},
+         {"flops", c.flops()},
          {"torch_ms", theirs > 0 ? nlohmann::json(theirs) : nlohmann::json()}});
   }
   fmt::print(

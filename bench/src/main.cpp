@@ -3,7 +3,6 @@
 #include <CLI/CLI.hpp>
 
 #include <fstream>
-#include <regex>
 
 #include "../../apps/common/app_support.h"
 #include "darts_suite.h"
@@ -53,23 +52,20 @@ int main(int argc, char** argv) {
       if (app.count("--iterations") > 0) gpu.iterations = options.iterations;
       return run_gpu_op_suite(gpu);
     }
-    std::vector<BenchCase> cases = op_cases(device, quick);
-    if (!filter.empty()) {
-      const std::regex re(filter);
-      std::erase_if(cases, [&](const BenchCase& c) { return !std::regex_search(c.name, re); });
-    }
+    std::vector<BenchCase> cases;
+    for (const TimedOp& op : timed_ops(quick, filter)) cases.push_back(bench_case(op, device));
     fmt::print("FuseNAS bench: suite {} on {} with {} thread(s), {} cases\n", suite, device.str(),
                threads, cases.size());
     std::vector<Timing> ours;
     for (const auto& c : cases) {
       ours.push_back(time_it(c.prepare(), options));
-      fmt::print(stderr, "  {:<34} {:>9.3f} ms\n", c.name, ours.back().median_ms);
+      fmt::print(stderr, "  {:<46} {:>9.3f} ms\n", c.name, ours.back().median_ms);
     }
     nlohmann::json peer =
         peers ? run_peer("ops.py", cases, options, threads, device_name) : nlohmann::json::object();
     const bool have_peer = peer.contains("results") && peer["results"].size() == cases.size();
     fmt::print(
-        "\n{:<34} {:>16} {:>12} {:>12} {:>9}\n", "case", "input (NHWC)", "fusenas ms",
+        "\n{:<46} {:>16} {:>12} {:>12} {:>9}\n", "case", "input (NHWC)", "fusenas ms",
         have_peer ? fmt::format("torch {} ms", peer["torch"].get<std::string>()) : "torch ms",
         "speedup");
     nlohmann::json out = {{"suite", suite},
@@ -78,7 +74,7 @@ int main(int argc, char** argv) {
                           {"cases", nlohmann::json::array()}};
     for (size_t i = 0; i < cases.size(); ++i) {
       const double theirs = have_peer ? peer["results"][i]["median_ms"].get<double>() : 0.0;
-      fmt::print("{:<34} {:>16} {:>12.3f} {:>12} {:>9}\n", cases[i].name, cases[i].shape,
+      fmt::print("{:<46} {:>16} {:>12.3f} {:>12} {:>9}\n", cases[i].name, cases[i].shape,
                  ours[i].median_ms, have_peer ? fmt::format("{:.3f}", theirs) : "-",
                  have_peer ? fmt::format("{:.2f}x", theirs / ours[i].median_ms) : "-");
       out["cases"].push_back({{"name", cases[i].name},

@@ -172,8 +172,11 @@ cudnnStatus_t describe_convolution(const cudnnTensorStruct* x, const cudnnFilter
 
 // Every emulated algorithm computes the same way, but like cuDNN only some are offered: algo 0
 // asks for a small workspace, so callers' workspace plumbing is exercised; algo 1 needs none; the
-// rest report NOT_SUPPORTED, so callers' filtering of heuristic results is exercised too.
+// rest report NOT_SUPPORTED, so callers' filtering of heuristic results is exercised too. Algo 0
+// also needs 16-byte aligned data, like cuDNN's vectorised kernels: a tensor view starting at an
+// element offset gets BAD_PARAM_MISALIGNED_POINTER from it at launch, and algo 1 serves.
 constexpr size_t kAlgoZeroWorkspace = 256;
+constexpr uintptr_t kAlgoZeroAlignment = 16;
 
 cudnnStatus_t algorithm_workspace(int algo, int algo_count, size_t& bytes) {
   if (algo < 0 || algo >= algo_count) return CUDNN_STATUS_BAD_PARAM;
@@ -269,6 +272,9 @@ cudnnStatus_t prepare_launch(cudnnHandle_t handle, const cudnnTensorStruct* x,
   if (alpha == nullptr || beta == nullptr) return CUDNN_STATUS_BAD_PARAM;
   for (const void* p : data) {
     if (p == nullptr) return CUDNN_STATUS_BAD_PARAM;
+    if (algo == 0 && reinterpret_cast<uintptr_t>(p) % kAlgoZeroAlignment != 0) {
+      return CUDNN_STATUS_BAD_PARAM_MISALIGNED_POINTER;
+    }
   }
   size_t needed = 0;
   if (const cudnnStatus_t s = algorithm_workspace(algo, algo_count, needed);

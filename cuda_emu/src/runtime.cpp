@@ -1,6 +1,7 @@
 // The CUDA runtime calls FuseNAS makes, on the host: device memory is host memory, streams run
 // their work at once, and capture records work into a graph that replays it. Calls that CUDA
-// forbids while a stream captures (synchronising the host) fail the same way here.
+// forbids while a stream captures (synchronising the host; cudaMalloc and cudaFree unless the
+// thread's capture mode is relaxed) fail the same way here.
 #include <cuda_runtime_api.h>
 
 #include <chrono>
@@ -9,6 +10,7 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "fusenas_emu/stream.h"
@@ -18,6 +20,8 @@
 struct CUstream_st {
   bool capturing = false;
   bool capture_broken = false;
+  cudaStreamCaptureMode capture_mode = cudaStreamCaptureModeGlobal;
+  std::thread::id capture_thread;
   std::vector<std::function<void()>> captured;
 };
 struct CUgraph_st {
@@ -43,8 +47,10 @@ std::recursive_mutex g_mutex;
 cudaError_t g_last_error = cudaSuccess;
 std::map<void*, size_t> g_allocations;
 size_t g_allocated = 0;
-int g_capturing_streams = 0;
 CUstream_st g_legacy_stream;
+std::vector<CUstream_st*> g_capturing;  // streams with an open capture
+// cudaThreadExchangeStreamCaptureMode's per-thread mode.
+thread_local cudaStreamCaptureMode t_capture_mode = cudaStreamCaptureModeGlobal;
 
 CUstream_st& stream_of(cudaStream_t s) {
   return s == nullptr ? g_legacy_stream : *s;
@@ -62,7 +68,28 @@ cudaError_t refuse_during_capture(const char* call) {
 }
 
 bool any_capture_open() {
-  return g_capturing_streams > 0;
+  return !g_capturing.empty();
+}
+
+// CUDA's rule for "potentially unsafe" calls (cudaMalloc, cudaFree) during capture, by this
+// thread's mode: relaxed never refuses; thread-local refuses while this thread has a capture open
+// that was not begun relaxed; global also refuses while another thread has a global-mode capture
+// open. A refused call invalidates the captures it conflicts with.
+cudaError_t refuse_if_unsafe(const char* call) {
+  if (t_capture_mode == cudaStreamCaptureModeRelaxed) return cudaSuccess;
+  const std::thread::id self = std::this_thread::get_id();
+  bool refused = false;
+  for (CUstream_st* s : g_capturing) {
+    const bool own = s->capture_thread == self && s->capture_mode != cudaStreamCaptureModeRelaxed;
+    const bool other_global = s->capture_thread != self &&
+                              s->capture_mode == cudaStreamCaptureModeGlobal &&
+                              t_capture_mode == cudaStreamCaptureModeGlobal;
+    if (own || other_global) {
+      s->capture_broken = true;
+      refused = true;
+    }
+  }
+  return refused ? refuse_during_capture(call) : cudaSuccess;
 }
 
 }  // namespace
@@ -209,6 +236,7 @@ const char* cudaGetErrorString(cudaError_t error) {
 cudaError_t cudaMalloc(void** ptr, size_t size) {
   std::lock_guard lock(g_mutex);
   if (ptr == nullptr) return fail(cudaErrorInvalidValue);
+  if (const cudaError_t e = refuse_if_unsafe("cudaMalloc"); e != cudaSuccess) return e;
   *ptr = nullptr;
   if (size == 0) return cudaSuccess;
   if (size > kTotalMemory - g_allocated) return fail(cudaErrorMemoryAllocation);
@@ -226,6 +254,7 @@ cudaError_t cudaMalloc(void** ptr, size_t size) {
 cudaError_t cudaFree(void* ptr) {
   std::lock_guard lock(g_mutex);
   if (ptr == nullptr) return cudaSuccess;
+  if (const cudaError_t e = refuse_if_unsafe("cudaFree"); e != cudaSuccess) return e;
   auto it = g_allocations.find(ptr);
   if (it == g_allocations.end()) return fail(cudaErrorInvalidValue);
   g_allocated -= it->second;
@@ -286,7 +315,9 @@ cudaError_t cudaStreamCreate(cudaStream_t* stream) {
 cudaError_t cudaStreamDestroy(cudaStream_t stream) {
   std::lock_guard lock(g_mutex);
   if (stream == nullptr) return fail(cudaErrorInvalidResourceHandle);
-  if (stream->capturing) --g_capturing_streams;
+  if (stream->capturing) {
+    std::erase(g_capturing, stream);
+  }
   delete stream;
   return cudaSuccess;
 }
@@ -311,15 +342,23 @@ cudaError_t cudaStreamIsCapturing(cudaStream_t stream, cudaStreamCaptureStatus* 
   return cudaSuccess;
 }
 
-cudaError_t cudaStreamBeginCapture(cudaStream_t stream, cudaStreamCaptureMode) {
+cudaError_t cudaStreamBeginCapture(cudaStream_t stream, cudaStreamCaptureMode mode) {
   std::lock_guard lock(g_mutex);
   // The legacy stream cannot be captured.
   if (stream == nullptr) return fail(cudaErrorStreamCaptureUnsupported);
   if (stream->capturing) return fail(cudaErrorIllegalState);
   stream->capturing = true;
   stream->capture_broken = false;
+  stream->capture_mode = mode;
+  stream->capture_thread = std::this_thread::get_id();
   stream->captured.clear();
-  ++g_capturing_streams;
+  g_capturing.push_back(stream);
+  return cudaSuccess;
+}
+
+cudaError_t cudaThreadExchangeStreamCaptureMode(cudaStreamCaptureMode* mode) {
+  if (mode == nullptr) return fail(cudaErrorInvalidValue);
+  std::swap(*mode, t_capture_mode);
   return cudaSuccess;
 }
 
@@ -329,7 +368,7 @@ cudaError_t cudaStreamEndCapture(cudaStream_t stream, cudaGraph_t* graph) {
   *graph = nullptr;
   if (stream == nullptr || !stream->capturing) return fail(cudaErrorIllegalState);
   stream->capturing = false;
-  --g_capturing_streams;
+  std::erase(g_capturing, stream);
   auto work = std::move(stream->captured);
   stream->captured.clear();
   if (stream->capture_broken) return fail(cudaErrorStreamCaptureInvalidated);

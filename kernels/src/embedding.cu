@@ -1,6 +1,8 @@
 // Raw embedding kernels. The backward never adds floats atomically: a stable radix sort groups
 // equal indices (in position order), then one thread per weight element sums its group, so the
-// result is deterministic and bit-identical to the CPU's sequential scatter-add.
+// result is deterministic and bit-identical to the CPU's sequential scatter-add. The sort looks at
+// the low bits only, so out-of-range indices are first mapped to the one key v (sorted last and
+// skipped): with their own high bits they would interleave with, and split, the runs of valid rows.
 #include <cub/device/device_radix_sort.cuh>
 
 #include "common.cuh"
@@ -19,14 +21,18 @@ __global__ void gather_kernel(int64_t n, int64_t v, int64_t d, const T* weight,
   }
 }
 
-__global__ void iota_kernel(int n, int* out) {
+// Sort input: keys in [0, v] (v for every index outside [0, v)) and their positions.
+__global__ void keys_kernel(int n, int64_t v, const int64_t* indices, unsigned long long* keys,
+                            int* order) {
   for (int64_t i = detail::thread_index(); i < n; i += detail::thread_count()) {
-    out[i] = static_cast<int>(i);
+    const int64_t row = indices[i];
+    keys[i] = static_cast<unsigned long long>(row >= 0 && row < v ? row : v);
+    order[i] = static_cast<int>(i);
   }
 }
 
 // Run [begin[r], end[r]) of the sorted keys holds weight row r; rows not indexed keep [0, 0).
-// Keys outside [0, v) (possible only when a captured graph could not report them) are skipped.
+// The key v (indices outside [0, v), whose check reports them later) is skipped.
 __global__ void run_bounds_kernel(int n, int64_t v, const unsigned long long* keys, int* begin,
                                   int* end) {
   for (int64_t s = detail::thread_index(); s < n; s += detail::thread_count()) {
@@ -48,9 +54,10 @@ __global__ void run_sum_kernel(int64_t v, int64_t d, const T* gy, const int* ord
   }
 }
 
+// Bits that hold every key in [0, v].
 int key_bits(int64_t v) {
   int bits = 1;
-  while (bits < 63 && (int64_t(1) << bits) < v) ++bits;
+  while (bits < 63 && (int64_t(1) << bits) <= v) ++bits;
   return bits;
 }
 
@@ -60,6 +67,7 @@ size_t align_up(size_t bytes) {
 
 // The workspace, carved into aligned pieces.
 struct Scratch {
+  unsigned long long* keys_in = nullptr;
   unsigned long long* keys = nullptr;
   int* order_in = nullptr;
   int* order = nullptr;
@@ -84,6 +92,7 @@ Scratch carve(int64_t n, int64_t v, void* base) {
     offset += align_up(bytes);
     return at;
   };
+  s.keys_in = static_cast<unsigned long long*>(take(sizeof(unsigned long long) * n));
   s.keys = static_cast<unsigned long long*>(take(sizeof(unsigned long long) * n));
   s.order_in = static_cast<int*>(take(sizeof(int) * n));
   s.order = static_cast<int*>(take(sizeof(int) * n));
@@ -122,12 +131,11 @@ cudaError_t embedding_backward(ScalarType type, int64_t n, int64_t v, int64_t d,
   if (err != cudaSuccess) return err;
   const int count = static_cast<int>(n);
   if (count > 0) {
-    iota_kernel<<<grid_for(count), detail::kThreads, 0, stream>>>(count, s.order_in);
+    keys_kernel<<<grid_for(count), detail::kThreads, 0, stream>>>(count, v, indices, s.keys_in,
+                                                                  s.order_in);
     size_t sort_bytes = s.sort_bytes;
-    // Indices were validated as non-negative, so their unsigned bits sort the same way.
-    err = cub::DeviceRadixSort::SortPairs(
-        s.sort_temp, sort_bytes, reinterpret_cast<const unsigned long long*>(indices), s.keys,
-        s.order_in, s.order, count, 0, key_bits(v), stream);
+    err = cub::DeviceRadixSort::SortPairs(s.sort_temp, sort_bytes, s.keys_in, s.keys, s.order_in,
+                                          s.order, count, 0, key_bits(v), stream);
     if (err != cudaSuccess) return err;
     run_bounds_kernel<<<grid_for(count), detail::kThreads, 0, stream>>>(count, v, s.keys, s.begin,
                                                                         s.end);

@@ -13,13 +13,13 @@ struct Span {
 };
 
 // In-bounds taps [lo, hi) of output position o along a side of length `size`.
-__device__ __forceinline__ Span window(int64_t o, int64_t size, const PoolShape& s) {
+__device__ __forceinline__ Span window(int64_t o, int64_t size, const Pool2dGeometry& s) {
   const int64_t start = o * s.stride - s.padding;
   return {max(start, int64_t(0)), min(start + s.kernel, size)};
 }
 
 // Outputs [lo, hi) whose windows cover input index i along a side with `outs` outputs.
-__device__ __forceinline__ Span covering(int64_t i, int64_t outs, const PoolShape& s) {
+__device__ __forceinline__ Span covering(int64_t i, int64_t outs, const Pool2dGeometry& s) {
   const int64_t first = i + s.padding - s.kernel + 1;  // lowest window start that reaches i
   const int64_t lo = first <= 0 ? 0 : (first + s.stride - 1) / s.stride;
   return {lo, min(outs, (i + s.padding) / s.stride + 1)};
@@ -41,7 +41,7 @@ __device__ __forceinline__ OutIndex split(int64_t i, int64_t rows, int64_t cols,
 }
 
 template <typename T>
-__global__ void max_forward_kernel(PoolShape s, const T* x, T* y) {
+__global__ void max_forward_kernel(Pool2dGeometry s, const T* x, T* y) {
   const int64_t total = s.n * s.oh * s.ow * s.c;
   for (int64_t i = detail::thread_index(); i < total; i += detail::thread_count()) {
     const OutIndex o = split(i, s.oh, s.ow, s.c);
@@ -63,7 +63,7 @@ __global__ void max_forward_kernel(PoolShape s, const T* x, T* y) {
 // argmax[i] = index (ky * kernel + kx, in the full window) of the first tap equal to y[i], or of
 // the first NaN tap when y[i] is NaN (a window with a NaN tap always has a NaN max).
 template <typename T>
-__global__ void max_argmax_kernel(PoolShape s, const T* x, const T* y, int* argmax) {
+__global__ void max_argmax_kernel(Pool2dGeometry s, const T* x, const T* y, int* argmax) {
   const int64_t total = s.n * s.oh * s.ow * s.c;
   for (int64_t i = detail::thread_index(); i < total; i += detail::thread_count()) {
     const OutIndex o = split(i, s.oh, s.ow, s.c);
@@ -86,7 +86,7 @@ __global__ void max_argmax_kernel(PoolShape s, const T* x, const T* y, int* argm
 }
 
 template <typename T>
-__global__ void max_backward_kernel(PoolShape s, const T* gy, const int* argmax, T* gx) {
+__global__ void max_backward_kernel(Pool2dGeometry s, const T* gy, const int* argmax, T* gx) {
   const int64_t total = s.n * s.h * s.w * s.c;
   for (int64_t i = detail::thread_index(); i < total; i += detail::thread_count()) {
     const OutIndex p = split(i, s.h, s.w, s.c);
@@ -106,14 +106,15 @@ __global__ void max_backward_kernel(PoolShape s, const T* gy, const int* argmax,
 }
 
 template <typename T>
-__device__ __forceinline__ T inverse_count(const Span& hs, const Span& ws, const PoolShape& s) {
+__device__ __forceinline__ T inverse_count(const Span& hs, const Span& ws,
+                                           const Pool2dGeometry& s) {
   const int64_t count =
       s.count_include_pad ? s.kernel * s.kernel : (hs.hi - hs.lo) * (ws.hi - ws.lo);
   return static_cast<T>(1.0 / static_cast<double>(count));
 }
 
 template <typename T>
-__global__ void avg_forward_kernel(PoolShape s, const T* x, T* y) {
+__global__ void avg_forward_kernel(Pool2dGeometry s, const T* x, T* y) {
   const int64_t total = s.n * s.oh * s.ow * s.c;
   for (int64_t i = detail::thread_index(); i < total; i += detail::thread_count()) {
     const OutIndex o = split(i, s.oh, s.ow, s.c);
@@ -128,7 +129,7 @@ __global__ void avg_forward_kernel(PoolShape s, const T* x, T* y) {
 }
 
 template <typename T>
-__global__ void avg_backward_kernel(PoolShape s, const T* gy, T* gx) {
+__global__ void avg_backward_kernel(Pool2dGeometry s, const T* gy, T* gx) {
   const int64_t total = s.n * s.h * s.w * s.c;
   for (int64_t i = detail::thread_index(); i < total; i += detail::thread_count()) {
     const OutIndex p = split(i, s.h, s.w, s.c);
@@ -182,7 +183,7 @@ __global__ void global_avg_backward_kernel(int64_t n, int64_t hw, int64_t c, con
 
 }  // namespace
 
-cudaError_t max_pool2d_forward(ScalarType type, const PoolShape& s, const void* x, void* y,
+cudaError_t max_pool2d_forward(ScalarType type, const Pool2dGeometry& s, const void* x, void* y,
                                cudaStream_t stream) {
   const int64_t total = s.n * s.oh * s.ow * s.c;
   if (total == 0) return cudaSuccess;
@@ -193,8 +194,9 @@ cudaError_t max_pool2d_forward(ScalarType type, const PoolShape& s, const void* 
   });
 }
 
-cudaError_t max_pool2d_backward(ScalarType type, const PoolShape& s, const void* x, const void* y,
-                                const void* gy, void* gx, int* argmax, cudaStream_t stream) {
+cudaError_t max_pool2d_backward(ScalarType type, const Pool2dGeometry& s, const void* x,
+                                const void* y, const void* gy, void* gx, int* argmax,
+                                cudaStream_t stream) {
   const int64_t outs = s.n * s.oh * s.ow * s.c, ins = s.n * s.h * s.w * s.c;
   if (ins == 0) return cudaSuccess;
   return detail::with_float_type(type, [&]<typename T>() {
@@ -208,7 +210,7 @@ cudaError_t max_pool2d_backward(ScalarType type, const PoolShape& s, const void*
   });
 }
 
-cudaError_t avg_pool2d_forward(ScalarType type, const PoolShape& s, const void* x, void* y,
+cudaError_t avg_pool2d_forward(ScalarType type, const Pool2dGeometry& s, const void* x, void* y,
                                cudaStream_t stream) {
   const int64_t total = s.n * s.oh * s.ow * s.c;
   if (total == 0) return cudaSuccess;
@@ -219,7 +221,7 @@ cudaError_t avg_pool2d_forward(ScalarType type, const PoolShape& s, const void* 
   });
 }
 
-cudaError_t avg_pool2d_backward(ScalarType type, const PoolShape& s, const void* gy, void* gx,
+cudaError_t avg_pool2d_backward(ScalarType type, const Pool2dGeometry& s, const void* gy, void* gx,
                                 cudaStream_t stream) {
   const int64_t total = s.n * s.h * s.w * s.c;
   if (total == 0) return cudaSuccess;

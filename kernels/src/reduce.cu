@@ -52,16 +52,18 @@ __global__ void column_final_kernel(int64_t slabs, int64_t cols, const double* p
   out[c] = static_cast<T>(acc * factor);
 }
 
+// One thread per row, grid-stride: the launch's grid is capped, rows are not.
 template <typename T>
 __global__ void argmax_kernel(int64_t rows, int64_t cols, const T* x, int64_t* out) {
-  const int64_t row = blockIdx.x * int64_t(blockDim.x) + threadIdx.x;
-  if (row >= rows) return;
-  const T* p = x + row * cols;
-  int64_t best = 0;
-  for (int64_t c = 1; c < cols; ++c) {
-    if (p[c] > p[best]) best = c;
+  const int64_t stride = int64_t(gridDim.x) * blockDim.x;
+  for (int64_t row = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; row < rows; row += stride) {
+    const T* p = x + row * cols;
+    int64_t best = 0;
+    for (int64_t c = 1; c < cols; ++c) {
+      if (p[c] > p[best]) best = c;
+    }
+    out[row] = best;
   }
-  out[row] = best;
 }
 
 template <typename F>

@@ -16,24 +16,15 @@
 #include "fusenas/engine/optim/clip_grad.h"
 #include "fusenas/engine/optim/lr_scheduler.h"
 #include "fusenas/engine/optim/sgd.h"
+#include "support/expect.h"
 #include "support/gradcheck.h"
 
 namespace fusenas {
 namespace {
 
 using nn::Module;
-
-// Expects `fn` to throw a fusenas::Error whose message contains every one of `parts`.
-template <typename F>
-void expect_error(F&& fn, std::initializer_list<std::string> parts) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected an error";
-  } catch (const Error& e) {
-    const std::string msg = e.what();
-    for (const auto& part : parts) EXPECT_NE(msg.find(part), std::string::npos) << msg;
-  }
-}
+using testing::expect_error;
+using testing::expect_values;
 
 std::vector<std::string> names_of(const nn::NamedTensors& named) {
   std::vector<std::string> out;
@@ -44,12 +35,6 @@ std::vector<std::string> names_of(const nn::NamedTensors& named) {
 Tensor dvec(std::vector<double> v) {
   const int64_t n = static_cast<int64_t>(v.size());
   return from_vector(v, {n}, TensorOptions{}.with_dtype(DType::Float64));
-}
-
-void expect_values(const Tensor& t, const std::vector<double>& expected, double tol = 1e-12) {
-  const auto got = t.to_vector<double>();
-  ASSERT_EQ(got.size(), expected.size());
-  for (size_t i = 0; i < got.size(); ++i) EXPECT_NEAR(got[i], expected[i], tol) << "element " << i;
 }
 
 // A module with its own parameter and buffer around a child Sequential, like a small network.

@@ -1,13 +1,14 @@
-// CUDA-versus-CPU comparison for GPU tests: same inputs on both devices, poisoned allocations,
-// outputs and input gradients compared by max relative error.
+// The gpu tests' CUDA-versus-CPU expectation, on the comparison bench uses too
+// (tests/cases/compare.h): same inputs on both devices, poisoned allocations, outputs and input
+// gradients compared by max relative error.
 #pragma once
 
 #include <gtest/gtest.h>
 
-#include <functional>
 #include <string>
 #include <vector>
 
+#include "cases/compare.h"
 #include "fusenas/engine/device.h"
 #include "fusenas/engine/tensor.h"
 
@@ -19,10 +20,10 @@
 
 namespace fusenas::testing {
 
-using OpFn = std::function<std::vector<Tensor>(const std::vector<Tensor>&)>;
+using OpFn = cases::OpFn;
 
-// Runs `f` on CPU `inputs` and on CUDA copies (with NaN-poisoned allocations), differentiates the
-// first output with the same random gradient, and compares every output and input gradient.
+// Runs `f` on CPU `inputs` and on CUDA copies, differentiates the first output with the same
+// random gradient, and expects every output and input gradient within `tolerance`.
 // `grad_inputs` flags which inputs get requires_grad (empty = every floating input).
 void expect_cuda_matches_cpu(const std::string& label, const std::vector<Tensor>& inputs,
                              const OpFn& f, double tolerance = 1e-5,

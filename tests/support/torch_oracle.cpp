@@ -77,17 +77,4 @@ std::vector<OracleResult> run_torch(const std::vector<OracleCase>& cases) {
   return out;
 }
 
-double max_relative_error(const Tensor& actual, const Tensor& expected, double floor) {
-  const auto a = actual.to_vector<double>();
-  const auto e = expected.to_vector<double>();
-  double max_diff = 0, max_ref = 0;
-  for (size_t i = 0; i < a.size(); ++i) {
-    const double d = std::abs(a[i] - e[i]);
-    if (std::isnan(d)) return INFINITY;
-    max_diff = std::max(max_diff, d);
-    max_ref = std::max(max_ref, std::abs(e[i]));
-  }
-  return max_diff / std::max(max_ref, floor);
-}
-
 }  // namespace fusenas::testing

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cases/compare.h"
 #include "fusenas/engine/tensor.h"
 
 namespace fusenas::testing {
@@ -27,8 +28,8 @@ struct OracleResult {
 // Runs all cases in one Python process. Throws fusenas::Error if Python fails.
 std::vector<OracleResult> run_torch(const std::vector<OracleCase>& cases);
 
-// max|a - b| / max(max|b|, floor): the relative error used by parity tests.
-double max_relative_error(const Tensor& actual, const Tensor& expected, double floor = 1e-6);
+// max|a - b| / max(max|b|, floor): the relative error every comparison uses.
+using cases::max_relative_error;
 
 }  // namespace fusenas::testing
 

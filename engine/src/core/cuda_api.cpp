@@ -49,6 +49,9 @@ int64_t launch_count() {
   return 0;
 }
 void reset_launch_count() {}
+int64_t host_sync_count() {
+  return 0;
+}
 
 struct Event::State {};
 Event::Event(int) {

@@ -2,6 +2,11 @@
 // calls cudaMalloc. Graph capture routes allocations to a pool private to the graph. With caching
 // off (FUSENAS_CUDA_NO_CACHING=1), every tensor outside capture gets its own exact-size cudaMalloc
 // and frees it at once, so a memory checker sees each tensor's true bounds.
+//
+// During stream capture the pool may still need a new block. cudaMalloc is a "potentially unsafe"
+// call there: under the default capture modes CUDA refuses it and invalidates the capture, so the
+// call runs with this thread switched to relaxed capture mode, as PyTorch's and NCCL's allocators
+// do. Freeing (cudaFree, the out-of-memory retry, empty_cache) never happens while capturing.
 #include "cuda/allocator.h"
 
 #include <algorithm>
@@ -13,7 +18,6 @@
 
 #include "cuda/check.h"
 #include "cuda/context.h"
-#include "fusenas/engine/storage.h"
 
 namespace fusenas::cuda {
 
@@ -40,6 +44,28 @@ struct Block {
   std::shared_ptr<PrivatePool> pool;  // null for the shared cache
   bool exact = false;                 // an uncached exact-size allocation
 };
+
+// Whether the engine stream of `device` is capturing into a graph.
+bool stream_capturing(int device) {
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  FUSENAS_CUDA_CHECK(cudaStreamIsCapturing(context(device).stream, &status));
+  return status != cudaStreamCaptureStatusNone;
+}
+
+// cudaMalloc with this thread in relaxed capture mode for the one call.
+cudaError_t malloc_while_capturing(void** ptr, size_t size) {
+  cudaStreamCaptureMode mode = cudaStreamCaptureModeRelaxed;
+  FUSENAS_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
+  const cudaError_t err = cudaMalloc(ptr, size);
+  FUSENAS_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
+  return err;
+}
+
+// Frees without throwing (deallocation runs in destructors); a failure is cleared from the
+// last-error slot so that no later launch is blamed for it.
+void free_quietly(void* ptr) {
+  if (cudaFree(ptr) != cudaSuccess) cudaGetLastError();
+}
 
 bool caching_from_environment() {
   const char* v = std::getenv("FUSENAS_CUDA_NO_CACHING");
@@ -102,8 +128,8 @@ class CachingAllocator final : public Allocator {
       st.stats.current_bytes -= static_cast<int64_t>(size);
       // cudaFree synchronises the device, which would break a capture in progress.
       if (exact && !capture_active()) {
-        cudaSetDevice(device.index);
-        cudaFree(ptr);
+        if (cudaSetDevice(device.index) != cudaSuccess) cudaGetLastError();
+        free_quietly(ptr);
       } else if (pool_ref) {
         pool_ref->live_blocks--;
         pool_ref->free_blocks.emplace(size, ptr);
@@ -127,6 +153,7 @@ class CachingAllocator final : public Allocator {
 
   void empty(int device) {
     std::lock_guard<std::mutex> lock(mutex_);
+    if (capture_active()) return;  // cudaFree would break the capture; the cache stays
     auto& st = state(device);
     release_all(st.free_blocks, device);
     st.stats.cached_bytes = cached(st);
@@ -162,21 +189,25 @@ class CachingAllocator final : public Allocator {
 
   void* fresh(DeviceState& st, int device, size_t size, size_t requested) {
     FUSENAS_CUDA_CHECK(cudaSetDevice(device));
+    const bool capturing = stream_capturing(device);
     void* ptr = nullptr;
-    cudaError_t err = cudaMalloc(&ptr, size);
-    if (err == cudaErrorMemoryAllocation) {
+    cudaError_t err = capturing ? malloc_while_capturing(&ptr, size) : cudaMalloc(&ptr, size);
+    if (err == cudaErrorMemoryAllocation && !capturing) {
       cudaGetLastError();
       release_all(st.free_blocks, device);  // give cached memory back and retry once
       err = cudaMalloc(&ptr, size);
     }
     if (err != cudaSuccess) {
       cudaGetLastError();
+      FUSENAS_CHECK(err == cudaErrorMemoryAllocation, "CUDA error {} in cudaMalloc of {} bytes{}",
+                    cudaGetErrorString(err), requested, capturing ? " during graph capture" : "");
       size_t free_bytes = 0, total = 0;
-      cudaMemGetInfo(&free_bytes, &total);
+      if (cudaMemGetInfo(&free_bytes, &total) != cudaSuccess) cudaGetLastError();
       FUSENAS_FAIL(
           "CUDA out of memory on device {}: requested {} bytes, {} bytes free of {}, peak use {} "
-          "bytes",
-          device, requested, free_bytes, total, st.stats.peak_bytes);
+          "bytes{}",
+          device, requested, free_bytes, total, st.stats.peak_bytes,
+          capturing ? " (during graph capture: the cache could not be released)" : "");
     }
     st.stats.malloc_calls++;
     return ptr;
@@ -184,8 +215,8 @@ class CachingAllocator final : public Allocator {
 
   static void release_all(std::multimap<size_t, void*>& pool, int device) {
     if (pool.empty()) return;
-    cudaSetDevice(device);
-    for (auto& [size, ptr] : pool) cudaFree(ptr);
+    if (cudaSetDevice(device) != cudaSuccess) cudaGetLastError();
+    for (auto& [size, ptr] : pool) free_quietly(ptr);
     pool.clear();
   }
 
@@ -209,9 +240,8 @@ CachingAllocator& instance() {
 
 }  // namespace
 
-void install_caching_allocator() {
-  static std::once_flag once;
-  std::call_once(once, [] { set_allocator(DeviceType::CUDA, &instance()); });
+Allocator& caching_allocator() {
+  return instance();
 }
 
 std::shared_ptr<PrivatePool> make_private_pool(int device) {

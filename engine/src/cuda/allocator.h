@@ -5,14 +5,15 @@
 #include <cstddef>
 #include <memory>
 
+#include "fusenas/engine/allocator.h"
 #include "fusenas/engine/cuda.h"
 
 namespace fusenas::cuda {
 
 struct PrivatePool;
 
-// Installs the caching allocator for DeviceType::CUDA (idempotent).
-void install_caching_allocator();
+// The caching allocator, which the allocator registry installs for DeviceType::CUDA.
+Allocator& caching_allocator();
 
 // While a private pool is active on a device, its allocations come from (and return to) that pool.
 std::shared_ptr<PrivatePool> make_private_pool(int device);

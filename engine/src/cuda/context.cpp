@@ -9,16 +9,18 @@
 #include <string>
 
 #include "cuda/check.h"
+#include "cuda/index_check.h"
 #include "fusenas/engine/cuda.h"
+#include "fusenas/kernels/index_check.h"
 
 namespace fusenas::cuda {
 namespace {
 
-constexpr int kMaxDevices = 16;
 std::mutex g_mutex;
 std::array<DeviceContext*, kMaxDevices> g_contexts{};
 bool g_allow_tf32 = false;
 std::atomic<int64_t> g_launches{0};
+std::atomic<int64_t> g_host_syncs{0};
 std::atomic<int> g_captures{0};
 
 bool sync_debug() {
@@ -47,6 +49,13 @@ void reset_launch_count() {
   g_launches.store(0, std::memory_order_relaxed);
 }
 
+void note_host_sync() {
+  g_host_syncs.fetch_add(1, std::memory_order_relaxed);
+}
+int64_t host_sync_count() {
+  return g_host_syncs.load(std::memory_order_relaxed);
+}
+
 bool capture_active() {
   return g_captures.load(std::memory_order_relaxed) > 0;
 }
@@ -62,6 +71,7 @@ void check_launch(cudaError_t status, const char* what, const char* file, int li
     status = cudaDeviceSynchronize();
   }
   if (status != cudaSuccess) {
+    cudaGetLastError();  // a launcher's own runtime failure is recorded there too
     detail::throw_error(file, line,
                         fmt::format("CUDA kernel {} failed: {}", what, cudaGetErrorString(status)));
   }
@@ -81,6 +91,10 @@ DeviceContext& context(int device) {
     FUSENAS_CUBLAS_CHECK(cublasSetStream(ctx->cublas, ctx->stream));
     FUSENAS_CUDNN_CHECK(cudnnCreate(&ctx->cudnn));
     FUSENAS_CUDNN_CHECK(cudnnSetStream(ctx->cudnn, ctx->stream));
+    // Outside the caching allocator: the record lives as long as the context, and must not come
+    // from a graph's private pool however the first check is reached.
+    FUSENAS_CUDA_CHECK(cudaMalloc(&ctx->index_errors, sizeof(kernels::IndexErrorRecord)));
+    FUSENAS_CUDA_CHECK(cudaMemset(ctx->index_errors, 0, sizeof(kernels::IndexErrorRecord)));
     apply_math_mode(*ctx);
     g_contexts[device] = ctx;
   }
@@ -111,7 +125,9 @@ DeviceProperties device_properties(int device) {
 }
 
 void synchronize(int device) {
+  note_host_sync();
   FUSENAS_CUDA_CHECK(cudaStreamSynchronize(context(device).stream));
+  drain_index_errors(device);
 }
 
 void set_allow_tf32(bool allow) {

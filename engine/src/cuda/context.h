@@ -7,13 +7,21 @@
 
 #include "fusenas/engine/tensor.h"
 
+namespace fusenas::kernels {
+struct IndexErrorRecord;
+}
+
 namespace fusenas::cuda {
+
+constexpr int kMaxDevices = 16;
 
 struct DeviceContext {
   int device = 0;
   cudaStream_t stream = nullptr;
   cublasHandle_t cublas = nullptr;
   cudnnHandle_t cudnn = nullptr;
+  // Where label and index checks record the first bad entry (cuda/index_check.h); device memory.
+  kernels::IndexErrorRecord* index_errors = nullptr;
 };
 
 // The context of `device`, created on first use; also makes `device` current on this thread.

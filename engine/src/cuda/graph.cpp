@@ -31,7 +31,7 @@ void Graph::capture(const std::function<void()>& step, int warmup_runs) {
   begin_private_pool(state_->device, state_->pool);
   try {
     for (int i = 0; i < warmup_runs; ++i) step();
-    FUSENAS_CUDA_CHECK(cudaStreamSynchronize(ctx.stream));
+    synchronize(state_->device);
     FUSENAS_CUDA_CHECK(cudaStreamBeginCapture(ctx.stream, cudaStreamCaptureModeThreadLocal));
     set_capture_active(true);
     try {
@@ -39,7 +39,9 @@ void Graph::capture(const std::function<void()>& step, int warmup_runs) {
     } catch (...) {
       set_capture_active(false);
       cudaGraph_t broken = nullptr;
-      cudaStreamEndCapture(ctx.stream, &broken);
+      // Ending an invalidated capture fails and records that failure in the last-error slot:
+      // clear it, or the next launch anywhere would report it as its own.
+      if (cudaStreamEndCapture(ctx.stream, &broken) != cudaSuccess) cudaGetLastError();
       if (broken) cudaGraphDestroy(broken);
       throw;
     }

@@ -1,25 +1,26 @@
-// Device-side check for ops whose contract reports the first out-of-range label or index. Reading
-// the answer back is the only host synchronisation inside an op; it is skipped while the stream is
-// being captured into a CUDA graph (such a step cannot report; the op's kernels then produce NaN
-// for the bad entries instead).
+// Label and index checks of CUDA ops that never make the host wait. Each check is one kernel that
+// writes the first bad entry into the device's error record; the record is read back only where
+// the host waits for the device anyway (copies to the host, synchronize(), and so the deferred
+// step statistics), and the first recorded error is thrown there, named by the op that found it.
+// Until then the op's kernels give NaN for bad entries. Checks captured into a CUDA graph keep
+// their description, so a replay's bad label is reported at the next read too.
 #pragma once
 
-#include <cuda_runtime.h>
+#include <functional>
+#include <string>
 
 #include "fusenas/engine/tensor.h"
 
 namespace fusenas::cuda {
 
-class IndexCheck {
- public:
-  // Launches the check of contiguous int64 `indices` (on a CUDA device) against [0, limit).
-  IndexCheck(const Tensor& indices, int64_t limit);
-  // The first position outside the range, or -1 (also -1 while capturing). Synchronises.
-  int64_t first_bad() const;
+// The op's message for a bad entry at flat `position` holding `value`.
+using IndexErrorMessage = std::function<std::string(int64_t position, int64_t value)>;
 
- private:
-  Tensor flag_;
-  cudaStream_t stream_ = nullptr;
-};
+// Queues the check of contiguous int64 `indices` (on a CUDA device) against [0, limit).
+void check_indices(const Tensor& indices, int64_t limit, IndexErrorMessage message);
+
+// Throws the first error recorded on `device` since the last drain, and clears it. Reads the
+// record (one blocking copy) only when checks ran since; call it where the stream has drained.
+void drain_index_errors(int device);
 
 }  // namespace fusenas::cuda

@@ -29,12 +29,14 @@ void Event::record() {
 
 void Event::synchronize() {
   FUSENAS_CHECK(state_->recorded, "cuda::Event: synchronize before record");
+  note_host_sync();
   FUSENAS_CUDA_CHECK(cudaEventSynchronize(state_->event));
 }
 
 double Event::elapsed_ms(const Event& start, const Event& end) {
   FUSENAS_CHECK(start.state_->recorded && end.state_->recorded,
                 "cuda::Event::elapsed_ms: both events must be recorded");
+  note_host_sync();
   FUSENAS_CUDA_CHECK(cudaEventSynchronize(end.state_->event));
   float ms = 0;
   FUSENAS_CUDA_CHECK(cudaEventElapsedTime(&ms, start.state_->event, end.state_->event));

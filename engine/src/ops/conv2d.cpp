@@ -35,7 +35,13 @@ Conv2dGeometry geometry(const Tensor& x, const Tensor& weight, const Tensor& bia
   g.cout = weight.shape()[0];
   g.kh = weight.shape()[1];
   g.kw = weight.shape()[2];
-  g.p = p;
+  g.stride_h = p.stride_h;
+  g.stride_w = p.stride_w;
+  g.pad_h = p.pad_h;
+  g.pad_w = p.pad_w;
+  g.dilation_h = p.dilation_h;
+  g.dilation_w = p.dilation_w;
+  g.groups = p.groups;
   FUSENAS_CHECK(g.cin % p.groups == 0 && g.cout % p.groups == 0,
                 "conv2d: groups={} must divide C_in={} and C_out={} (input {}, weight {})",
                 p.groups, g.cin, g.cout, xs, ws);

@@ -1,5 +1,6 @@
 // cross_entropy: mean over the batch of fused log-softmax + NLL. Saves the logits (an input, so
-// no extra memory) and one logsumexp per row; the backward rebuilds softmax from them.
+// no extra memory) and one logsumexp per row; the backward rebuilds softmax from them. A label
+// outside [0, K) throws at once on the CPU, and at the next read of the device on CUDA.
 #include "ops/cpu/cross_entropy.h"
 #include "core/dispatch.h"
 #include "fusenas/engine/autograd.h"
@@ -35,16 +36,17 @@ Tensor cross_entropy(const Tensor& input_logits, const Tensor& input_labels) {
   const Tensor labels = input_labels.contiguous();
   Tensor loss = Tensor::empty({}, logits.options());
   Tensor lse = Tensor::empty({n}, logits.options());
-  int64_t bad_row = -1;
+  const auto bad_label =
+      [k, shapes = fmt::format("(logits {}, labels {})", shape_str(logits.shape()),
+                               shape_str(labels.shape()))](int64_t row, int64_t label) {
+        return fmt::format("cross_entropy: label {} at row {} is outside [0, {}) {}", label, row, k,
+                           shapes);
+      };
   if (logits.is_cuda()) {
-    FUSENAS_ON_CUDA(bad_row = cuda::cross_entropy_forward(logits, labels, loss, lse));
+    FUSENAS_ON_CUDA(cuda::cross_entropy_forward(logits, labels, loss, lse, bad_label));
   } else {
-    bad_row = cpu::cross_entropy_forward(logits, labels, loss, lse);
-  }
-  if (bad_row >= 0) {
-    FUSENAS_FAIL("cross_entropy: label {} at row {} is outside [0, {}) (logits {}, labels {})",
-                 static_cast<int64_t>(labels.at({bad_row})), bad_row, k, shape_str(logits.shape()),
-                 shape_str(labels.shape()));
+    const int64_t bad_row = cpu::cross_entropy_forward(logits, labels, loss, lse);
+    FUSENAS_CHECK(bad_row < 0, "{}", bad_label(bad_row, labels.data<int64_t>()[bad_row]));
   }
   if (needs_grad({&input_logits})) {
     record("cross_entropy", {input_logits}, {loss},

@@ -1,5 +1,6 @@
 // embedding: row lookup of weight [V, D] by int64 indices of any shape -> [..., D]. Only the
-// weight is differentiable; its gradient is a scatter-add of the output gradient.
+// weight is differentiable; its gradient is a scatter-add of the output gradient. An index outside
+// [0, V) throws at once on the CPU, and at the next read of the device on CUDA.
 #include "ops/cpu/embedding.h"
 #include "core/dispatch.h"
 #include "fusenas/engine/autograd.h"
@@ -28,17 +29,17 @@ Tensor embedding(const Tensor& input_weight, const Tensor& input_indices) {
   Shape out_shape = indices.shape();
   out_shape.push_back(weight.shape()[1]);
   Tensor out = Tensor::empty(out_shape, weight.options());
-  int64_t bad = -1;
+  const auto bad_index =
+      [v, shapes = fmt::format("(weight {}, indices {})", shape_str(weight.shape()),
+                               shape_str(indices.shape()))](int64_t position, int64_t index) {
+        return fmt::format("embedding: index {} at flat position {} is outside [0, {}) {}", index,
+                           position, v, shapes);
+      };
   if (weight.is_cuda()) {
-    FUSENAS_ON_CUDA(bad = cuda::embedding_forward(weight, indices, out));
+    FUSENAS_ON_CUDA(cuda::embedding_forward(weight, indices, out, bad_index));
   } else {
-    bad = cpu::embedding_forward(weight, indices, out);
-  }
-  if (bad >= 0) {
-    FUSENAS_FAIL(
-        "embedding: index {} at flat position {} is outside [0, {}) (weight {}, indices {})",
-        static_cast<int64_t>(indices.reshape({-1}).at({bad})), bad, v, shape_str(weight.shape()),
-        shape_str(indices.shape()));
+    const int64_t bad = cpu::embedding_forward(weight, indices, out);
+    FUSENAS_CHECK(bad < 0, "{}", bad_index(bad, indices.data<int64_t>()[bad]));
   }
   if (needs_grad({&input_weight})) {
     record("embedding", {input_weight}, {out},

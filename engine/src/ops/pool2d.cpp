@@ -15,8 +15,14 @@ void check_nhwc(const char* name, const Tensor& x) {
                 shape_str(x.shape()));
 }
 
-// Checks the window against the input and returns the output shape.
-Shape pooled_shape(const char* name, const Tensor& x, const Pool2dParams& p) {
+// Checks the window against the input and returns the call's geometry.
+Pool2dGeometry pool_geometry(const char* name, const Tensor& x, int64_t kernel, int64_t stride,
+                             int64_t padding, bool count_include_pad) {
+  Pool2dGeometry p;
+  p.kernel = kernel;
+  p.stride = stride;
+  p.padding = padding;
+  p.count_include_pad = count_include_pad;
   check_nhwc(name, x);
   FUSENAS_CHECK(p.kernel >= 1 && p.stride >= 1 && p.padding >= 0,
                 "{}: kernel {} and stride {} must be positive and padding {} non-negative "
@@ -30,17 +36,21 @@ Shape pooled_shape(const char* name, const Tensor& x, const Pool2dParams& p) {
   FUSENAS_CHECK(h + 2 * p.padding >= p.kernel && w + 2 * p.padding >= p.kernel,
                 "{}: kernel {} is larger than the padded input {} (padding {})", name, p.kernel,
                 shape_str(x.shape()), p.padding);
-  return {x.shape()[0], (h + 2 * p.padding - p.kernel) / p.stride + 1,
-          (w + 2 * p.padding - p.kernel) / p.stride + 1, x.shape()[3]};
+  p.n = x.shape()[0];
+  p.h = h;
+  p.w = w;
+  p.c = x.shape()[3];
+  p.oh = (h + 2 * p.padding - p.kernel) / p.stride + 1;
+  p.ow = (w + 2 * p.padding - p.kernel) / p.stride + 1;
+  return p;
 }
 
 }  // namespace
 
 Tensor max_pool2d(const Tensor& input, int64_t kernel, int64_t stride, int64_t padding) {
-  const Pool2dParams p{kernel, stride, padding, false};
-  const Shape out_shape = pooled_shape("max_pool2d", input, p);
+  const Pool2dGeometry p = pool_geometry("max_pool2d", input, kernel, stride, padding, false);
   const Tensor x = input.detach().contiguous();
-  Tensor y = Tensor::empty(out_shape, x.options());
+  Tensor y = Tensor::empty({p.n, p.oh, p.ow, p.c}, x.options());
   if (x.is_cuda()) {
     FUSENAS_ON_CUDA(cuda::max_pool2d_forward(x, y, p));
   } else {
@@ -63,10 +73,10 @@ Tensor max_pool2d(const Tensor& input, int64_t kernel, int64_t stride, int64_t p
 
 Tensor avg_pool2d(const Tensor& input, int64_t kernel, int64_t stride, int64_t padding,
                   bool count_include_pad) {
-  const Pool2dParams p{kernel, stride, padding, count_include_pad};
-  const Shape out_shape = pooled_shape("avg_pool2d", input, p);
+  const Pool2dGeometry p =
+      pool_geometry("avg_pool2d", input, kernel, stride, padding, count_include_pad);
   const Tensor x = input.detach().contiguous();
-  Tensor y = Tensor::empty(out_shape, x.options());
+  Tensor y = Tensor::empty({p.n, p.oh, p.ow, p.c}, x.options());
   if (x.is_cuda()) {
     FUSENAS_ON_CUDA(cuda::avg_pool2d_forward(x, y, p));
   } else {

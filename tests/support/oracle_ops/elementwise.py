@@ -29,6 +29,16 @@ def _scale(x, p):
     return x[0] * p["factor"]
 
 
+@op("add_scalar")
+def _add_scalar(x, p):
+    return x[0] + p["value"]
+
+
+@op("square")
+def _square(x, p):
+    return x[0] * x[0]
+
+
 @op("relu")
 def _relu(x, p):
     return torch.relu(x[0])

@@ -1,6 +1,6 @@
 // Public CUDA controls: device queries, allocator statistics, TF32, synchronisation, timing aids
 // for benchmarks and CUDA-graph capture of a whole training step. Every function throws
-// fusenas::Error in a build without CUDA (launch_count answers 0).
+// fusenas::Error in a build without CUDA (launch_count and host_sync_count answer 0).
 #pragma once
 
 #include <cstdint>
@@ -40,7 +40,10 @@ void set_poison_allocations(bool poison);
 void set_memory_caching(bool caching);
 bool memory_caching();
 
-// Waits for the engine stream of `device`.
+// Waits for the engine stream of `device`. Then throws the first bad label or index a CUDA op
+// (cross_entropy, embedding) recorded since the last such read: those checks run on the device
+// and are read back only where the host waits anyway, here and in copies to the host (to(),
+// item()), so a step never waits for them; until read, a bad entry gives NaN.
 void synchronize(int device = 0);
 
 // TF32 tensor-core math for cuBLAS/cuDNN. Off by default so CUDA matches the CPU to fp32 tolerance.
@@ -53,6 +56,11 @@ bool allow_tf32();
 // Process-wide, all devices and threads together.
 int64_t launch_count();
 void reset_launch_count();
+
+// Times the engine made the host wait for a device (stream synchronisation, a copy to or from the
+// host, synchronize()), process-wide. A training step should add none: its statistics stay on the
+// device until they are read (nas::DeferredStepStats), and so do the label and index checks.
+int64_t host_sync_count();
 
 // A CUDA event on the engine stream of `device`, for timing device work without host overhead.
 class Event {

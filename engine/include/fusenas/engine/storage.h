@@ -9,17 +9,6 @@
 
 namespace fusenas {
 
-// Allocates raw bytes on one device type. The CUDA backend installs a caching allocator.
-class Allocator {
- public:
-  virtual ~Allocator() = default;
-  virtual void* allocate(size_t nbytes, Device device) = 0;
-  virtual void deallocate(void* ptr, size_t nbytes, Device device) = 0;
-};
-
-Allocator& allocator_for(DeviceType type);
-void set_allocator(DeviceType type, Allocator* allocator);
-
 class Storage {
  public:
   using Deleter = std::function<void(void*)>;

@@ -1,5 +1,5 @@
-// CPU kernels for conv2d (NHWC activations, [C_out, kH, kW, C_in/groups] weights) and the
-// geometry every conv2d backend shares.
+// CPU kernels for conv2d (NHWC activations, [C_out, kH, kW, C_in/groups] weights), on the
+// geometry every conv2d backend shares (fusenas/kernels/conv2d_geometry.h).
 #pragma once
 
 #include <algorithm>
@@ -8,26 +8,12 @@
 
 #include "fusenas/engine/ops.h"
 #include "fusenas/engine/tensor.h"
+#include "fusenas/kernels/conv2d_geometry.h"
 
 namespace fusenas {
 
-// Sizes of one conv2d call, derived and validated once by the op.
-struct Conv2dGeometry {
-  int64_t n = 0, h = 0, w = 0, cin = 0;  // input [n, h, w, cin]
-  int64_t cout = 0, kh = 0, kw = 0;      // weight [cout, kh, kw, cin / groups]
-  int64_t ho = 0, wo = 0;                // output [n, ho, wo, cout]
-  Conv2dParams p;
-
-  int64_t cin_g() const { return cin / p.groups; }
-  int64_t cout_g() const { return cout / p.groups; }
-  // Each output channel reads a single input channel (groups == C_in), possibly several output
-  // channels per input channel (a channel multiplier).
-  bool depthwise() const { return cin_g() == 1 && p.groups > 1; }
-  // One GEMM over the input rows as they are: no window, no stride, no padding.
-  bool pointwise() const {
-    return kh == 1 && kw == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_h == 0 && p.pad_w == 0;
-  }
-};
+// The sizes of one conv2d call, shared with the raw CUDA kernels.
+using Conv2dGeometry = kernels::Conv2dGeometry;
 
 namespace cpu {
 

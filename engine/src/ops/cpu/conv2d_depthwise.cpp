@@ -428,8 +428,8 @@ std::vector<T> tap_major(const T* w, int64_t c, int64_t kh, int64_t kw, bool fli
 }
 
 Dw dw_of(const Conv2dGeometry& g) {
-  return {g.n,  g.h,          g.w,          g.cout,    g.ho,      g.wo,           g.kh,
-          g.kw, g.p.stride_h, g.p.stride_w, g.p.pad_h, g.p.pad_w, g.p.dilation_h, g.p.dilation_w};
+  return {g.n,  g.h,        g.w,        g.cout,  g.ho,    g.wo,         g.kh,
+          g.kw, g.stride_h, g.stride_w, g.pad_h, g.pad_w, g.dilation_h, g.dilation_w};
 }
 
 // With a channel multiplier m, output channel k reads input channel k / m: repeating every input
@@ -468,8 +468,8 @@ void backward_input(const Conv2dGeometry& g, const T* gy, const T* w, T* gx) {
     rep = std::make_unique_for_overwrite<T[]>(static_cast<size_t>(g.n * g.h * g.w * g.cout));
     out = rep.get();
   }
-  const int64_t flip_ph = (g.kh - 1) * g.p.dilation_h - g.p.pad_h;
-  const int64_t flip_pw = (g.kw - 1) * g.p.dilation_w - g.p.pad_w;
+  const int64_t flip_ph = (g.kh - 1) * g.dilation_h - g.pad_h;
+  const int64_t flip_pw = (g.kw - 1) * g.dilation_w - g.pad_w;
   if (d.sh == 1 && d.sw == 1 && flip_ph >= 0 && flip_pw >= 0) {
     // At stride 1 the input gradient is the forward conv of gy with the spatially flipped filter,
     // so it reuses the register-blocked forward loops.

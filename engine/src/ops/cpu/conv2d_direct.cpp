@@ -29,7 +29,7 @@ struct Packed {
 
 template <typename T>
 Packed<T> pack_filter(const Conv2dGeometry& g, const T* w, const T* bias) {
-  const int64_t G = g.p.groups, taps = g.kh * g.kw;
+  const int64_t G = g.groups, taps = g.kh * g.kw;
   Packed<T> pk{g.cin_g(), g.cout_g(), round_up(g.cout_g(), Simd<T>::lanes), {}, {}};
   pk.w.assign(static_cast<size_t>(G * taps * pk.cg * pk.cop), T(0));
   pk.bias.assign(static_cast<size_t>(G * pk.cop), T(0));
@@ -51,7 +51,7 @@ Packed<T> pack_filter(const Conv2dGeometry& g, const T* w, const T* bias) {
 // channels and vice versa, and every tap is mirrored.
 template <typename T>
 Packed<T> pack_flipped(const Conv2dGeometry& g, const T* w) {
-  const int64_t G = g.p.groups, taps = g.kh * g.kw, cg = g.cin_g(), og = g.cout_g();
+  const int64_t G = g.groups, taps = g.kh * g.kw, cg = g.cin_g(), og = g.cout_g();
   Packed<T> pk{og, cg, round_up(cg, Simd<T>::lanes), {}, {}};
   pk.w.assign(static_cast<size_t>(G * taps * og * pk.cop), T(0));
   pk.bias.assign(static_cast<size_t>(G * pk.cop), T(0));
@@ -107,7 +107,7 @@ void forward_packed(const Conv2dGeometry& g, const Packed<T>& pk, const T* x, T*
 
 template <typename T>
 void backward_weight(const Conv2dGeometry& g, const T* gy, const T* x, T* gw) {
-  const int64_t taps = g.kh * g.kw, cg = g.cin_g(), og = g.cout_g(), G = g.p.groups;
+  const int64_t taps = g.kh * g.kw, cg = g.cin_g(), og = g.cout_g(), G = g.groups;
   const int64_t cop = round_up(og, Simd<T>::lanes), size = G * taps * cg * cop;
   const int threads = omp_get_max_threads();
   // Each thread sums its rows into its own copy, added up at the end.
@@ -134,8 +134,8 @@ void backward_weight(const Conv2dGeometry& g, const T* gy, const T* x, T* gw) {
 }  // namespace
 
 bool conv2d_direct_input_ok(const Conv2dGeometry& g) {
-  return g.p.stride_h == 1 && g.p.stride_w == 1 && g.p.pad_h <= g.p.dilation_h * (g.kh - 1) &&
-         g.p.pad_w <= g.p.dilation_w * (g.kw - 1);
+  return g.stride_h == 1 && g.stride_w == 1 && g.pad_h <= g.dilation_h * (g.kh - 1) &&
+         g.pad_w <= g.dilation_w * (g.kw - 1);
 }
 
 void conv2d_direct_forward(const Conv2dGeometry& g, const Tensor& x, const Tensor& weight,
@@ -157,8 +157,8 @@ void conv2d_direct_backward_input(const Conv2dGeometry& g, const Tensor& gy, con
   t.cout = g.cin;
   t.ho = g.h;
   t.wo = g.w;
-  t.p.pad_h = g.p.dilation_h * (g.kh - 1) - g.p.pad_h;
-  t.p.pad_w = g.p.dilation_w * (g.kw - 1) - g.p.pad_w;
+  t.pad_h = g.dilation_h * (g.kh - 1) - g.pad_h;
+  t.pad_w = g.dilation_w * (g.kw - 1) - g.pad_w;
   dispatch_floating(gy.dtype(), "conv2d", [&]<typename T>() {
     forward_packed(t, pack_flipped(g, weight.data<T>()), gy.data<T>(), gx.data<T>());
   });

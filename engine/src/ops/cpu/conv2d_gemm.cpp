@@ -32,14 +32,14 @@ struct Layout {
   bool runs;
 
   explicit Layout(const Conv2dGeometry& g)
-      : groups(g.p.groups),
+      : groups(g.groups),
         cg(g.cin_g()),
         og(g.cout_g()),
         kg(g.kh * g.kw * g.cin_g()),
-        kt(g.p.groups * g.kh * g.kw * g.cin_g()),
+        kt(g.groups * g.kh * g.kw * g.cin_g()),
         rows_per_pass(std::max<int64_t>(1, kColBudget / std::max<int64_t>(g.wo * kt, 1))),
         row_grain(std::max<int64_t>(1, kMinWork / std::max<int64_t>(g.wo * kg * g.cout, 1))),
-        runs(g.p.groups == 1 && g.p.dilation_w == 1) {}
+        runs(g.groups == 1 && g.dilation_w == 1) {}
 };
 
 template <typename T>
@@ -78,15 +78,15 @@ void im2col(const Conv2dGeometry& g, const Layout& l, const T* x, T* cols, int64
   const int64_t H = g.h, W = g.w, C = g.cin, kw = g.kw;
   for (int64_t r = r0; r < r1; ++r) {
     const int64_t n = r / g.ho, ho = r % g.ho;
-    const int64_t hb = ho * g.p.stride_h - g.p.pad_h;
+    const int64_t hb = ho * g.stride_h - g.pad_h;
     const T* xn = x + n * H * W * C;
     for (int64_t wo = 0; wo < g.wo; ++wo) {
       T* dst = cols + ((r - r0) * g.wo + wo) * l.kt;
-      const int64_t wb = wo * g.p.stride_w - g.p.pad_w;
+      const int64_t wb = wo * g.stride_w - g.pad_w;
       int64_t j0, j1;
-      conv_tap_range(wb, kw, g.p.dilation_w, W, j0, j1);
+      conv_tap_range(wb, kw, g.dilation_w, W, j0, j1);
       for (int64_t i = 0; i < g.kh; ++i) {
-        const int64_t hi = hb + i * g.p.dilation_h;
+        const int64_t hi = hb + i * g.dilation_h;
         const bool row_in = hi >= 0 && hi < H;
         const T* xr = xn + hi * W * C;
         if (l.runs) {
@@ -104,7 +104,7 @@ void im2col(const Conv2dGeometry& g, const Layout& l, const T* x, T* cols, int64
           T* d = dst + grp * l.kg + i * kw * l.cg;
           for (int64_t j = 0; j < kw; ++j, d += l.cg) {
             if (row_in && j >= j0 && j < j1) {
-              copy_run(d, xr + (wb + j * g.p.dilation_w) * C + grp * l.cg, l.cg);
+              copy_run(d, xr + (wb + j * g.dilation_w) * C + grp * l.cg, l.cg);
             } else {
               zero_run(d, l.cg);
             }
@@ -127,23 +127,23 @@ void col2im(const Conv2dGeometry& g, const Layout& l, const T* dcols, T* gxn, in
             int64_t ho1) {
   const int64_t W = g.w, C = g.cin, kw = g.kw;
   for (int64_t ho = ho0; ho < ho1; ++ho) {
-    const int64_t hb = ho * g.p.stride_h - g.p.pad_h;
+    const int64_t hb = ho * g.stride_h - g.pad_h;
     int64_t i0, i1;
-    conv_tap_range(hb, g.kh, g.p.dilation_h, g.h, i0, i1);
+    conv_tap_range(hb, g.kh, g.dilation_h, g.h, i0, i1);
     for (int64_t wo = 0; wo < g.wo; ++wo) {
       const T* src = dcols + ((ho - ho0) * g.wo + wo) * l.kt;
-      const int64_t wb = wo * g.p.stride_w - g.p.pad_w;
+      const int64_t wb = wo * g.stride_w - g.pad_w;
       int64_t j0, j1;
-      conv_tap_range(wb, kw, g.p.dilation_w, W, j0, j1);
+      conv_tap_range(wb, kw, g.dilation_w, W, j0, j1);
       for (int64_t i = i0; i < i1; ++i) {
-        T* gr = gxn + (hb + i * g.p.dilation_h) * W * C;
+        T* gr = gxn + (hb + i * g.dilation_h) * W * C;
         if (l.runs) {
           add_into(gr + (wb + j0) * C, src + (i * kw + j0) * C, (j1 - j0) * C);
           continue;
         }
         for (int64_t grp = 0; grp < l.groups; ++grp) {
           for (int64_t j = j0; j < j1; ++j) {
-            add_into(gr + (wb + j * g.p.dilation_w) * C + grp * l.cg,
+            add_into(gr + (wb + j * g.dilation_w) * C + grp * l.cg,
                      src + grp * l.kg + (i * kw + j) * l.cg, l.cg);
           }
         }

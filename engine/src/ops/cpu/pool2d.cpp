@@ -18,36 +18,28 @@ int64_t grain_for(int64_t work_per_item) {
   return std::max<int64_t>(1, kGrain / std::max<int64_t>(work_per_item, 1));
 }
 
-struct Geometry {
-  int64_t n, h, w, c, oh, ow;
-};
-
-Geometry geometry(const Tensor& x, const Tensor& y) {
-  return {x.shape()[0], x.shape()[1], x.shape()[2], x.shape()[3], y.shape()[1], y.shape()[2]};
-}
-
 // In-bounds taps [lo, hi) of output position `o` along a side of length `size`.
 struct Span {
   int64_t lo, hi;
 };
 
-Span span(int64_t o, int64_t size, const Pool2dParams& p) {
-  const int64_t start = o * p.stride - p.padding;
-  return {std::max<int64_t>(start, 0), std::min<int64_t>(start + p.kernel, size)};
+Span span(int64_t o, int64_t size, const Pool2dGeometry& g) {
+  const int64_t start = o * g.stride - g.padding;
+  return {std::max<int64_t>(start, 0), std::min<int64_t>(start + g.kernel, size)};
 }
 
 // Outputs whose windows cover input index `i` along a side with `out_size` outputs: [lo, hi).
-Span covering(int64_t i, int64_t out_size, const Pool2dParams& p) {
-  const int64_t first = i + p.padding - p.kernel + 1;  // lowest window start that reaches i
-  const int64_t lo = first <= 0 ? 0 : (first + p.stride - 1) / p.stride;
-  return {lo, std::min(out_size, (i + p.padding) / p.stride + 1)};
+Span covering(int64_t i, int64_t out_size, const Pool2dGeometry& g) {
+  const int64_t first = i + g.padding - g.kernel + 1;  // lowest window start that reaches i
+  const int64_t lo = first <= 0 ? 0 : (first + g.stride - 1) / g.stride;
+  return {lo, std::min(out_size, (i + g.padding) / g.stride + 1)};
 }
 
 // Forward passes write disjoint output rows, so they split over (image, output row).
 // fn(n, oh, row) with row = n * OH + oh.
 template <typename F>
-void for_output_rows(const Geometry& g, const Pool2dParams& p, F&& fn) {
-  parallel_for(g.n * g.oh, grain_for(g.ow * g.c * p.kernel * p.kernel), [&](int64_t b, int64_t e) {
+void for_output_rows(const Pool2dGeometry& g, F&& fn) {
+  parallel_for(g.n * g.oh, grain_for(g.ow * g.c * g.kernel * g.kernel), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) fn(r / g.oh, r % g.oh, r);
   });
 }
@@ -56,7 +48,7 @@ void for_output_rows(const Geometry& g, const Pool2dParams& p, F&& fn) {
 // image and channel range; channels are split (in whole chunks) when images are too few to keep
 // every thread busy. fn(n, c_begin, c_end).
 template <typename T, typename F>
-void for_image_channel_tasks(const Geometry& g, int64_t work_per_image, F&& fn) {
+void for_image_channel_tasks(const Pool2dGeometry& g, int64_t work_per_image, F&& fn) {
   constexpr int64_t kWide = 64 / sizeof(T);
   const int64_t chunks = (g.c + kWide - 1) / kWide;
   const int64_t threads = omp_get_max_threads();
@@ -75,7 +67,7 @@ void for_image_channel_tasks(const Geometry& g, int64_t work_per_image, F&& fn) 
 
 // Zeroes channels [c0, c1) of image n of gx.
 template <typename T>
-void zero_image(T* gx, const Geometry& g, int64_t n, int64_t c0, int64_t c1) {
+void zero_image(T* gx, const Pool2dGeometry& g, int64_t n, int64_t c0, int64_t c1) {
   T* img = gx + n * g.h * g.w * g.c;
   if (c0 == 0 && c1 == g.c) {
     std::fill(img, img + g.h * g.w * g.c, T(0));
@@ -104,12 +96,12 @@ bool any_nan(const T* p, int64_t n) {
 // holding a NaN (found by a cheap scan first) take kNaN, which flags NaNs on the side and lets
 // them win at the end, as in PyTorch.
 template <typename T, bool kNaN>
-void max_forward_row(const Geometry& g, const Pool2dParams& p, const T* px, T* py, int64_t n,
-                     int64_t oh, int64_t row) {
-  const Span hs = span(oh, g.h, p);
+void max_forward_row(const Pool2dGeometry& g, const T* px, T* py, int64_t n, int64_t oh,
+                     int64_t row) {
+  const Span hs = span(oh, g.h, g);
   const T* img = px + n * g.h * g.w * g.c;
   for (int64_t ow = 0; ow < g.ow; ++ow) {
-    const Span ws = span(ow, g.w, p);
+    const Span ws = span(ow, g.w, g);
     T* out = py + (row * g.ow + ow) * g.c;
     const T* first = img + (hs.lo * g.w + ws.lo) * g.c;
     for_channel_chunks<T>(0, g.c, [&]<typename L, int K>(int64_t c) {
@@ -138,8 +130,7 @@ void max_forward_row(const Geometry& g, const Pool2dParams& p, const T* px, T* p
 }
 
 template <typename T>
-void max_forward(const Tensor& x, const Tensor& y, const Pool2dParams& p) {
-  const Geometry g = geometry(x, y);
+void max_forward(const Tensor& x, const Tensor& y, const Pool2dGeometry& g) {
   const T* px = x.data<T>();
   T* py = y.data<T>();
   const int64_t image = g.h * g.w * g.c;
@@ -147,11 +138,11 @@ void max_forward(const Tensor& x, const Tensor& y, const Pool2dParams& p) {
   parallel_for(g.n, grain_for(image), [&](int64_t b, int64_t e) {
     for (int64_t i = b; i < e; ++i) has_nan[i] = any_nan(px + i * image, image);
   });
-  for_output_rows(g, p, [&](int64_t n, int64_t oh, int64_t row) {
+  for_output_rows(g, [&](int64_t n, int64_t oh, int64_t row) {
     if (has_nan[n]) {
-      max_forward_row<T, true>(g, p, px, py, n, oh, row);
+      max_forward_row<T, true>(g, px, py, n, oh, row);
     } else {
-      max_forward_row<T, false>(g, p, px, py, n, oh, row);
+      max_forward_row<T, false>(g, px, py, n, oh, row);
     }
   });
 }
@@ -161,14 +152,14 @@ void max_forward(const Tensor& x, const Tensor& y, const Pool2dParams& p) {
 // writing indices. kNaN also matches NaN taps to a NaN max; it costs two more instructions per
 // tap, so it only runs for images whose output holds a NaN.
 template <typename T, bool kNaN>
-void max_backward_image(const T* px, const T* py, const T* pgy, T* pgx, const Geometry& g,
-                        const Pool2dParams& p, int64_t n, int64_t c0, int64_t c1) {
+void max_backward_image(const T* px, const T* py, const T* pgy, T* pgx, const Pool2dGeometry& g,
+                        int64_t n, int64_t c0, int64_t c1) {
   const T* img = px + n * g.h * g.w * g.c;
   T* gimg = pgx + n * g.h * g.w * g.c;
   for (int64_t oh = 0; oh < g.oh; ++oh) {
-    const Span hs = span(oh, g.h, p);
+    const Span hs = span(oh, g.h, g);
     for (int64_t ow = 0; ow < g.ow; ++ow) {
-      const Span ws = span(ow, g.w, p);
+      const Span ws = span(ow, g.w, g);
       const int64_t o = ((n * g.oh + oh) * g.ow + ow) * g.c;
       for_channel_chunks<T>(c0, c1, [&]<typename L, int K>(int64_t c) {
         constexpr int64_t W = kWidth<L, T>;
@@ -196,41 +187,39 @@ void max_backward_image(const T* px, const T* py, const T* pgy, T* pgx, const Ge
 
 template <typename T>
 void max_backward(const Tensor& x, const Tensor& y, const Tensor& gy, const Tensor& gx,
-                  const Pool2dParams& p) {
-  const Geometry g = geometry(x, y);
+                  const Pool2dGeometry& g) {
   const T* px = x.data<T>();
   const T* py = y.data<T>();
   const T* pgy = gy.data<T>();
   T* pgx = gx.data<T>();
-  const int64_t work = g.oh * g.ow * g.c * p.kernel * p.kernel;
+  const int64_t work = g.oh * g.ow * g.c * g.kernel * g.kernel;
   for_image_channel_tasks<T>(g, work, [&](int64_t n, int64_t c0, int64_t c1) {
     zero_image(pgx, g, n, c0, c1);
     if (any_nan(py + n * g.oh * g.ow * g.c, g.oh * g.ow * g.c)) {
-      max_backward_image<T, true>(px, py, pgy, pgx, g, p, n, c0, c1);
+      max_backward_image<T, true>(px, py, pgy, pgx, g, n, c0, c1);
     } else {
-      max_backward_image<T, false>(px, py, pgy, pgx, g, p, n, c0, c1);
+      max_backward_image<T, false>(px, py, pgy, pgx, g, n, c0, c1);
     }
   });
 }
 
 template <typename T>
-T inverse_count(const Span& hs, const Span& ws, const Pool2dParams& p) {
+T inverse_count(const Span& hs, const Span& ws, const Pool2dGeometry& g) {
   const int64_t count =
-      p.count_include_pad ? p.kernel * p.kernel : (hs.hi - hs.lo) * (ws.hi - ws.lo);
+      g.count_include_pad ? g.kernel * g.kernel : (hs.hi - hs.lo) * (ws.hi - ws.lo);
   return static_cast<T>(1.0 / static_cast<double>(count));
 }
 
 template <typename T>
-void avg_forward(const Tensor& x, const Tensor& y, const Pool2dParams& p) {
-  const Geometry g = geometry(x, y);
+void avg_forward(const Tensor& x, const Tensor& y, const Pool2dGeometry& g) {
   const T* px = x.data<T>();
   T* py = y.data<T>();
-  for_output_rows(g, p, [&](int64_t n, int64_t oh, int64_t row) {
-    const Span hs = span(oh, g.h, p);
+  for_output_rows(g, [&](int64_t n, int64_t oh, int64_t row) {
+    const Span hs = span(oh, g.h, g);
     const T* img = px + n * g.h * g.w * g.c;
     for (int64_t ow = 0; ow < g.ow; ++ow) {
-      const Span ws = span(ow, g.w, p);
-      const T scale = inverse_count<T>(hs, ws, p);
+      const Span ws = span(ow, g.w, g);
+      const T scale = inverse_count<T>(hs, ws, g);
       T* out = py + (row * g.ow + ow) * g.c;
       for_channel_chunks<T>(0, g.c, [&]<typename L, int K>(int64_t c) {
         constexpr int64_t W = kWidth<L, T>;
@@ -248,26 +237,25 @@ void avg_forward(const Tensor& x, const Tensor& y, const Pool2dParams& p) {
 }
 
 template <typename T>
-void avg_backward(const Tensor& gy, const Tensor& gx, const Pool2dParams& p) {
-  const Geometry g = geometry(gx, gy);
+void avg_backward(const Tensor& gy, const Tensor& gx, const Pool2dGeometry& g) {
   const T* pgy = gy.data<T>();
   T* pgx = gx.data<T>();
   std::vector<T> scale(g.oh * g.ow);
   for (int64_t oh = 0; oh < g.oh; ++oh) {
     for (int64_t ow = 0; ow < g.ow; ++ow) {
-      scale[oh * g.ow + ow] = inverse_count<T>(span(oh, g.h, p), span(ow, g.w, p), p);
+      scale[oh * g.ow + ow] = inverse_count<T>(span(oh, g.h, g), span(ow, g.w, g), g);
     }
   }
   // Each input element gathers from the outputs whose windows cover it, rather than outputs
   // scattering into gx: no zeroing pass, one store per element, and input rows are independent.
-  const int64_t taps = (p.kernel + p.stride - 1) / p.stride;
+  const int64_t taps = (g.kernel + g.stride - 1) / g.stride;
   parallel_for(g.n * g.h, grain_for(g.w * g.c * taps * taps), [&](int64_t b, int64_t e) {
     for (int64_t r = b; r < e; ++r) {
-      const Span hs = covering(r % g.h, g.oh, p);
+      const Span hs = covering(r % g.h, g.oh, g);
       const T* gimg = pgy + (r / g.h) * g.oh * g.ow * g.c;
       T* grow = pgx + r * g.w * g.c;
       for (int64_t iw = 0; iw < g.w; ++iw) {
-        const Span ws = covering(iw, g.ow, p);
+        const Span ws = covering(iw, g.ow, g);
         for_channel_chunks<T>(0, g.c, [&]<typename L, int K>(int64_t c) {
           constexpr int64_t W = kWidth<L, T>;
           L acc[K] = {};
@@ -317,23 +305,23 @@ void global_avg_forward(const Tensor& x, const Tensor& y) {
 
 }  // namespace
 
-void max_pool2d_forward(const Tensor& x, const Tensor& y, const Pool2dParams& p) {
-  dispatch_floating(x.dtype(), "max_pool2d", [&]<typename T>() { max_forward<T>(x, y, p); });
+void max_pool2d_forward(const Tensor& x, const Tensor& y, const Pool2dGeometry& g) {
+  dispatch_floating(x.dtype(), "max_pool2d", [&]<typename T>() { max_forward<T>(x, y, g); });
 }
 
 void max_pool2d_backward(const Tensor& x, const Tensor& y, const Tensor& gy, const Tensor& gx,
-                         const Pool2dParams& p) {
+                         const Pool2dGeometry& g) {
   dispatch_floating(x.dtype(), "max_pool2d backward",
-                    [&]<typename T>() { max_backward<T>(x, y, gy, gx, p); });
+                    [&]<typename T>() { max_backward<T>(x, y, gy, gx, g); });
 }
 
-void avg_pool2d_forward(const Tensor& x, const Tensor& y, const Pool2dParams& p) {
-  dispatch_floating(x.dtype(), "avg_pool2d", [&]<typename T>() { avg_forward<T>(x, y, p); });
+void avg_pool2d_forward(const Tensor& x, const Tensor& y, const Pool2dGeometry& g) {
+  dispatch_floating(x.dtype(), "avg_pool2d", [&]<typename T>() { avg_forward<T>(x, y, g); });
 }
 
-void avg_pool2d_backward(const Tensor& gy, const Tensor& gx, const Pool2dParams& p) {
+void avg_pool2d_backward(const Tensor& gy, const Tensor& gx, const Pool2dGeometry& g) {
   dispatch_floating(gy.dtype(), "avg_pool2d backward",
-                    [&]<typename T>() { avg_backward<T>(gy, gx, p); });
+                    [&]<typename T>() { avg_backward<T>(gy, gx, g); });
 }
 
 void global_avg_pool_forward(const Tensor& x, const Tensor& y) {

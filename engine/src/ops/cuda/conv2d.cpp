@@ -5,33 +5,12 @@
 #include "cuda/check.h"
 #include "cuda/context.h"
 #include "cuda/desc.h"
-#include "fusenas/kernels/conv.h"
+#include "fusenas/kernels/conv2d.h"
 #include "fusenas/kernels/reduce.h"
 #include "ops/cuda/conv2d_cudnn.h"
 
 namespace fusenas::cuda {
 namespace {
-
-kernels::ConvShape conv_shape(const Conv2dGeometry& g) {
-  kernels::ConvShape s;
-  s.n = g.n;
-  s.h = g.h;
-  s.w = g.w;
-  s.cin = g.cin;
-  s.cout = g.cout;
-  s.kh = g.kh;
-  s.kw = g.kw;
-  s.ho = g.ho;
-  s.wo = g.wo;
-  s.stride_h = g.p.stride_h;
-  s.stride_w = g.p.stride_w;
-  s.pad_h = g.p.pad_h;
-  s.pad_w = g.p.pad_w;
-  s.dil_h = g.p.dilation_h;
-  s.dil_w = g.p.dilation_w;
-  s.groups = g.p.groups;
-  return s;
-}
 
 bool use_cudnn(const Conv2dGeometry& g, const Tensor& t) {
   return !g.depthwise() && t.dtype() == DType::Float32;
@@ -41,21 +20,20 @@ bool use_cudnn(const Conv2dGeometry& g, const Tensor& t) {
 
 void conv2d_forward(const Conv2dGeometry& g, const Tensor& x, const Tensor& weight,
                     const Tensor& bias, const Tensor& y) {
-  const kernels::ConvShape s = conv_shape(g);
   const kernels::ScalarType type = scalar_type(x.dtype());
   cudaStream_t stream = stream_for(x);
   if (g.depthwise()) {
-    FUSENAS_LAUNCH(kernels::depthwise_conv_forward(type, s, x.raw_data(), weight.raw_data(),
-                                                   bias.defined() ? bias.raw_data() : nullptr,
-                                                   y.raw_data(), stream),
-                   "depthwise conv2d");
+    FUSENAS_LAUNCH(kernels::conv2d_depthwise_forward(type, g, x.raw_data(), weight.raw_data(),
+                                                     bias.defined() ? bias.raw_data() : nullptr,
+                                                     y.raw_data(), stream),
+                   "conv2d_depthwise");
     return;
   }
   if (!use_cudnn(g, x) || !cudnn_conv_forward(g, x, weight, y)) {
-    FUSENAS_LAUNCH(kernels::direct_conv_forward(type, s, x.raw_data(), weight.raw_data(),
-                                                bias.defined() ? bias.raw_data() : nullptr,
-                                                y.raw_data(), stream),
-                   "direct conv2d");
+    FUSENAS_LAUNCH(kernels::conv2d_direct_forward(type, g, x.raw_data(), weight.raw_data(),
+                                                  bias.defined() ? bias.raw_data() : nullptr,
+                                                  y.raw_data(), stream),
+                   "conv2d_direct");
     return;
   }
   if (bias.defined()) {
@@ -67,34 +45,32 @@ void conv2d_forward(const Conv2dGeometry& g, const Tensor& x, const Tensor& weig
 
 void conv2d_backward_input(const Conv2dGeometry& g, const Tensor& gy, const Tensor& weight,
                            const Tensor& gx) {
-  const kernels::ConvShape s = conv_shape(g);
   const kernels::ScalarType type = scalar_type(gy.dtype());
   if (g.depthwise()) {
-    FUSENAS_LAUNCH(kernels::depthwise_conv_backward_input(type, s, gy.raw_data(), weight.raw_data(),
-                                                          gx.raw_data(), stream_for(gy)),
-                   "depthwise conv2d backward input");
+    FUSENAS_LAUNCH(kernels::conv2d_depthwise_backward_input(
+                       type, g, gy.raw_data(), weight.raw_data(), gx.raw_data(), stream_for(gy)),
+                   "conv2d_depthwise backward input");
   } else if (!use_cudnn(g, gy) || !cudnn_conv_backward_data(g, gy, weight, gx)) {
-    FUSENAS_LAUNCH(kernels::direct_conv_backward_input(type, s, gy.raw_data(), weight.raw_data(),
-                                                       gx.raw_data(), stream_for(gy)),
-                   "direct conv2d backward input");
+    FUSENAS_LAUNCH(kernels::conv2d_direct_backward_input(type, g, gy.raw_data(), weight.raw_data(),
+                                                         gx.raw_data(), stream_for(gy)),
+                   "conv2d_direct backward input");
   }
 }
 
 void conv2d_backward_weight(const Conv2dGeometry& g, const Tensor& gy, const Tensor& x,
                             const Tensor& gw) {
-  const kernels::ConvShape s = conv_shape(g);
   const kernels::ScalarType type = scalar_type(gy.dtype());
   if (g.depthwise()) {
-    Tensor partials = Tensor::empty({kernels::depthwise_conv_weight_workspace(s)},
+    Tensor partials = Tensor::empty({kernels::conv2d_depthwise_weight_workspace(g)},
                                     gy.options().with_dtype(DType::Float64));
-    FUSENAS_LAUNCH(
-        kernels::depthwise_conv_backward_weight(type, s, gy.raw_data(), x.raw_data(), gw.raw_data(),
-                                                partials.data<double>(), stream_for(gy)),
-        "depthwise conv2d backward weight");
+    FUSENAS_LAUNCH(kernels::conv2d_depthwise_backward_weight(type, g, gy.raw_data(), x.raw_data(),
+                                                             gw.raw_data(), partials.data<double>(),
+                                                             stream_for(gy)),
+                   "conv2d_depthwise backward weight");
   } else if (!use_cudnn(g, gy) || !cudnn_conv_backward_filter(g, gy, x, gw)) {
-    FUSENAS_LAUNCH(kernels::direct_conv_backward_weight(type, s, gy.raw_data(), x.raw_data(),
-                                                        gw.raw_data(), stream_for(gy)),
-                   "direct conv2d backward weight");
+    FUSENAS_LAUNCH(kernels::conv2d_direct_backward_weight(type, g, gy.raw_data(), x.raw_data(),
+                                                          gw.raw_data(), stream_for(gy)),
+                   "conv2d_direct backward weight");
   }
 }
 

@@ -1,8 +1,10 @@
 // cuDNN convolutions for float32 dense and grouped conv2d. Algorithms come from cuDNN's
 // heuristics (cudnnGet*_v7: no device work, so safe during graph capture) once per shape and
 // direction, filtered (FMA math unless TF32 is allowed; deterministic ones first) and cached in
-// order; a candidate that fails to launch is dropped and the next one tried. Workspaces are engine
-// tensors, so the caching allocator and graph capture see them.
+// order; a candidate that cannot run the shape is dropped and the next one tried, and one that
+// refuses this call's pointers (misaligned: a view that starts at an element offset) is skipped for
+// this call only. Workspaces are engine tensors, so the caching allocator and graph capture see
+// them.
 #include "ops/cuda/conv2d_cudnn.h"
 
 #include <algorithm>
@@ -45,10 +47,17 @@ std::map<AlgoKey, std::vector<Candidate>>& algo_cache() {
 }
 std::mutex g_cache_mutex;
 
+// "This algorithm cannot run this shape": cuDNN 9 reports it with sub-codes of
+// CUDNN_STATUS_NOT_SUPPORTED (3000-3999, e.g. _SHAPE, _LAYOUT), or plain BAD_PARAM.
 bool not_supported(cudnnStatus_t status) {
   const int code = static_cast<int>(status);
   return status == CUDNN_STATUS_BAD_PARAM ||
          (code >= CUDNN_STATUS_NOT_SUPPORTED && code < CUDNN_STATUS_NOT_SUPPORTED + 1000);
+}
+
+// "This algorithm cannot run these pointers": another call of the same shape may be aligned.
+bool misaligned(cudnnStatus_t status) {
+  return status == CUDNN_STATUS_BAD_PARAM_MISALIGNED_POINTER;
 }
 
 // Workspaces above this are skipped: such an algorithm is never worth the memory here.
@@ -77,10 +86,10 @@ class Descriptors {
                                                    narrow_dim(g.cout), narrow_dim(g.cin_g()),
                                                    narrow_dim(g.kh), narrow_dim(g.kw)));
     FUSENAS_CUDNN_CHECK(cudnnSetConvolution2dDescriptor(
-        conv, narrow_dim(g.p.pad_h), narrow_dim(g.p.pad_w), narrow_dim(g.p.stride_h),
-        narrow_dim(g.p.stride_w), narrow_dim(g.p.dilation_h), narrow_dim(g.p.dilation_w),
+        conv, narrow_dim(g.pad_h), narrow_dim(g.pad_w), narrow_dim(g.stride_h),
+        narrow_dim(g.stride_w), narrow_dim(g.dilation_h), narrow_dim(g.dilation_w),
         CUDNN_CROSS_CORRELATION, CUDNN_DATA_FLOAT));
-    FUSENAS_CUDNN_CHECK(cudnnSetConvolutionGroupCount(conv, narrow_dim(g.p.groups)));
+    FUSENAS_CUDNN_CHECK(cudnnSetConvolutionGroupCount(conv, narrow_dim(g.groups)));
     FUSENAS_CUDNN_CHECK(cudnnSetConvolutionMathType(conv, math));
     int dims[4];
     FUSENAS_CUDNN_CHECK(
@@ -218,11 +227,9 @@ bool run(Direction dir, const Conv2dGeometry& g, const Tensor& a, const Tensor& 
          const Tensor& out) {
   DeviceContext& ctx = context_for(out);
   const bool tf32 = allow_tf32();
-  const AlgoKey key{ctx.device, dir,       tf32,           g.n,
-                    g.h,        g.w,       g.cin,          g.cout,
-                    g.kh,       g.kw,      g.p.stride_h,   g.p.stride_w,
-                    g.p.pad_h,  g.p.pad_w, g.p.dilation_h, g.p.dilation_w,
-                    g.p.groups};
+  const AlgoKey key{ctx.device, dir,     tf32,         g.n,          g.h,        g.w,
+                    g.cin,      g.cout,  g.kh,         g.kw,         g.stride_h, g.stride_w,
+                    g.pad_h,    g.pad_w, g.dilation_h, g.dilation_w, g.groups};
   const cudnnMathType_t default_math = tf32 ? CUDNN_DEFAULT_MATH : CUDNN_FMA_MATH;
   Descriptors d(g, default_math);
   std::vector<Candidate> candidates;
@@ -235,6 +242,8 @@ bool run(Direction dir, const Conv2dGeometry& g, const Tensor& a, const Tensor& 
     candidates = it->second;
   }
   const float one = 1.0f, zero = 0.0f;
+  size_t unsupported = 0;  // leading candidates that cannot run this shape
+  bool skipped = false;    // a candidate refused this call's pointers only
   for (size_t i = 0; i < candidates.size(); ++i) {
     const Candidate& c = candidates[i];
     FUSENAS_CUDNN_CHECK(cudnnSetConvolutionMathType(d.conv, c.math));
@@ -265,20 +274,23 @@ bool run(Direction dir, const Conv2dGeometry& g, const Tensor& a, const Tensor& 
         break;
     }
     if (status == CUDNN_STATUS_SUCCESS) {
-      if (i > 0) {
-        // Earlier candidates failed for this shape: never try them again.
+      if (unsupported > 0) {
+        // Those candidates cannot run this shape: never try them again.
         std::lock_guard<std::mutex> lock(g_cache_mutex);
         auto& cached = algo_cache()[key];
-        cached.assign(candidates.begin() + static_cast<std::ptrdiff_t>(i), candidates.end());
+        cached.assign(candidates.begin() + static_cast<std::ptrdiff_t>(unsupported),
+                      candidates.end());
       }
       // Also counts the cuDNN call as one launch (cuDNN may start several kernels).
       FUSENAS_LAUNCH(cudaGetLastError(), "cuDNN convolution");
       return true;
     }
-    // Only "this algorithm cannot run this shape" moves on to the next candidate. cuDNN 9 reports
-    // it with sub-codes of CUDNN_STATUS_NOT_SUPPORTED (3000-3999, e.g. _SHAPE, _LAYOUT).
-    if (!not_supported(status)) FUSENAS_CUDNN_CHECK(status);
+    if (!not_supported(status) && !misaligned(status)) FUSENAS_CUDNN_CHECK(status);
+    cudaGetLastError();  // a refused candidate's runtime error, if it left one, is handled here
+    if (misaligned(status)) skipped = true;
+    if (!skipped) unsupported = i + 1;
   }
+  if (skipped) return false;  // the direct kernels serve this call; the cache stays as it was
   {
     std::lock_guard<std::mutex> lock(g_cache_mutex);
     algo_cache()[key].clear();
@@ -293,7 +305,7 @@ bool run(Direction dir, const Conv2dGeometry& g, const Tensor& a, const Tensor& 
                  static_cast<long long>(g.w), static_cast<long long>(g.cin),
                  static_cast<long long>(g.cout), static_cast<long long>(g.kh),
                  static_cast<long long>(g.kw), static_cast<long long>(g.cin_g()),
-                 static_cast<long long>(g.p.groups));
+                 static_cast<long long>(g.groups));
   });
   return false;
 }

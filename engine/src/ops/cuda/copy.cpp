@@ -4,6 +4,7 @@
 #include "cuda/check.h"
 #include "cuda/context.h"
 #include "cuda/desc.h"
+#include "cuda/index_check.h"
 #include "fusenas/kernels/elementwise.h"
 
 namespace fusenas::cuda {
@@ -48,8 +49,12 @@ void transfer(const Tensor& src, const Tensor& dst) {
   cudaStream_t stream = stream_for(gpu);
   FUSENAS_CUDA_CHECK(
       cudaMemcpyAsync(dst.raw_data(), src.raw_data(), nbytes, cudaMemcpyDefault, stream));
+  if (dst.is_cuda() && src.is_cuda()) return;
   // The host side may be read or freed right after this returns.
-  if (!dst.is_cuda() || !src.is_cuda()) FUSENAS_CUDA_CHECK(cudaStreamSynchronize(stream));
+  note_host_sync();
+  FUSENAS_CUDA_CHECK(cudaStreamSynchronize(stream));
+  // The host waited anyway: report a bad label or index recorded by the work before this copy.
+  if (!dst.is_cuda()) drain_index_errors(src.device().index);
 }
 
 }  // namespace fusenas::cuda

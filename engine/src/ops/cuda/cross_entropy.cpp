@@ -1,5 +1,5 @@
-// CUDA launchers for fused mean cross-entropy. The label check reads one flag back (see
-// cuda/index_check.h); everything else stays on the stream.
+// CUDA launchers for fused mean cross-entropy. The label check runs on the stream too and is read
+// back later (cuda/index_check.h).
 #include "ops/cuda/cross_entropy.h"
 
 #include "cuda/check.h"
@@ -10,17 +10,15 @@
 
 namespace fusenas::cuda {
 
-int64_t cross_entropy_forward(const Tensor& logits, const Tensor& labels, const Tensor& loss,
-                              const Tensor& lse) {
+void cross_entropy_forward(const Tensor& logits, const Tensor& labels, const Tensor& loss,
+                           const Tensor& lse, IndexErrorMessage bad_label) {
   const int64_t n = logits.shape()[0], k = logits.shape()[1];
-  const IndexCheck check(labels, k);
+  check_indices(labels, k, std::move(bad_label));
   Tensor row_loss = Tensor::empty({n}, logits.options().with_dtype(DType::Float64));
   FUSENAS_LAUNCH(kernels::cross_entropy_forward(
                      scalar_type(logits.dtype()), n, k, logits.raw_data(), labels.data<int64_t>(),
                      loss.raw_data(), lse.raw_data(), row_loss.data<double>(), stream_for(logits)),
                  "cross_entropy");
-  // A bad label made the loss NaN; the op reports it instead (outputs are then discarded).
-  return check.first_bad();
 }
 
 void cross_entropy_backward(const Tensor& logits, const Tensor& labels, const Tensor& lse,

@@ -1,5 +1,5 @@
 // CUDA launchers for embedding lookup and its deterministic scatter-add backward. The index check
-// reads one flag back (see cuda/index_check.h).
+// runs on the stream too and is read back later (cuda/index_check.h).
 #include "ops/cuda/embedding.h"
 
 #include <limits>
@@ -12,15 +12,14 @@
 
 namespace fusenas::cuda {
 
-int64_t embedding_forward(const Tensor& weight, const Tensor& indices, const Tensor& out) {
+void embedding_forward(const Tensor& weight, const Tensor& indices, const Tensor& out,
+                       IndexErrorMessage bad_index) {
   const int64_t v = weight.shape()[0], d = weight.shape()[1];
-  const IndexCheck check(indices, v);
+  check_indices(indices, v, std::move(bad_index));
   FUSENAS_LAUNCH(kernels::embedding_forward(scalar_type(weight.dtype()), indices.numel(), v, d,
                                             weight.raw_data(), indices.data<int64_t>(),
                                             out.raw_data(), stream_for(weight)),
                  "embedding");
-  // A bad index gave a NaN row; the op reports it instead (the output is then discarded).
-  return check.first_bad();
 }
 
 void embedding_backward(const Tensor& gy, const Tensor& indices, const Tensor& gweight) {

@@ -7,51 +7,31 @@
 #include "fusenas/kernels/pool2d.h"
 
 namespace fusenas::cuda {
-namespace {
-
-kernels::PoolShape pool_shape(const Tensor& x, const Tensor& y, const Pool2dParams& p) {
-  kernels::PoolShape s;
-  s.n = x.shape()[0];
-  s.h = x.shape()[1];
-  s.w = x.shape()[2];
-  s.c = x.shape()[3];
-  s.oh = y.shape()[1];
-  s.ow = y.shape()[2];
-  s.kernel = p.kernel;
-  s.stride = p.stride;
-  s.padding = p.padding;
-  s.count_include_pad = p.count_include_pad;
-  return s;
-}
-
-}  // namespace
-
-void max_pool2d_forward(const Tensor& x, const Tensor& y, const Pool2dParams& p) {
-  FUSENAS_LAUNCH(kernels::max_pool2d_forward(scalar_type(x.dtype()), pool_shape(x, y, p),
-                                             x.raw_data(), y.raw_data(), stream_for(x)),
+void max_pool2d_forward(const Tensor& x, const Tensor& y, const Pool2dGeometry& g) {
+  FUSENAS_LAUNCH(kernels::max_pool2d_forward(scalar_type(x.dtype()), g, x.raw_data(), y.raw_data(),
+                                             stream_for(x)),
                  "max_pool2d");
 }
 
 void max_pool2d_backward(const Tensor& x, const Tensor& y, const Tensor& gy, const Tensor& gx,
-                         const Pool2dParams& p) {
+                         const Pool2dGeometry& g) {
   // One int per output: the winning tap of each window (bytes, as the engine has no int32).
   Tensor argmax = Tensor::empty({y.numel() * 4}, y.options().with_dtype(DType::UInt8));
-  FUSENAS_LAUNCH(
-      kernels::max_pool2d_backward(scalar_type(x.dtype()), pool_shape(x, y, p), x.raw_data(),
-                                   y.raw_data(), gy.raw_data(), gx.raw_data(),
-                                   static_cast<int*>(argmax.raw_data()), stream_for(x)),
-      "max_pool2d backward");
+  FUSENAS_LAUNCH(kernels::max_pool2d_backward(scalar_type(x.dtype()), g, x.raw_data(), y.raw_data(),
+                                              gy.raw_data(), gx.raw_data(),
+                                              static_cast<int*>(argmax.raw_data()), stream_for(x)),
+                 "max_pool2d backward");
 }
 
-void avg_pool2d_forward(const Tensor& x, const Tensor& y, const Pool2dParams& p) {
-  FUSENAS_LAUNCH(kernels::avg_pool2d_forward(scalar_type(x.dtype()), pool_shape(x, y, p),
-                                             x.raw_data(), y.raw_data(), stream_for(x)),
+void avg_pool2d_forward(const Tensor& x, const Tensor& y, const Pool2dGeometry& g) {
+  FUSENAS_LAUNCH(kernels::avg_pool2d_forward(scalar_type(x.dtype()), g, x.raw_data(), y.raw_data(),
+                                             stream_for(x)),
                  "avg_pool2d");
 }
 
-void avg_pool2d_backward(const Tensor& gy, const Tensor& gx, const Pool2dParams& p) {
-  FUSENAS_LAUNCH(kernels::avg_pool2d_backward(scalar_type(gy.dtype()), pool_shape(gx, gy, p),
-                                              gy.raw_data(), gx.raw_data(), stream_for(gy)),
+void avg_pool2d_backward(const Tensor& gy, const Tensor& gx, const Pool2dGeometry& g) {
+  FUSENAS_LAUNCH(kernels::avg_pool2d_backward(scalar_type(gy.dtype()), g, gy.raw_data(),
+                                              gx.raw_data(), stream_for(gy)),
                  "avg_pool2d backward");
 }
 

@@ -1,6 +1,7 @@
 // Per-step training statistics kept on the device until they are read, so a GPU step never waits
 // for the host just to log its loss: reading (drain) costs one sync and three copies for all
-// pending steps.
+// pending steps. The copies also read the device's label/index checks (cuda.h, synchronize()),
+// so a bad label in any pending step throws from drain().
 #pragma once
 
 #include <chrono>

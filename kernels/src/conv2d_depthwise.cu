@@ -4,7 +4,7 @@
 #include <algorithm>
 
 #include "common.cuh"
-#include "conv_index.cuh"
+#include "conv2d_index.cuh"
 
 namespace fusenas::kernels {
 namespace {
@@ -17,7 +17,7 @@ constexpr int kRowGroups = 8;  // weight-gradient block: (32 channels, kRowGroup
 
 // KH/KW > 0 fix the kernel size at compile time; 0 reads it from the shape.
 template <typename T, int KH, int KW>
-__global__ void forward_kernel(ConvShape s, const T* x, const T* weight, const T* bias, T* y) {
+__global__ void forward_kernel(Conv2dGeometry s, const T* x, const T* weight, const T* bias, T* y) {
   const int64_t kh = KH > 0 ? KH : s.kh, kw = KW > 0 ? KW : s.kw;
   const int64_t m = s.cout / s.cin;
   const int64_t total = s.n * s.ho * s.wo * s.cout;
@@ -29,11 +29,11 @@ __global__ void forward_kernel(ConvShape s, const T* x, const T* weight, const T
     T acc = bias ? bias[o.ch] : T(0);
 #pragma unroll
     for (int64_t a = 0; a < kh; ++a) {
-      const int64_t ih = hb + a * s.dil_h;
+      const int64_t ih = hb + a * s.dilation_h;
       if (ih < 0 || ih >= s.h) continue;
 #pragma unroll
       for (int64_t b = 0; b < kw; ++b) {
-        const int64_t iw = wb + b * s.dil_w;
+        const int64_t iw = wb + b * s.dilation_w;
         if (iw < 0 || iw >= s.w) continue;
         acc += wk[a * kw + b] * img[(ih * s.w + iw) * s.cin];
       }
@@ -45,7 +45,7 @@ __global__ void forward_kernel(ConvShape s, const T* x, const T* weight, const T
 // Gather form: each input element sums, over its channel's m output channels, the outputs whose
 // windows read it (taps in increasing order, as the CPU's strided path does).
 template <typename T, int KH, int KW>
-__global__ void backward_input_kernel(ConvShape s, const T* gy, const T* weight, T* gx) {
+__global__ void backward_input_kernel(Conv2dGeometry s, const T* gy, const T* weight, T* gx) {
   const int64_t kh = KH > 0 ? KH : s.kh, kw = KW > 0 ? KW : s.kw;
   const int64_t m = s.cout / s.cin;
   const int64_t total = s.n * s.h * s.w * s.cin;
@@ -59,11 +59,11 @@ __global__ void backward_input_kernel(ConvShape s, const T* gy, const T* weight,
       T acc = T(0);
 #pragma unroll
       for (int64_t a = 0; a < kh; ++a) {
-        const int64_t oy = output_of_tap(p.y, a, s.stride_h, s.pad_h, s.dil_h, s.ho);
+        const int64_t oy = output_of_tap(p.y, a, s.stride_h, s.pad_h, s.dilation_h, s.ho);
         if (oy < 0) continue;
 #pragma unroll
         for (int64_t b = 0; b < kw; ++b) {
-          const int64_t ox = output_of_tap(p.x, b, s.stride_w, s.pad_w, s.dil_w, s.wo);
+          const int64_t ox = output_of_tap(p.x, b, s.stride_w, s.pad_w, s.dilation_w, s.wo);
           if (ox < 0) continue;
           acc += wk[a * kw + b] * gimg[(oy * s.wo + ox) * s.cout + k];
         }
@@ -83,8 +83,8 @@ int64_t slabs_of(int64_t pixels) {
 
 // partials[(slab * taps + t) * cout + k] = sum over the slab's output pixels of gy * x at tap t.
 template <typename T>
-__global__ void weight_partials_kernel(ConvShape s, int64_t slab_pixels, const T* gy, const T* x,
-                                       double* partials) {
+__global__ void weight_partials_kernel(Conv2dGeometry s, int64_t slab_pixels, const T* gy,
+                                       const T* x, double* partials) {
   __shared__ double part[kRowGroups][32];
   const int64_t k = blockIdx.x * int64_t(32) + threadIdx.x;
   const int64_t m = s.cout / s.cin;
@@ -96,8 +96,8 @@ __global__ void weight_partials_kernel(ConvShape s, int64_t slab_pixels, const T
     if (k < s.cout) {
       for (int64_t p = p0 + threadIdx.y; p < p1; p += kRowGroups) {
         const int64_t ox = p % s.wo, oy = (p / s.wo) % s.ho, img = p / (s.wo * s.ho);
-        const int64_t ih = oy * s.stride_h - s.pad_h + a * s.dil_h;
-        const int64_t iw = ox * s.stride_w - s.pad_w + b * s.dil_w;
+        const int64_t ih = oy * s.stride_h - s.pad_h + a * s.dilation_h;
+        const int64_t iw = ox * s.stride_w - s.pad_w + b * s.dilation_w;
         if (ih < 0 || ih >= s.h || iw < 0 || iw >= s.w) continue;
         acc += static_cast<double>(gy[p * s.cout + k]) *
                static_cast<double>(x[((img * s.h + ih) * s.w + iw) * s.cin + k / m]);
@@ -128,22 +128,22 @@ __global__ void weight_final_kernel(int64_t slabs, int64_t taps, int64_t cout,
 
 // Calls fn.template operator()<KH, KW>() with the kernel size unrolled when it is a common one.
 template <typename F>
-cudaError_t with_kernel_size(const ConvShape& s, F&& fn) {
+cudaError_t with_kernel_size(const Conv2dGeometry& s, F&& fn) {
   if (s.kh == 3 && s.kw == 3) return fn.template operator()<3, 3>();
   if (s.kh == 5 && s.kw == 5) return fn.template operator()<5, 5>();
   if (s.kh == 7 && s.kw == 7) return fn.template operator()<7, 7>();
   return fn.template operator()<0, 0>();
 }
 
-bool valid(const ConvShape& s) {
+bool valid(const Conv2dGeometry& s) {
   return s.cin > 0 && s.cout % s.cin == 0 && s.groups == s.cin;
 }
 
 }  // namespace
 
-cudaError_t depthwise_conv_forward(ScalarType type, const ConvShape& s, const void* x,
-                                   const void* weight, const void* bias, void* y,
-                                   cudaStream_t stream) {
+cudaError_t conv2d_depthwise_forward(ScalarType type, const Conv2dGeometry& s, const void* x,
+                                     const void* weight, const void* bias, void* y,
+                                     cudaStream_t stream) {
   if (!valid(s)) return cudaErrorInvalidValue;
   const int64_t total = s.n * s.ho * s.wo * s.cout;
   if (total == 0) return cudaSuccess;
@@ -157,8 +157,9 @@ cudaError_t depthwise_conv_forward(ScalarType type, const ConvShape& s, const vo
   });
 }
 
-cudaError_t depthwise_conv_backward_input(ScalarType type, const ConvShape& s, const void* gy,
-                                          const void* weight, void* gx, cudaStream_t stream) {
+cudaError_t conv2d_depthwise_backward_input(ScalarType type, const Conv2dGeometry& s,
+                                            const void* gy, const void* weight, void* gx,
+                                            cudaStream_t stream) {
   if (!valid(s)) return cudaErrorInvalidValue;
   const int64_t total = s.n * s.h * s.w * s.cin;
   if (total == 0) return cudaSuccess;
@@ -171,13 +172,13 @@ cudaError_t depthwise_conv_backward_input(ScalarType type, const ConvShape& s, c
   });
 }
 
-int64_t depthwise_conv_weight_workspace(const ConvShape& s) {
+int64_t conv2d_depthwise_weight_workspace(const Conv2dGeometry& s) {
   return slabs_of(s.n * s.ho * s.wo) * s.kh * s.kw * s.cout;
 }
 
-cudaError_t depthwise_conv_backward_weight(ScalarType type, const ConvShape& s, const void* gy,
-                                           const void* x, void* gw, double* workspace,
-                                           cudaStream_t stream) {
+cudaError_t conv2d_depthwise_backward_weight(ScalarType type, const Conv2dGeometry& s,
+                                             const void* gy, const void* x, void* gw,
+                                             double* workspace, cudaStream_t stream) {
   if (!valid(s)) return cudaErrorInvalidValue;
   const int64_t taps = s.kh * s.kw, pixels = s.n * s.ho * s.wo;
   if (taps * s.cout == 0) return cudaSuccess;

@@ -2,7 +2,7 @@
 // float64 path, which cuDNN's NHWC algorithms do not cover well, and the per-channel bias add.
 // One thread per output, input or weight element; no atomics, so results are deterministic.
 #include "common.cuh"
-#include "conv_index.cuh"
+#include "conv2d_index.cuh"
 
 namespace fusenas::kernels {
 namespace {
@@ -12,7 +12,7 @@ using detail::Pixel;
 using detail::split_pixel;
 
 template <typename T>
-__global__ void forward_kernel(ConvShape s, const T* x, const T* weight, const T* bias, T* y) {
+__global__ void forward_kernel(Conv2dGeometry s, const T* x, const T* weight, const T* bias, T* y) {
   const int64_t cin_g = s.cin / s.groups, cout_g = s.cout / s.groups;
   const int64_t total = s.n * s.ho * s.wo * s.cout;
   for (int64_t i = detail::thread_index(); i < total; i += detail::thread_count()) {
@@ -20,10 +20,10 @@ __global__ void forward_kernel(ConvShape s, const T* x, const T* weight, const T
     const T* img = x + o.n * s.h * s.w * s.cin + (o.ch / cout_g) * cin_g;
     T acc = bias ? bias[o.ch] : T(0);
     for (int64_t a = 0; a < s.kh; ++a) {
-      const int64_t ih = o.y * s.stride_h - s.pad_h + a * s.dil_h;
+      const int64_t ih = o.y * s.stride_h - s.pad_h + a * s.dilation_h;
       if (ih < 0 || ih >= s.h) continue;
       for (int64_t b = 0; b < s.kw; ++b) {
-        const int64_t iw = o.x * s.stride_w - s.pad_w + b * s.dil_w;
+        const int64_t iw = o.x * s.stride_w - s.pad_w + b * s.dilation_w;
         if (iw < 0 || iw >= s.w) continue;
         const T* wt = weight + ((o.ch * s.kh + a) * s.kw + b) * cin_g;
         const T* in = img + (ih * s.w + iw) * s.cin;
@@ -35,7 +35,7 @@ __global__ void forward_kernel(ConvShape s, const T* x, const T* weight, const T
 }
 
 template <typename T>
-__global__ void backward_input_kernel(ConvShape s, const T* gy, const T* weight, T* gx) {
+__global__ void backward_input_kernel(Conv2dGeometry s, const T* gy, const T* weight, T* gx) {
   const int64_t cin_g = s.cin / s.groups, cout_g = s.cout / s.groups;
   const int64_t total = s.n * s.h * s.w * s.cin;
   for (int64_t i = detail::thread_index(); i < total; i += detail::thread_count()) {
@@ -44,10 +44,10 @@ __global__ void backward_input_kernel(ConvShape s, const T* gy, const T* weight,
     const T* gimg = gy + p.n * s.ho * s.wo * s.cout;
     T acc = T(0);
     for (int64_t a = 0; a < s.kh; ++a) {
-      const int64_t oy = output_of_tap(p.y, a, s.stride_h, s.pad_h, s.dil_h, s.ho);
+      const int64_t oy = output_of_tap(p.y, a, s.stride_h, s.pad_h, s.dilation_h, s.ho);
       if (oy < 0) continue;
       for (int64_t b = 0; b < s.kw; ++b) {
-        const int64_t ox = output_of_tap(p.x, b, s.stride_w, s.pad_w, s.dil_w, s.wo);
+        const int64_t ox = output_of_tap(p.x, b, s.stride_w, s.pad_w, s.dilation_w, s.wo);
         if (ox < 0) continue;
         const T* go = gimg + (oy * s.wo + ox) * s.cout;
         for (int64_t k = g * cout_g; k < (g + 1) * cout_g; ++k) {
@@ -60,7 +60,7 @@ __global__ void backward_input_kernel(ConvShape s, const T* gy, const T* weight,
 }
 
 template <typename T>
-__global__ void backward_weight_kernel(ConvShape s, const T* gy, const T* x, T* gw) {
+__global__ void backward_weight_kernel(Conv2dGeometry s, const T* gy, const T* x, T* gw) {
   const int64_t cin_g = s.cin / s.groups, cout_g = s.cout / s.groups;
   const int64_t total = s.cout * s.kh * s.kw * cin_g;
   for (int64_t i = detail::thread_index(); i < total; i += detail::thread_count()) {
@@ -70,10 +70,10 @@ __global__ void backward_weight_kernel(ConvShape s, const T* gy, const T* x, T* 
     double acc = 0;
     for (int64_t img = 0; img < s.n; ++img) {
       for (int64_t oy = 0; oy < s.ho; ++oy) {
-        const int64_t ih = oy * s.stride_h - s.pad_h + a * s.dil_h;
+        const int64_t ih = oy * s.stride_h - s.pad_h + a * s.dilation_h;
         if (ih < 0 || ih >= s.h) continue;
         for (int64_t ox = 0; ox < s.wo; ++ox) {
-          const int64_t iw = ox * s.stride_w - s.pad_w + b * s.dil_w;
+          const int64_t iw = ox * s.stride_w - s.pad_w + b * s.dilation_w;
           if (iw < 0 || iw >= s.w) continue;
           acc += static_cast<double>(gy[((img * s.ho + oy) * s.wo + ox) * s.cout + k]) *
                  static_cast<double>(x[((img * s.h + ih) * s.w + iw) * s.cin + ci]);
@@ -91,15 +91,15 @@ __global__ void bias_kernel(int64_t rows, int64_t c, T* y, const T* bias) {
   }
 }
 
-bool valid(const ConvShape& s) {
+bool valid(const Conv2dGeometry& s) {
   return s.groups > 0 && s.cin % s.groups == 0 && s.cout % s.groups == 0;
 }
 
 }  // namespace
 
-cudaError_t direct_conv_forward(ScalarType type, const ConvShape& s, const void* x,
-                                const void* weight, const void* bias, void* y,
-                                cudaStream_t stream) {
+cudaError_t conv2d_direct_forward(ScalarType type, const Conv2dGeometry& s, const void* x,
+                                  const void* weight, const void* bias, void* y,
+                                  cudaStream_t stream) {
   if (!valid(s)) return cudaErrorInvalidValue;
   const int64_t total = s.n * s.ho * s.wo * s.cout;
   if (total == 0) return cudaSuccess;
@@ -111,8 +111,8 @@ cudaError_t direct_conv_forward(ScalarType type, const ConvShape& s, const void*
   });
 }
 
-cudaError_t direct_conv_backward_input(ScalarType type, const ConvShape& s, const void* gy,
-                                       const void* weight, void* gx, cudaStream_t stream) {
+cudaError_t conv2d_direct_backward_input(ScalarType type, const Conv2dGeometry& s, const void* gy,
+                                         const void* weight, void* gx, cudaStream_t stream) {
   if (!valid(s)) return cudaErrorInvalidValue;
   const int64_t total = s.n * s.h * s.w * s.cin;
   if (total == 0) return cudaSuccess;
@@ -123,8 +123,8 @@ cudaError_t direct_conv_backward_input(ScalarType type, const ConvShape& s, cons
   });
 }
 
-cudaError_t direct_conv_backward_weight(ScalarType type, const ConvShape& s, const void* gy,
-                                        const void* x, void* gw, cudaStream_t stream) {
+cudaError_t conv2d_direct_backward_weight(ScalarType type, const Conv2dGeometry& s, const void* gy,
+                                          const void* x, void* gw, cudaStream_t stream) {
   if (!valid(s)) return cudaErrorInvalidValue;
   const int64_t total = s.cout * s.kh * s.kw * (s.cin / s.groups);
   if (total == 0) return cudaSuccess;

@@ -2,7 +2,7 @@
 // output position a kernel tap maps an input position to.
 #pragma once
 
-#include "fusenas/kernels/conv.h"
+#include "fusenas/kernels/conv2d.h"
 
 namespace fusenas::kernels::detail {
 
