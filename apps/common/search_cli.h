@@ -78,6 +78,13 @@ class SearchCli {
         ->group("");  // a test hook, hidden from --help
   }
 
+  // --composed-cells (DARTS and ENAS micro supernets).
+  void add_cell_flag() {
+    app.add_flag("--composed-cells", options.composed_cells,
+                 "Run search cells op by op instead of the fused darts_cell op (a check: same "
+                 "results up to rounding, slower)");
+  }
+
   // A search flag outside the overrides (counted when checking --resume).
   CLI::Option* track(CLI::Option* opt) {
     extra_.push_back(opt);

@@ -46,6 +46,7 @@ int main(int argc, char** argv) {
   ov.add(app, "--arch-weight-decay", &DartsConfig::arch_weight_decay, "Alpha weight decay [1e-3]");
   cli.add_augmentation_and_seed("Seed of weights, alphas and data order");
   cli.add_run_flags();
+  cli.add_cell_flag();
   app.footer(
       "Examples:\n"
       "  nas_darts                                   # quick CPU search on Fashion-MNIST\n"

@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
          "Architectures sampled at the end; the best on a search-val batch is kept [100]");
   cli.add_augmentation_and_seed("Seed of weights, controller, samples and data order");
   cli.add_run_flags();
+  cli.add_cell_flag();
   app.footer(
       "Examples:\n"
       "  nas_enas                                    # quick micro search on the CPU\n"

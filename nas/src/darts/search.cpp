@@ -27,6 +27,7 @@ DartsSearcher::DartsSearcher(const DartsConfig& config, const DartsOptions& opti
   Generator init(config_.seed);
   net_ = std::make_shared<Supernet>(
       config_.space(data_.channels(), data_.height(), data_.num_classes), init);
+  net_->set_fused(!options_.composed_cells);
   if (!device_.is_cpu()) net_->to_device(device_);
   optimizer_ = std::make_unique<optim::SGD>(net_->parameters(), config_.lr, config_.momentum,
                                             config_.weight_decay);

@@ -32,6 +32,7 @@ EnasSearcher::EnasSearcher(const EnasConfig& config, const EnasOptions& options,
   if (config_.micro()) {
     micro_space_ = config_.micro_space(data_.channels(), data_.height(), data_.num_classes);
     micro_net_ = std::make_shared<Supernet>(micro_space_, init);
+    micro_net_->set_fused(!options_.composed_cells);
     if (!device_.is_cpu()) micro_net_->to_device(device_);
     child_ = micro_net_.get();
   } else {

@@ -13,6 +13,9 @@ struct RunOptions {
   std::string out_dir;          // run folder; empty = runs/<kind>-<timestamp>
   bool progress = true;         // progress bar on stderr
   bool echo = true;             // log lines on stdout as well as in the run's log file
+  // Search cells op by op (the composed MixedOps) instead of the fused darts_cell op: a check of
+  // the fused path, same results up to rounding, slower.
+  bool composed_cells = false;
   // Test hook: behave as if SIGTERM arrived once this many steps (optimizer steps; for ENAS
   // shared-weight minibatches plus controller steps), counted from the start of the run across
   // resumes, are done; 0 = off.

@@ -1,0 +1,80 @@
+// Whole DARTS search steps (architect step, then weight step) with the fused cells against the
+// same steps with the composed cells, from the same weights, alphas and batches, in float64 over
+// three steps and both orders: losses, alphas, every weight and every running statistic.
+#include <gtest/gtest.h>
+
+#include "fusenas/engine/factory.h"
+#include "fusenas/nas/darts/search_step.h"
+#include "support/torch_oracle.h"
+
+namespace fusenas::nas {
+namespace {
+
+struct Side {
+  std::shared_ptr<Supernet> net;
+  std::unique_ptr<optim::SGD> sgd;
+  std::unique_ptr<Architect> architect;
+};
+
+Side make_side(int order, bool fused) {
+  SearchSpace space;
+  space.channels = 4;
+  space.cells = 5;  // two reduction cells, and cells after each
+  space.in_channels = 3;
+  space.image_size = 8;
+  Side s;
+  Generator gen(5);
+  s.net = std::make_shared<Supernet>(space, gen);
+  s.net->to(DType::Float64);
+  s.net->arch().to(DType::Float64);
+  s.net->set_fused(fused);
+  s.sgd = std::make_unique<optim::SGD>(s.net->parameters(), 0.025, 0.9, 3e-4);
+  ArchitectConfig ac;
+  ac.order = order;
+  s.architect = std::make_unique<Architect>(*s.net, *s.sgd, ac);
+  return s;
+}
+
+class DartsFusedStep : public ::testing::TestWithParam<int> {};
+
+TEST_P(DartsFusedStep, ThreeStepsEqualTheComposedCells) {
+  const int order = GetParam();
+  Side fused = make_side(order, true), composed = make_side(order, false);
+  ASSERT_TRUE(fused.net->fused());
+  ASSERT_FALSE(composed.net->fused());
+  Generator gen(6);
+  for (int step = 0; step < 3; ++step) {
+    const Tensor xt = normal({3, 8, 8, 3}, 0, 1, gen).to(DType::Float64);
+    const Tensor xv = normal({3, 8, 8, 3}, 0, 1, gen).to(DType::Float64);
+    const Tensor yt = randint({3}, 0, 10, gen), yv = randint({3}, 0, 10, gen);
+    const SearchStepResult a =
+        darts_search_step(*fused.net, *fused.architect, *fused.sgd, 5.0, xt, yt, xv, yv);
+    const SearchStepResult b =
+        darts_search_step(*composed.net, *composed.architect, *composed.sgd, 5.0, xt, yt, xv, yv);
+    EXPECT_NEAR(a.train_loss.item(), b.train_loss.item(), 1e-10 * std::abs(b.train_loss.item()))
+        << "step " << step;
+    EXPECT_NEAR(a.val_loss.item(), b.val_loss.item(), 1e-10 * std::abs(b.val_loss.item()))
+        << "step " << step;
+  }
+  // The second order's finite-difference Hessian product divides rounding by its eps.
+  const double tol = order == 1 ? 1e-9 : 1e-7;
+  EXPECT_LE(testing::max_relative_error(fused.net->arch().normal, composed.net->arch().normal),
+            tol);
+  EXPECT_LE(testing::max_relative_error(fused.net->arch().reduce, composed.net->arch().reduce),
+            tol);
+  const auto wf = fused.net->named_parameters(), wc = composed.net->named_parameters();
+  ASSERT_EQ(wf.size(), wc.size());
+  for (size_t i = 0; i < wc.size(); ++i)
+    EXPECT_LE(testing::max_relative_error(wf[i].second, wc[i].second), tol) << wc[i].first;
+  const auto bf = fused.net->named_buffers(), bc = composed.net->named_buffers();
+  for (size_t i = 0; i < bc.size(); ++i) {
+    if (!is_floating(bc[i].second.dtype())) continue;
+    EXPECT_LE(testing::max_relative_error(bf[i].second, bc[i].second), tol) << bc[i].first;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Order, DartsFusedStep, ::testing::Values(1, 2),
+                         [](const auto& info) { return "Order" + std::to_string(info.param); });
+
+}  // namespace
+}  // namespace fusenas::nas
