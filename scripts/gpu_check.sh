@@ -85,8 +85,11 @@ LONG_TESTS=(darts_gpu_test)
 # gradient, cross_entropy, index_check, pool2d's global average, reduce's row sums, softmax,
 # weighted_sum) and the tests that run them.
 RACE_OPS=(batch_norm conv2d cross_entropy global_avg_pool sum mean softmax log_softmax weighted_sum)
+# The fused DARTS cell's kernels all use shared tiles and last-block reductions: its two smallest
+# cases run every one of them.
 RACE_RUNS=("op_cases_gpu_test --gtest_filter=$(printf 'Ops/OpGpu.MatchesCpu/%s:' "${RACE_OPS[@]}")"
-  "misc_ops_gpu_test --gtest_filter=*Reported*:*BadIndices*")
+  "misc_ops_gpu_test --gtest_filter=*Reported*:*BadIndices*"
+  "darts_cell_gpu_test --gtest_filter=*SampledChoice*:*EvaluationMode*")
 
 declare -A RESULT DETAIL TIME
 STAGES=()

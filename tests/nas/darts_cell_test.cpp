@@ -90,6 +90,16 @@ TEST(DartsCell, EvaluationModeUsesEachEdgesRunningStatistics) {
   }
 }
 
+TEST(DartsCell, LargeEvaluationBatchesWithoutGradientsMatchComposed) {
+  // Past 32 samples the op evaluates in slices (the last one short here).
+  CellCase k = geometry_cases()[1];
+  k.batch = 70;
+  k.size = 4;
+  CellHarness h(k, DType::Float64, 18);
+  h.distinct_running_statistics();
+  EXPECT_TENSOR_NEAR(h.evaluate(true), h.evaluate(false), 1e-10);
+}
+
 TEST(DartsCell, FrozenWeightsGetNoGradientButAlphasDo) {
   CellCase k = geometry_cases()[0];
   CellHarness h(k, DType::Float64, 16);

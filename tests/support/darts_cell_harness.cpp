@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "fusenas/engine/factory.h"
+#include "fusenas/engine/grad_mode.h"
 #include "fusenas/engine/ops.h"
 #include "fusenas/nas/primitives.h"
 #include "support/torch_oracle.h"
@@ -70,6 +71,14 @@ Outcome CellHarness::run(bool fused, bool training, const nas::CellChoice* choic
   for (const auto& [name, b] : cell_->named_buffers()) r.buffers[name] = host(b.clone());
   for (Tensor p : cell_->parameters()) p.set_requires_grad(true);
   return r;
+}
+
+Tensor CellHarness::evaluate(bool fused) {
+  for (const auto& [name, b] : cell_->named_buffers()) b.copy_(initial_buffers_.at(name));
+  cell_->set_fused(fused);
+  cell_->train(false);
+  const NoGradGuard no_grad;
+  return cell_->forward_mixed(s0_, s1_, softmax(alpha_)).to(Device::cpu());
 }
 
 void expect_same(const Outcome& actual, const Outcome& expected, double tol,

@@ -46,6 +46,10 @@ class CellHarness {
   Outcome run(bool fused, bool training, const nas::CellChoice* choice = nullptr,
               bool weights_need_grad = true, bool inputs_need_grad = true);
 
+  // The relaxation's output in evaluation mode with gradients off (as a search evaluates), on
+  // the CPU.
+  Tensor evaluate(bool fused);
+
  private:
   Device device_;
   Generator gen_;

@@ -1,11 +1,13 @@
 // darts_cell: argument checks, the op-name table, and the autograd node around one CellRun.
 #include "fusenas/engine/darts_cell.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "core/dispatch.h"
 #include "fusenas/engine/autograd.h"
 #include "fusenas/engine/grad_mode.h"
+#include "fusenas/engine/ops.h"
 #include "ops/darts_cell_run.h"
 
 namespace fusenas {
@@ -170,6 +172,8 @@ void check_args(const Tensor& s0, const Tensor& s1, const DartsCellSpec& spec,
 
 }  // namespace
 
+constexpr int64_t kEvaluationSlice = 32;
+
 Tensor darts_cell(const Tensor& s0, const Tensor& s1, const DartsCellSpec& spec,
                   const DartsCellWeights& weights, const CellSelection& selection, bool training,
                   const CellFallback& fallback) {
@@ -180,6 +184,19 @@ Tensor darts_cell(const Tensor& s0, const Tensor& s1, const DartsCellSpec& spec,
       grad_enabled() &&
       (s0.requires_grad() || s1.requires_grad() ||
        (selection.mixing.defined() && selection.mixing.requires_grad()) || weight_grads);
+  // The op holds every edge's output of the cell at once. In evaluation without a graph samples
+  // are independent (batch norm uses running statistics), so a large batch (a search's
+  // evaluation batches) runs in slices and memory stays that of a training batch.
+  const int64_t batch = s0.size(0);
+  if (!record && !training && batch > kEvaluationSlice) {
+    std::vector<Tensor> parts;
+    for (int64_t first = 0; first < batch; first += kEvaluationSlice) {
+      const int64_t n = std::min(kEvaluationSlice, batch - first);
+      cell_run::CellRun slice(spec, weights, selection, training, fallback);
+      parts.push_back(slice.forward(s0.narrow(0, first, n), s1.narrow(0, first, n), false));
+    }
+    return concat(parts, 0);
+  }
   Tensor out = run->forward(s0, s1, record);
   if (record) {
     fusenas::record(
