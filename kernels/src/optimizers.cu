@@ -89,6 +89,43 @@ __global__ void adam_kernel(TensorBatch<4, 2> b, AdamConfig h) {
   }
 }
 
+// Slot: a gradient. Each block writes the sum of squares of its chunk (in double) to
+// partials[first_partial + block].
+template <typename T>
+__global__ void squares_kernel(TensorBatch<1, 0> b, double* partials, int64_t first_partial) {
+  __shared__ double scratch[32];
+  int64_t lo, hi;
+  const int t = locate(b, lo, hi);
+  const T* g = static_cast<const T*>(b.ptr[0][t]);
+  double s = 0;
+  for (int64_t i = lo + threadIdx.x; i < hi; i += blockDim.x) {
+    const double v = static_cast<double>(g[i]);
+    s += v * v;
+  }
+  s = detail::block_sum(s, scratch);
+  if (threadIdx.x == 0) partials[first_partial + blockIdx.x] = s;
+}
+
+// One block: out = the partials summed in a fixed order (per thread strided, then block_sum).
+template <typename T>
+__global__ void sum_partials_kernel(const double* partials, int64_t count, T* out) {
+  __shared__ double scratch[32];
+  double s = 0;
+  for (int64_t i = threadIdx.x; i < count; i += blockDim.x) s += partials[i];
+  s = detail::block_sum(s, scratch);
+  if (threadIdx.x == 0) *out = static_cast<T>(s);
+}
+
+// Slot: a gradient, scaled in place by *factor.
+template <typename T>
+__global__ void scale_kernel(TensorBatch<1, 0> b, const T* factor) {
+  int64_t lo, hi;
+  const int t = locate(b, lo, hi);
+  T* g = static_cast<T*>(b.ptr[0][t]);
+  const T f = *factor;
+  for (int64_t i = lo + threadIdx.x; i < hi; i += blockDim.x) g[i] = g[i] * f;
+}
+
 // Packs tensors into batches and launches `launch(batch, chunks)` for each non-empty one.
 // fill(batch, slot_index, tensor) copies one tensor's pointers and scalars.
 template <int kSlots, int kScalars, typename Tensor, typename Fill, typename Launch>
@@ -120,6 +157,45 @@ cudaError_t for_each_batch(const Tensor* tensors, int count, Fill&& fill, Launch
 }
 
 }  // namespace
+
+int64_t sum_squares_partials(const GradTensor* tensors, int count) {
+  int64_t chunks = 0;
+  for (int k = 0; k < count; ++k) chunks += (tensors[k].numel + kChunk - 1) / kChunk;
+  return chunks;
+}
+
+cudaError_t sum_squares_multi_tensor(ScalarType type, const GradTensor* tensors, int count,
+                                     double* partials, void* out, cudaStream_t stream) {
+  return detail::with_float_type(type, [&]<typename T>() {
+    int64_t used = 0;
+    const cudaError_t err = for_each_batch<1, 0>(
+        tensors, count,
+        [](TensorBatch<1, 0>& b, int i, const GradTensor& t) { b.ptr[0][i] = t.grad; },
+        [&](const TensorBatch<1, 0>& b, int64_t chunks) {
+          squares_kernel<T>
+              <<<static_cast<unsigned>(chunks), kUpdateThreads, 0, stream>>>(b, partials, used);
+          used += chunks;
+          return cudaGetLastError();
+        });
+    if (err != cudaSuccess) return err;
+    sum_partials_kernel<T><<<1, kUpdateThreads, 0, stream>>>(partials, used, static_cast<T*>(out));
+    return cudaGetLastError();
+  });
+}
+
+cudaError_t scale_multi_tensor(ScalarType type, const GradTensor* tensors, int count,
+                               const void* factor, cudaStream_t stream) {
+  return detail::with_float_type(type, [&]<typename T>() {
+    return for_each_batch<1, 0>(
+        tensors, count,
+        [](TensorBatch<1, 0>& b, int i, const GradTensor& t) { b.ptr[0][i] = t.grad; },
+        [&](const TensorBatch<1, 0>& b, int64_t chunks) {
+          scale_kernel<T><<<static_cast<unsigned>(chunks), kUpdateThreads, 0, stream>>>(
+              b, static_cast<const T*>(factor));
+          return cudaGetLastError();
+        });
+  });
+}
 
 cudaError_t sgd_multi_tensor(ScalarType type, const SgdTensor* tensors, int count,
                              const SgdConfig& config, cudaStream_t stream) {

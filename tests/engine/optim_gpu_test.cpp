@@ -122,6 +122,38 @@ TEST(OptimGpu, ManyParametersSpanSeveralLaunches) {
   expect_params_match(adam, 1e-5, "Adam x130");
 }
 
+// Clipping on CUDA (one sum-of-squares pass and one scaling pass over all gradients) against the
+// CPU's per-parameter clipping: the norm, and the gradients both when clipped and when not (then
+// they must stay bit for bit). 130 tensors span several launches; one parameter has no gradient.
+TEST(OptimGpu, ClipGradNormMatchesCpu) {
+  FUSENAS_REQUIRE_GPU();
+  std::vector<Shape> shapes = kShapes;
+  for (int i = 0; i < 130; ++i) shapes.push_back({1 + (i * 37) % 300});
+  for (const DType dtype : {DType::Float64, DType::Float32}) {
+    for (const double max_norm : {1.0, 1e9}) {
+      Params p = make_params(shapes, dtype, 50);
+      set_grads(p, 500, {2});
+      const Tensor before = p.gpu[0].grad().clone();
+      const double norm_cpu = optim::clip_grad_norm(p.cpu, max_norm);
+      const double norm_gpu = optim::clip_grad_norm(p.gpu, max_norm);
+      const double tol = dtype == DType::Float64 ? 1e-12 : 1e-5;
+      EXPECT_NEAR(norm_gpu, norm_cpu, tol * norm_cpu);
+      EXPECT_GT(norm_cpu, 1.0);
+      ASSERT_FALSE(p.gpu[2].grad().defined());
+      for (size_t i = 0; i < shapes.size(); ++i) {
+        if (i == 2) continue;
+        EXPECT_LE(max_relative_error(p.gpu[i].grad().to(Device::cpu()), p.cpu[i].grad()), tol)
+            << "parameter " << i << ", max_norm " << max_norm;
+      }
+      if (max_norm > 1e6) {
+        EXPECT_EQ(
+            max_relative_error(p.gpu[0].grad().to(Device::cpu()), before.to(Device::cpu()), 0),
+            0.0);
+      }
+    }
+  }
+}
+
 // conv3x3 -> BN -> ReLU -> maxpool 2 -> linear, NHWC input [N, 8, 8, 3].
 class SmallCnn : public nn::Module {
  public:

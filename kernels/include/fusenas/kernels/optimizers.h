@@ -39,4 +39,20 @@ struct AdamTensor {
 cudaError_t adam_multi_tensor(ScalarType type, const AdamTensor* tensors, int count,
                               const AdamConfig& config, cudaStream_t stream);
 
+// Gradient clipping over many tensors of one dtype: the sum of squares of every element (blocks
+// write double partials, summed in a fixed order, so the result does not depend on scheduling)
+// and an in-place scale by a device scalar.
+struct GradTensor {
+  void* grad = nullptr;
+  int64_t numel = 0;
+};
+// Doubles of `partials` that sum_squares_multi_tensor needs.
+int64_t sum_squares_partials(const GradTensor* tensors, int count);
+// *out (T) = sum over the tensors of g^2.
+cudaError_t sum_squares_multi_tensor(ScalarType type, const GradTensor* tensors, int count,
+                                     double* partials, void* out, cudaStream_t stream);
+// g *= *factor (T) for every tensor.
+cudaError_t scale_multi_tensor(ScalarType type, const GradTensor* tensors, int count,
+                               const void* factor, cudaStream_t stream);
+
 }  // namespace fusenas::kernels
