@@ -7,6 +7,7 @@
 #include "fusenas/engine/factory.h"
 #include "fusenas/engine/grad_mode.h"
 #include "fusenas/engine/ops.h"
+#include "fusenas/engine/optim/multi_tensor.h"
 
 namespace fusenas::nas {
 namespace {
@@ -124,9 +125,8 @@ Tensor Architect::second_order(const Tensor& x_train, const Tensor& y_train, con
     for (size_t i = 0; i < weights_.size(); ++i) {
       const Tensor g = weights_[i].grad();
       v.push_back(g.defined() ? g : zeros_like(weights_[i]));
-      const Tensor s = sum(square(v.back()));
-      norm2 = norm2.defined() ? add(norm2, s) : s;
     }
+    norm2 = optim::sum_of_squares(v);
   }
   clear_grads(weights_);
   clear_grads(alphas_);
@@ -141,7 +141,7 @@ Tensor Architect::second_order(const Tensor& x_train, const Tensor& y_train, con
     const NoGradGuard no_grad;
     const Tensor r = div(full({}, 0.01, norm2.options()), sqrt(add_scalar(norm2, 1e-24)));
     half_xi_over_r = div(full({}, xi / 2, r.options()), r);
-    for (const Tensor& vi : v) vi.mul_(r);  // v is needed only as the shift r * v from here on
+    optim::scale_(v, r);  // v is needed only as the shift r * v from here on
   }
   auto shift = [&](double sign) {
     const NoGradGuard no_grad;
