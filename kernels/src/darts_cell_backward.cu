@@ -321,7 +321,7 @@ __global__ void __launch_bounds__(kThreads) gather_kernel(GatherLaunch L) {
 }  // namespace
 
 int cell_chain_backward_tile_pixels(ScalarType type, int cin, int cout) {
-  const int elems = kTileBytes / (type == ScalarType::F64 ? 8 : 4);
+  const int elems = cell_tile_elements(type);
   const int per_pixel = 2 * (cin > 0 ? cin : 1) + (cout > 0 ? cout : 1);
   const int pixels = elems / per_pixel;
   return pixels < 1 ? 1 : (pixels > 128 ? 128 : pixels);

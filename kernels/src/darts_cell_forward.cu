@@ -148,8 +148,12 @@ __global__ void node_forward_kernel(NodeLaunch L) {
 
 }  // namespace
 
+int cell_tile_elements(ScalarType type) {
+  return kTileBytes / (type == ScalarType::F64 ? 8 : 4);
+}
+
 int cell_chain_tile_pixels(ScalarType type, int cin, int) {
-  const int elems = kTileBytes / (type == ScalarType::F64 ? 8 : 4);
+  const int elems = cell_tile_elements(type);
   const int pixels = elems / (cin > 0 ? cin : 1);
   return pixels < 1 ? 1 : (pixels > 256 ? 256 : pixels);
 }

@@ -82,40 +82,44 @@ void run_running_stats(const Tensor& like, const std::vector<kc::RunningToStats>
   }
 }
 
-void run_node_forward(const Tensor& like, const kc::View& node, const Tensor& mix,
-                      const std::vector<kc::Term>& terms, int64_t batch) {
+namespace {
+
+// Node launches of at most kMaxTerms terms each (at least one launch); `fill` completes each.
+template <typename Fill>
+void for_term_chunks(const kc::View& node, const Tensor& mix, const std::vector<kc::Term>& terms,
+                     int64_t batch, Fill&& fill) {
   size_t first = 0;
   do {
     kc::NodeLaunch launch;
     launch.batch = static_cast<int32_t>(batch);
     launch.node = node;
     launch.mix = mix.defined() ? mix.raw_data() : nullptr;
-    launch.accumulate = first > 0 ? 1 : 0;
     const size_t last = std::min(terms.size(), first + kc::kMaxTerms);
     launch.count = static_cast<int32_t>(last - first);
     std::copy(terms.begin() + first, terms.begin() + last, launch.term);
-    cell_backend::node_forward(like, launch);
+    fill(launch, first == 0);
     first = last;
   } while (first < terms.size());
+}
+
+}  // namespace
+
+void run_node_forward(const Tensor& like, const kc::View& node, const Tensor& mix,
+                      const std::vector<kc::Term>& terms, int64_t batch) {
+  for_term_chunks(node, mix, terms, batch, [&](kc::NodeLaunch& launch, bool first) {
+    launch.accumulate = first ? 0 : 1;
+    cell_backend::node_forward(like, launch);
+  });
 }
 
 void run_node_sums(const Tensor& like, const kc::View& grad, const Tensor& mix,
                    const std::vector<kc::Term>& terms, void* g_sum, const Tensor& alpha_grad,
                    int64_t batch) {
-  size_t first = 0;
-  do {
-    kc::NodeLaunch launch;
-    launch.batch = static_cast<int32_t>(batch);
-    launch.node = grad;
-    launch.mix = mix.defined() ? mix.raw_data() : nullptr;
-    launch.g_sum = first == 0 ? g_sum : nullptr;
+  for_term_chunks(grad, mix, terms, batch, [&](kc::NodeLaunch& launch, bool first) {
+    launch.g_sum = first ? g_sum : nullptr;
     launch.alpha_grad = alpha_grad.defined() ? alpha_grad.raw_data() : nullptr;
-    const size_t last = std::min(terms.size(), first + kc::kMaxTerms);
-    launch.count = static_cast<int32_t>(last - first);
-    std::copy(terms.begin() + first, terms.begin() + last, launch.term);
     cell_backend::node_sums(like, launch);
-    first = last;
-  } while (first < terms.size());
+  });
 }
 
 }  // namespace fusenas::cell_run

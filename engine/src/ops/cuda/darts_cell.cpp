@@ -52,7 +52,7 @@ void check_tiles(int64_t tiles, const char* what) {
 
 // A tile must hold at least one pixel of every channel it keeps in shared memory.
 void check_channels(kernels::ScalarType type, int64_t per_pixel, const char* what) {
-  const int64_t capacity = 12 * 1024 / (type == kernels::ScalarType::F64 ? 8 : 4);
+  const int64_t capacity = kernels::cell_tile_elements(type);
   FUSENAS_CHECK(per_pixel <= capacity,
                 "darts_cell: {} keeps {} values per pixel in shared memory, at most {} fit on "
                 "CUDA; use fewer channels or the composed cell",

@@ -16,6 +16,8 @@ int cell_chain_tile_pixels(ScalarType type, int cin, int cout);
 int cell_chain_backward_tile_pixels(ScalarType type, int cin, int cout);
 int cell_gather_tile_pixels(int channels);
 int cell_node_tile_pixels(int channels);
+// Elements of the kernel's scalar type one block's shared tile holds.
+int cell_tile_elements(ScalarType type);
 
 cudaError_t cell_chain_forward(ScalarType type, const cell::ChainForwardLaunch& launch,
                                cudaStream_t stream);
