@@ -156,6 +156,40 @@ cudaError_t for_each_batch(const Tensor* tensors, int count, Fill&& fill, Launch
   return flush();
 }
 
+// Slots: dst, src. dst = src, or dst += alpha * src.
+template <typename T, bool kCopy>
+__global__ void pair_kernel(TensorBatch<2, 0> b, T alpha) {
+  int64_t lo, hi;
+  const int t = locate(b, lo, hi);
+  T* dst = static_cast<T*>(b.ptr[0][t]);
+  const T* src = static_cast<const T*>(b.ptr[1][t]);
+  for (int64_t i = lo + threadIdx.x; i < hi; i += blockDim.x) {
+    if constexpr (kCopy) {
+      dst[i] = src[i];
+    } else {
+      dst[i] += alpha * src[i];
+    }
+  }
+}
+
+template <bool kCopy>
+cudaError_t pairs_multi_tensor(ScalarType type, const TensorPair* pairs, int count, double alpha,
+                               cudaStream_t stream) {
+  return detail::with_float_type(type, [&]<typename T>() {
+    return for_each_batch<2, 0>(
+        pairs, count,
+        [](TensorBatch<2, 0>& b, int i, const TensorPair& t) {
+          b.ptr[0][i] = t.dst;
+          b.ptr[1][i] = const_cast<void*>(t.src);
+        },
+        [&](const TensorBatch<2, 0>& b, int64_t chunks) {
+          pair_kernel<T, kCopy><<<static_cast<unsigned>(chunks), kUpdateThreads, 0, stream>>>(
+              b, static_cast<T>(alpha));
+          return cudaGetLastError();
+        });
+  });
+}
+
 }  // namespace
 
 int64_t sum_squares_partials(const GradTensor* tensors, int count) {
@@ -236,6 +270,16 @@ cudaError_t adam_multi_tensor(ScalarType type, const AdamTensor* tensors, int co
           return cudaGetLastError();
         });
   });
+}
+
+cudaError_t copy_multi_tensor(ScalarType type, const TensorPair* pairs, int count,
+                              cudaStream_t stream) {
+  return pairs_multi_tensor<true>(type, pairs, count, 1.0, stream);
+}
+
+cudaError_t axpy_multi_tensor(ScalarType type, const TensorPair* pairs, int count, double alpha,
+                              cudaStream_t stream) {
+  return pairs_multi_tensor<false>(type, pairs, count, alpha, stream);
 }
 
 }  // namespace fusenas::kernels

@@ -15,6 +15,7 @@
 #include "fusenas/engine/optim/adam.h"
 #include "fusenas/engine/optim/clip_grad.h"
 #include "fusenas/engine/optim/lr_scheduler.h"
+#include "fusenas/engine/optim/multi_tensor.h"
 #include "fusenas/engine/optim/sgd.h"
 #include "support/expect.h"
 #include "support/gradcheck.h"
@@ -347,6 +348,23 @@ TEST(OptimSGD, ArgumentErrors) {
   opt.set_lr(0.05);
   EXPECT_EQ(opt.lr(), 0.05);
   EXPECT_THROW(opt.set_lr(std::nan("")), Error);
+}
+
+// The list operations on the CPU, worked by hand: clone is a separate copy, add_ is an axpy per
+// pair, copy_ restores; lists of different lengths or shapes are refused.
+TEST(OptimLists, CloneAxpyCopyByHand) {
+  const std::vector<Tensor> a = {dvec({1.0, -2.0}), dvec({0.5})};
+  const std::vector<Tensor> b = {dvec({4.0, 8.0}), dvec({-1.0})};
+  const std::vector<Tensor> saved = optim::clone(a);
+  optim::add_(a, b, -0.25);
+  expect_values(a[0], {0.0, -4.0});
+  expect_values(a[1], {0.75});
+  expect_values(saved[0], {1.0, -2.0});
+  optim::copy_(a, saved);
+  expect_values(a[0], {1.0, -2.0});
+  expect_values(a[1], {0.5});
+  expect_error([&] { optim::add_(a, {b[0]}, 1.0); }, {"lists of different lengths"});
+  expect_error([&] { optim::copy_({a[0]}, {b[1]}); }, {"shapes [2] and [1]"});
 }
 
 TEST(OptimAdam, TwoStepsByHand) {

@@ -154,6 +154,32 @@ TEST(OptimGpu, ClipGradNormMatchesCpu) {
   }
 }
 
+// The list copy, axpy and clone on CUDA (multi-tensor launches) against the CPU's per-tensor
+// copy_ and add_: copies and clones bit for bit, axpy to rounding. 130 tensors span several
+// launches.
+TEST(OptimGpu, ListCopyAndAxpyMatchCpu) {
+  FUSENAS_REQUIRE_GPU();
+  std::vector<Shape> shapes = kShapes;
+  for (int i = 0; i < 130; ++i) shapes.push_back({1 + (i * 53) % 400});
+  for (const DType dtype : {DType::Float64, DType::Float32}) {
+    const Params dst = make_params(shapes, dtype, 700);
+    const Params src = make_params(shapes, dtype, 900);
+    optim::add_(dst.cpu, src.cpu, -0.37);
+    optim::add_(dst.gpu, src.gpu, -0.37);
+    const double tol = dtype == DType::Float64 ? 1e-14 : 1e-6;
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      EXPECT_LE(max_relative_error(dst.gpu[i].to(Device::cpu()), dst.cpu[i]), tol) << "axpy " << i;
+    }
+    const std::vector<Tensor> saved = optim::clone(dst.gpu);
+    optim::copy_(dst.gpu, src.gpu);
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      EXPECT_EQ(max_relative_error(dst.gpu[i].to(Device::cpu()), src.cpu[i], 0), 0.0) << i;
+      EXPECT_TRUE(saved[i].is_cuda());
+      EXPECT_LE(max_relative_error(saved[i].to(Device::cpu()), dst.cpu[i]), tol) << "clone " << i;
+    }
+  }
+}
+
 // conv3x3 -> BN -> ReLU -> maxpool 2 -> linear, NHWC input [N, 8, 8, 3].
 class SmallCnn : public nn::Module {
  public:

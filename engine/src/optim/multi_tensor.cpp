@@ -1,5 +1,5 @@
-// optim::sum_of_squares / scale_: multi-tensor launches for CUDA lists of one dtype, per-tensor
-// ops otherwise.
+// optim::sum_of_squares / scale_ / copy_ / add_ / clone: multi-tensor launches for CUDA lists of
+// one dtype, per-tensor ops otherwise.
 #include "fusenas/engine/optim/multi_tensor.h"
 
 #include "core/dispatch.h"
@@ -20,6 +20,18 @@ bool multi_tensor(const std::vector<Tensor>& xs) {
       return false;
   }
   return true;
+}
+
+// Both lists qualify for the multi-tensor kernels together.
+bool multi_tensor(const std::vector<Tensor>& dst, const std::vector<Tensor>& src) {
+  FUSENAS_CHECK(dst.size() == src.size(), "tensor lists of different lengths: {} and {}",
+                dst.size(), src.size());
+  for (size_t i = 0; i < dst.size(); ++i) {
+    FUSENAS_CHECK(dst[i].shape() == src[i].shape(), "tensor {} of the lists: shapes {} and {}", i,
+                  shape_str(dst[i].shape()), shape_str(src[i].shape()));
+  }
+  return multi_tensor(dst) && multi_tensor(src) && dst.front().device() == src.front().device() &&
+         dst.front().dtype() == src.front().dtype();
 }
 
 }  // namespace
@@ -48,6 +60,32 @@ void scale_(const std::vector<Tensor>& xs, const Tensor& factor) {
     return;
   }
   for (const Tensor& x : xs) x.mul_(factor);
+}
+
+void copy_(const std::vector<Tensor>& dst, const std::vector<Tensor>& src) {
+  const NoGradGuard no_grad;
+  if (multi_tensor(dst, src)) {
+    FUSENAS_ON_CUDA(cuda::copy_(dst, src));
+    return;
+  }
+  for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
+}
+
+void add_(const std::vector<Tensor>& dst, const std::vector<Tensor>& src, double alpha) {
+  const NoGradGuard no_grad;
+  if (multi_tensor(dst, src)) {
+    FUSENAS_ON_CUDA(cuda::add_(dst, src, alpha));
+    return;
+  }
+  for (size_t i = 0; i < dst.size(); ++i) dst[i].add_(src[i], alpha);
+}
+
+std::vector<Tensor> clone(const std::vector<Tensor>& xs) {
+  std::vector<Tensor> out;
+  out.reserve(xs.size());
+  for (const Tensor& x : xs) out.push_back(Tensor::empty(x.shape(), x.options()));
+  copy_(out, xs);
+  return out;
 }
 
 }  // namespace fusenas::optim

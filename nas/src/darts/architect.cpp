@@ -33,19 +33,6 @@ void clear_grads(const std::vector<Tensor>& ts) {
   for (const auto& t : ts) t.set_grad(Tensor());
 }
 
-std::vector<Tensor> clones(const std::vector<Tensor>& ts) {
-  const NoGradGuard no_grad;
-  std::vector<Tensor> out;
-  out.reserve(ts.size());
-  for (const auto& t : ts) out.push_back(t.detach().clone());
-  return out;
-}
-
-void copy_into(const std::vector<Tensor>& dst, const std::vector<Tensor>& src) {
-  const NoGradGuard no_grad;
-  for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
-}
-
 }  // namespace
 
 Architect::Architect(Supernet& net, const optim::SGD& weights, const ArchitectConfig& config)
@@ -92,23 +79,32 @@ std::vector<Tensor> Architect::alpha_gradient(const Tensor& x, const Tensor& y) 
 
 Tensor Architect::second_order(const Tensor& x_train, const Tensor& y_train, const Tensor& x_val,
                                const Tensor& y_val, double xi) {
-  const std::vector<Tensor> w0 = clones(weights_);
-  const std::vector<Tensor> buffers0 = clones(net_.buffers());
+  const std::vector<Tensor> buffers = net_.buffers();
+  const std::vector<Tensor> w0 = optim::clone(weights_);
+  const std::vector<Tensor> buffers0 = optim::clone(buffers);
 
-  // The unrolled weights w'.
+  // The unrolled weights w' = w - xi * d, d the weight optimiser's step direction
+  // g + wd * w (+ momentum * buffer), each a list operation over every weight.
   cross_entropy(net_.forward_mixed(x_train, false), y_train).backward();
   {
     const double momentum = weight_optimizer_.options().momentum;
     const double wd = weight_optimizer_.options().weight_decay;
     const NoGradGuard no_grad;
-    for (size_t i = 0; i < weights_.size(); ++i) {
-      const Tensor& w = weights_[i];
-      Tensor d = w.grad().defined() ? w.grad().clone() : zeros_like(w);
-      if (wd != 0) d.add_(w0[i], wd);
-      const Tensor buf = weight_optimizer_.state_tensor(i, "momentum_buffer");
-      if (momentum != 0 && buf.defined()) d.add_(buf.to(w.device()), momentum);
-      w.add_(d, -xi);
+    std::vector<Tensor> grads;
+    for (const Tensor& w : weights_) grads.push_back(w.grad().defined() ? w.grad() : zeros_like(w));
+    const std::vector<Tensor> d = optim::clone(grads);
+    if (wd != 0) optim::add_(d, w0, wd);
+    if (momentum != 0) {
+      std::vector<Tensor> with_buffer, buffer;
+      for (size_t i = 0; i < weights_.size(); ++i) {
+        const Tensor buf = weight_optimizer_.state_tensor(i, "momentum_buffer");
+        if (!buf.defined()) continue;
+        with_buffer.push_back(d[i]);
+        buffer.push_back(buf.to(d[i].device()));
+      }
+      optim::add_(with_buffer, buffer, momentum);
     }
+    optim::add_(weights_, d, -xi);
   }
   clear_grads(weights_);
 
@@ -130,8 +126,8 @@ Tensor Architect::second_order(const Tensor& x_train, const Tensor& y_train, con
   }
   clear_grads(weights_);
   clear_grads(alphas_);
-  copy_into(weights_, w0);
-  copy_into(net_.buffers(), buffers0);
+  optim::copy_(weights_, w0);
+  optim::copy_(buffers, buffers0);
 
   // Finite-difference Hessian-vector product d^2 L_train / (d alpha d w) . v, with r a 0-d
   // device tensor. The 1e-24 only keeps r finite for an all-zero v (no float32 norm^2 is that
@@ -143,16 +139,12 @@ Tensor Architect::second_order(const Tensor& x_train, const Tensor& y_train, con
     half_xi_over_r = div(full({}, xi / 2, r.options()), r);
     optim::scale_(v, r);  // v is needed only as the shift r * v from here on
   }
-  auto shift = [&](double sign) {
-    const NoGradGuard no_grad;
-    for (size_t i = 0; i < weights_.size(); ++i) weights_[i].add_(v[i], sign);
-  };
-  shift(1);
+  optim::add_(weights_, v, 1);
   const std::vector<Tensor> g_plus = alpha_gradient(x_train, y_train);
-  copy_into(weights_, w0);
-  shift(-1);
+  optim::copy_(weights_, w0);
+  optim::add_(weights_, v, -1);
   const std::vector<Tensor> g_minus = alpha_gradient(x_train, y_train);
-  copy_into(weights_, w0);
+  optim::copy_(weights_, w0);
 
   const NoGradGuard no_grad;
   for (size_t i = 0; i < alphas_.size(); ++i) {

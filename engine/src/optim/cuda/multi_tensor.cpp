@@ -1,4 +1,4 @@
-// CUDA launchers of the multi-tensor sum of squares and scaling.
+// CUDA launchers of the multi-tensor sum of squares, scaling, copy and axpy.
 #include "optim/cuda/multi_tensor.h"
 
 #include <algorithm>
@@ -14,6 +14,13 @@ namespace {
 std::vector<kernels::GradTensor> table(const std::vector<Tensor>& xs) {
   std::vector<kernels::GradTensor> list;
   for (const Tensor& x : xs) list.push_back({x.raw_data(), x.numel()});
+  return list;
+}
+std::vector<kernels::TensorPair> pairs(const std::vector<Tensor>& dst,
+                                       const std::vector<Tensor>& src) {
+  std::vector<kernels::TensorPair> list;
+  for (size_t i = 0; i < dst.size(); ++i)
+    list.push_back({dst[i].raw_data(), src[i].raw_data(), dst[i].numel()});
   return list;
 }
 }  // namespace
@@ -39,6 +46,21 @@ void scale_(const std::vector<Tensor>& xs, const Tensor& factor) {
                                              static_cast<int>(list.size()), factor.raw_data(),
                                              stream_for(xs.front())),
                  "scale_");
+}
+
+void copy_(const std::vector<Tensor>& dst, const std::vector<Tensor>& src) {
+  const std::vector<kernels::TensorPair> list = pairs(dst, src);
+  FUSENAS_LAUNCH(kernels::copy_multi_tensor(scalar_type(dst.front().dtype()), list.data(),
+                                            static_cast<int>(list.size()), stream_for(dst.front())),
+                 "copy_");
+}
+
+void add_(const std::vector<Tensor>& dst, const std::vector<Tensor>& src, double alpha) {
+  const std::vector<kernels::TensorPair> list = pairs(dst, src);
+  FUSENAS_LAUNCH(
+      kernels::axpy_multi_tensor(scalar_type(dst.front().dtype()), list.data(),
+                                 static_cast<int>(list.size()), alpha, stream_for(dst.front())),
+      "add_");
 }
 
 }  // namespace fusenas::cuda

@@ -8,4 +8,6 @@
 namespace fusenas::cuda {
 Tensor sum_of_squares(const std::vector<Tensor>& xs);
 void scale_(const std::vector<Tensor>& xs, const Tensor& factor);
+void copy_(const std::vector<Tensor>& dst, const std::vector<Tensor>& src);
+void add_(const std::vector<Tensor>& dst, const std::vector<Tensor>& src, double alpha);
 }  // namespace fusenas::cuda

@@ -55,4 +55,17 @@ cudaError_t sum_squares_multi_tensor(ScalarType type, const GradTensor* tensors,
 cudaError_t scale_multi_tensor(ScalarType type, const GradTensor* tensors, int count,
                                const void* factor, cudaStream_t stream);
 
+// List copies and updates with no optimizer state (the second-order DARTS architect saves,
+// shifts and restores every weight with these): dst = src, or dst += alpha * src with alpha
+// rounded to T, as the per-tensor axpy does.
+struct TensorPair {
+  void* dst = nullptr;
+  const void* src = nullptr;
+  int64_t numel = 0;
+};
+cudaError_t copy_multi_tensor(ScalarType type, const TensorPair* pairs, int count,
+                              cudaStream_t stream);
+cudaError_t axpy_multi_tensor(ScalarType type, const TensorPair* pairs, int count, double alpha,
+                              cudaStream_t stream);
+
 }  // namespace fusenas::kernels

@@ -15,4 +15,13 @@ Tensor sum_of_squares(const std::vector<Tensor>& xs);
 // x *= factor for every x; `factor` is a 0-d tensor of the same dtype on the same device.
 void scale_(const std::vector<Tensor>& xs, const Tensor& factor);
 
+// dst[i] = src[i] for every i; the lists pair tensors of equal shapes.
+void copy_(const std::vector<Tensor>& dst, const std::vector<Tensor>& src);
+
+// dst[i] += alpha * src[i] for every i.
+void add_(const std::vector<Tensor>& dst, const std::vector<Tensor>& src, double alpha);
+
+// A detached copy of every tensor.
+std::vector<Tensor> clone(const std::vector<Tensor>& xs);
+
 }  // namespace fusenas::optim
