@@ -5,41 +5,29 @@
 
 #include "fusenas/engine/factory.h"
 #include "fusenas/nas/darts/search_step.h"
+#include "support/darts_search_side.h"
 #include "support/torch_oracle.h"
 
 namespace fusenas::nas {
 namespace {
 
-struct Side {
-  std::shared_ptr<Supernet> net;
-  std::unique_ptr<optim::SGD> sgd;
-  std::unique_ptr<Architect> architect;
-};
+using testing::make_search_side;
+using testing::SearchSide;
 
-Side make_side(int order, bool fused) {
+SearchSide make_side(int order, bool fused) {
   SearchSpace space;
   space.channels = 4;
   space.cells = 5;  // two reduction cells, and cells after each
   space.in_channels = 3;
   space.image_size = 8;
-  Side s;
-  Generator gen(5);
-  s.net = std::make_shared<Supernet>(space, gen);
-  s.net->to(DType::Float64);
-  s.net->arch().to(DType::Float64);
-  s.net->set_fused(fused);
-  s.sgd = std::make_unique<optim::SGD>(s.net->parameters(), 0.025, 0.9, 3e-4);
-  ArchitectConfig ac;
-  ac.order = order;
-  s.architect = std::make_unique<Architect>(*s.net, *s.sgd, ac);
-  return s;
+  return make_search_side(space, {.order = order, .fused = fused, .seed = 5});
 }
 
 class DartsFusedStep : public ::testing::TestWithParam<int> {};
 
 TEST_P(DartsFusedStep, ThreeStepsEqualTheComposedCells) {
   const int order = GetParam();
-  Side fused = make_side(order, true), composed = make_side(order, false);
+  SearchSide fused = make_side(order, true), composed = make_side(order, false);
   ASSERT_TRUE(fused.net->fused());
   ASSERT_FALSE(composed.net->fused());
   Generator gen(6);

@@ -12,30 +12,19 @@
 #include "fusenas/engine/factory.h"
 #include "fusenas/engine/grad_mode.h"
 #include "fusenas/nas/darts/search_step.h"
+#include "support/darts_search_side.h"
 #include "support/gpu_compare.h"
 #include "support/torch_oracle.h"
 
 namespace fusenas::nas {
 namespace {
 
-struct Side {
-  std::shared_ptr<Supernet> net;
-  std::unique_ptr<optim::SGD> sgd;
-  std::unique_ptr<Architect> architect;
-};
+using testing::SearchSide;
 
-Side make_side(const SearchSpace& space, int order, DType dtype, Device device,
-               ArchitectConfig ac = {}) {
-  Side s;
-  Generator gen(21);
-  s.net = std::make_shared<Supernet>(space, gen);
-  s.net->to(dtype);
-  s.net->arch().to(dtype);
-  s.net->to_device(device);
-  s.sgd = std::make_unique<optim::SGD>(s.net->parameters(), 0.025, 0.9, 3e-4);
-  ac.order = order;
-  s.architect = std::make_unique<Architect>(*s.net, *s.sgd, ac);
-  return s;
+SearchSide make_side(const SearchSpace& space, int order, DType dtype, Device device,
+                     ArchitectConfig ac = {}) {
+  return testing::make_search_side(
+      space, {.order = order, .dtype = dtype, .device = device, .seed = 21, .architect = ac});
 }
 
 SearchSpace small_space() {
@@ -62,8 +51,8 @@ TEST_P(DartsGpu, SearchStepMatchesCpu) {
   const auto [order, dtype] = GetParam();
   const bool exact = dtype == DType::Float64;
   const SearchSpace space = small_space();
-  Side cpu = make_side(space, order, dtype, Device::cpu());
-  Side gpu = make_side(space, order, dtype, Device::cuda());
+  SearchSide cpu = make_side(space, order, dtype, Device::cpu());
+  SearchSide gpu = make_side(space, order, dtype, Device::cuda());
   Generator gen(4);
   const double loss_tol = exact ? 1e-10 : 1e-4;
   for (int step = 0; step < 2; ++step) {
@@ -108,8 +97,8 @@ TEST_P(DartsCapture, CapturedStepReplaysLikeEager) {
   ArchitectConfig ac;
   ac.beta1 = 0;
   ac.beta2 = 0;
-  Side eager = make_side(small_space(), order, DType::Float64, Device::cuda(), ac);
-  Side graphed = make_side(small_space(), order, DType::Float64, Device::cuda(), ac);
+  SearchSide eager = make_side(small_space(), order, DType::Float64, Device::cuda(), ac);
+  SearchSide graphed = make_side(small_space(), order, DType::Float64, Device::cuda(), ac);
   const auto f64 = TensorOptions{}.with_dtype(DType::Float64).with_device(Device::cuda());
   const auto i64 = TensorOptions{}.with_dtype(DType::Int64).with_device(Device::cuda());
   Tensor xt = zeros({4, 8, 8, 3}, f64), xv = zeros({4, 8, 8, 3}, f64);
