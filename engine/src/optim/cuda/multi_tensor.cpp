@@ -16,6 +16,19 @@ std::vector<kernels::GradTensor> table(const std::vector<Tensor>& xs) {
   for (const Tensor& x : xs) list.push_back({x.raw_data(), x.numel()});
   return list;
 }
+
+// The list's bytes and elements, for the launches' costs.
+struct ListSize {
+  int64_t bytes = 0, elements = 0;
+};
+ListSize total_size(const std::vector<Tensor>& xs) {
+  ListSize size;
+  for (const Tensor& x : xs) {
+    size.bytes += bytes_of(x);
+    size.elements += x.numel();
+  }
+  return size;
+}
 }  // namespace
 
 Tensor sum_of_squares(const std::vector<Tensor>& xs) {
@@ -29,7 +42,10 @@ Tensor sum_of_squares(const std::vector<Tensor>& xs) {
   FUSENAS_LAUNCH(
       kernels::sum_squares_multi_tensor(scalar_type(first.dtype()), list.data(), count,
                                         partials.data<double>(), out.raw_data(), stream_for(first)),
-      "sum_of_squares");
+      "sum_of_squares",
+      // Every element read once, a multiply-add each; the partials round trip.
+      LaunchCost(total_size(xs).bytes + 2 * bytes_of(partials) + bytes_of(out),
+                 2 * total_size(xs).elements));
   return out;
 }
 
@@ -38,7 +54,9 @@ void scale_(const std::vector<Tensor>& xs, const Tensor& factor) {
   FUSENAS_LAUNCH(kernels::scale_multi_tensor(scalar_type(xs.front().dtype()), list.data(),
                                              static_cast<int>(list.size()), factor.raw_data(),
                                              stream_for(xs.front())),
-                 "scale_");
+                 "scale_",
+                 // Every element read and written, one multiply each.
+                 LaunchCost(2 * total_size(xs).bytes + bytes_of(factor), total_size(xs).elements));
 }
 
 }  // namespace fusenas::cuda
