@@ -57,6 +57,23 @@ std::shared_ptr<StepState> make_state(const StepShape& s, Device device, bool fu
   return st;
 }
 
+// Printed under the table and stored in the JSON beside the modelled figures.
+constexpr const char* kModelNote =
+    "model eager / model graph: a model of an H100, not a measurement: over one step's launches, "
+    "the sum of max(bytes / 3.35 TB/s, FLOPs / 60 TFLOP/s) per launch, plus 2 us per launch "
+    "(eager) or 0.5 us per node (replayed CUDA graph); bytes and FLOPs as each launch site "
+    "states them (FUSENAS_LAUNCH_LOG writes them per launch)";
+
+// A side's modelled H100 figures (a model, not a measurement) for the JSON output.
+nlohmann::json model_json(const cuda::LaunchTotals& t) {
+  return {{"launches", t.launches},
+          {"bytes", t.bytes},
+          {"flops", t.flops},
+          {"device_ms", 1e3 * t.device_seconds},
+          {"h100_eager_ms", t.eager_ms()},
+          {"h100_graph_ms", t.graph_ms()}};
+}
+
 void step(StepState& st) {
   const size_t i = st.next++ % st.xt.size();
   // The loss read-back at the end of the step synchronises the device, so host time is step time.
@@ -83,10 +100,12 @@ int run_darts_suite(Device device, int threads, const Options& options, bool pee
   opt.iterations = std::min(opt.iterations, 3);
   opt.min_seconds = 0;
   fmt::print("FuseNAS bench: suite darts on {} with {} thread(s)\n", device.str(), threads);
-  // Per case and cell implementation (fused, composed): time, peak MB, launch sites.
+  // Per case and cell implementation (fused, composed): time, peak MB, launch sites, and the
+  // launches' modelled H100 time (a model from their bytes and FLOPs, not a measurement).
   struct Side {
     Timing time;
     double peak_mb = 0, launches = 0;
+    cuda::LaunchTotals model;
   };
   std::vector<BenchCase> cases;
   std::vector<Side> fused, composed;
@@ -113,11 +132,13 @@ int run_darts_suite(Device device, int threads, const Options& options, bool pee
         cuda::synchronize();
         cuda::reset_peak_memory();
         cuda::reset_launch_count();
+        cuda::reset_launch_totals();
       }
       step(*st);
       if (device.is_cuda()) {
         side.peak_mb = cuda::memory_stats().peak_bytes / 1048576.0;
         side.launches = static_cast<double>(cuda::launch_count());
+        side.model = cuda::launch_totals();
       }
       side.time = time_it([st] { step(*st); }, opt);
       fmt::print(stderr, "  {:<44} {:>9} {:>9.1f} ms\n", cases.back().name,
@@ -128,29 +149,39 @@ int run_darts_suite(Device device, int threads, const Options& options, bool pee
   nlohmann::json peer = peers ? run_peer("darts_step.py", cases, opt, threads, device.str())
                               : nlohmann::json::object();
   const bool have_peer = peer.contains("results") && peer["results"].size() == cases.size();
-  fmt::print("\n{:<44} {:>10} {:>11} {:>12} {:>9} {:>9} {:>9} {:>9} {:>10}\n", "case", "fused ms",
-             "composed ms",
+  fmt::print("\n{:<44} {:>10} {:>11} {:>12} {:>9} {:>9} {:>9} {:>11} {:>10} {:>13} {:>13}\n",
+             "case", "fused ms", "composed ms",
              have_peer ? fmt::format("torch {} ms", peer["torch"].get<std::string>()) : "torch ms",
-             "c/fused", "t/fused", "peak MB", "launches", "torch lnch");
+             "c/fused", "t/fused", "peak MB", "launches", "torch lnch", "model eager*",
+             "model graph*");
   nlohmann::json out = {{"suite", "darts"},
                         {"device", device.str()},
                         {"threads", threads},
+                        {"model_note", kModelNote},
                         {"cases", nlohmann::json::array()}};
   for (size_t i = 0; i < cases.size(); ++i) {
     const nlohmann::json theirs = have_peer ? peer["results"][i] : nlohmann::json::object();
     const double t = theirs.value("median_ms", 0.0);
     const double f = fused[i].time.median_ms, c = composed[i].time.median_ms;
     const auto ms = [](double v) { return v > 0 ? fmt::format("{:.1f}", v) : std::string("-"); };
+    // Modelled H100 ms, fused/composed (a side that did not run shows "-").
+    const auto model = [&](double (cuda::LaunchTotals::*pick)() const) {
+      const auto one = [&](const Side& side) {
+        return side.model.launches > 0 ? fmt::format("{:.2f}", (side.model.*pick)()) : "-";
+      };
+      return device.is_cuda() ? one(fused[i]) + "/" + one(composed[i]) : std::string("-");
+    };
     fmt::print(
-        "{:<44} {:>10} {:>11} {:>12} {:>9} {:>9} {:>9} {:>9} {:>10}\n", cases[i].name, ms(f), ms(c),
-        have_peer ? fmt::format("{:.1f}", t) : "-",
+        "{:<44} {:>10} {:>11} {:>12} {:>9} {:>9} {:>9} {:>11} {:>10} {:>13} {:>13}\n",
+        cases[i].name, ms(f), ms(c), have_peer ? fmt::format("{:.1f}", t) : "-",
         f > 0 && c > 0 ? fmt::format("{:.2f}x", c / f) : "-",
         have_peer && f > 0 ? fmt::format("{:.2f}x", t / f) : "-",
         device.is_cuda() ? fmt::format("{:.0f}/{:.0f}", fused[i].peak_mb, composed[i].peak_mb)
                          : "-",
         device.is_cuda() ? fmt::format("{:.0f}/{:.0f}", fused[i].launches, composed[i].launches)
                          : "-",
-        theirs.contains("launches") ? fmt::format("{}", theirs["launches"].dump()) : "-");
+        theirs.contains("launches") ? fmt::format("{}", theirs["launches"].dump()) : "-",
+        model(&cuda::LaunchTotals::eager_ms), model(&cuda::LaunchTotals::graph_ms));
     out["cases"].push_back({{"name", cases[i].name},
                             {"fusenas_ms", f},
                             {"fusenas_peak_mb", fused[i].peak_mb},
@@ -158,7 +189,13 @@ int run_darts_suite(Device device, int threads, const Options& options, bool pee
                             {"composed_ms", c},
                             {"composed_peak_mb", composed[i].peak_mb},
                             {"composed_launches", composed[i].launches},
+                            {"fusenas_model", model_json(fused[i].model)},
+                            {"composed_model", model_json(composed[i].model)},
                             {"torch", theirs}});
+  }
+  if (device.is_cuda()) {
+    fmt::print("\n* {}\n", kModelNote);
+    fmt::print("  fused/composed; launches and peak MB counted over the same step.\n");
   }
   if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";
   return 0;

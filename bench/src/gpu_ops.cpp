@@ -159,6 +159,7 @@ double validate(const TimedOp& op) {
 struct Measurement {
   double median_ms = 0;
   double launches = 0;  // engine launches per call
+  double model_us = 0;  // modelled H100 microseconds per call, eager (a model, not measured)
   int sets = 0;         // input copies rotated through
   double spin_us = 0;   // device busy-wait queued ahead of each call
 };
@@ -212,12 +213,15 @@ Measurement time_case(const TimedOp& op, int64_t l2_bytes, int warmup, int itera
   }
   cuda::reset_launch_count();
   int64_t launches = 0;
+  double model_ms = 0;
   for (int i = 0; i < iterations; ++i) {
     cuda::busy_wait(m.spin_us);
     start[i]->record();
     const int64_t before = cuda::launch_count();
+    const cuda::LaunchTotals model_before = cuda::launch_totals();
     call(i % sets);
     launches += cuda::launch_count() - before;
+    model_ms += cuda::launch_totals().eager_ms() - model_before.eager_ms();
     stop[i]->record();
   }
   std::vector<double> ms;
@@ -225,6 +229,7 @@ Measurement time_case(const TimedOp& op, int64_t l2_bytes, int warmup, int itera
   std::sort(ms.begin(), ms.end());
   m.median_ms = ms[ms.size() / 2];
   m.launches = double(launches) / iterations;
+  m.model_us = 1e3 * model_ms / iterations;
   return m;
 }
 
@@ -299,9 +304,9 @@ int run_gpu_op_suite(const GpuSuiteOptions& options) {
   const std::string torch_label =
       have_peer ? fmt::format("torch {}", peer.value("torch", std::string("?"))) : "torch";
 
-  fmt::print("\n{:<46} {:>16} {:>7} {:>9} {:>7} {:>5} {:>7} {:>5} {:>9} {:>7}\n", "case",
+  fmt::print("\n{:<46} {:>16} {:>7} {:>9} {:>7} {:>5} {:>7} {:>5} {:>9} {:>7} {:>9}\n", "case",
              "input (NHWC)", "launch", "ms", "GB/s", "%bw", "TFLOP/s", "%fp32", torch_label + " ms",
-             "torch/us");
+             "torch/us", "model us*");
   nlohmann::json out = {{"suite", "ops"},
                         {"device", "cuda"},
                         {"gpu", limits.gpu},
@@ -324,11 +329,11 @@ int run_gpu_op_suite(const GpuSuiteOptions& options) {
     const double tflops = r.ok && c.flops() > 0 ? c.flops() / s / 1e12 : 0;
     const std::string torch_ms = theirs > 0 ? fixed(theirs, 4) : "-";
     if (r.ok) {
-      fmt::print("{:<46} {:>16} {:>7} {:>9} {:>7} {:>5} {:>7} {:>5} {:>9} {:>7}\n", c.name(),
+      fmt::print("{:<46} {:>16} {:>7} {:>9} {:>7} {:>5} {:>7} {:>5} {:>9} {:>7} {:>9}\n", c.name(),
                  c.shape(), fixed(r.m.launches, 0), fixed(r.m.median_ms, 4), fixed(gbps, 0),
                  fixed(100 * gbps / limits.copy_gbps, 0), c.flops() > 0 ? fixed(tflops, 2) : "-",
                  c.flops() > 0 ? fixed(100 * tflops / limits.sgemm_tflops, 0) : "-", torch_ms,
-                 theirs > 0 ? fixed(theirs / r.m.median_ms, 2) + "x" : "-");
+                 theirs > 0 ? fixed(theirs / r.m.median_ms, 2) + "x" : "-", fixed(r.m.model_us, 1));
     } else {
       fmt::print("{:<46} {:>16} FAIL ({}) {:>9}\n", c.name(), c.shape(),
                  r.error.empty() ? fmt::format("max rel err {:.2e}", r.err) : r.error, torch_ms);
@@ -341,6 +346,7 @@ int run_gpu_op_suite(const GpuSuiteOptions& options) {
          {"error", r.error},
          {"fusenas_ms", r.ok ? nlohmann::json(r.m.median_ms) : nlohmann::json()},
          {"launches", r.m.launches},
+         {"model_h100_eager_us", r.m.model_us},
          {"sets", r.m.sets},
          {"gbps", gbps},
          {"tflops", tflops},
@@ -352,7 +358,9 @@ int run_gpu_op_suite(const GpuSuiteOptions& options) {
       "\nlaunch: engine launch sites per call (one per raw launcher, which may start a few "
       "kernels, or cuBLAS/cuDNN call); %bw: of the copy ceiling; %fp32: of the SGEMM ceiling; "
       "torch/us > 1 means FuseNAS is faster. torch runs NCHW with cudnn.benchmark on and TF32 "
-      "off.\n");
+      "off.\n* model us: a modelled H100 time per call, not a measurement: per launch max(bytes / "
+      "3.35 TB/s, FLOPs / 60 TFLOP/s) + 2 us (eager), from the costs the launch sites state "
+      "(FUSENAS_LAUNCH_LOG).\n");
   if (failures > 0) fmt::print("{} case(s) FAILED validation against the CPU\n", failures);
   if (!options.json_path.empty()) std::ofstream(options.json_path) << out.dump(2) << "\n";
   return failures > 0 ? 1 : 0;

@@ -49,6 +49,11 @@ int64_t launch_count() {
   return 0;
 }
 void reset_launch_count() {}
+LaunchTotals launch_totals() {
+  return {};
+}
+void reset_launch_totals() {}
+void set_launch_log(const std::string&) {}
 int64_t host_sync_count() {
   return 0;
 }

@@ -5,16 +5,18 @@
 #include <cuda_runtime.h>
 #include <cudnn.h>
 
+#include "cuda/launch_cost.h"
 #include "fusenas/engine/error.h"
 
 namespace fusenas::cuda {
 // After a raw kernel launcher: throws on a launch error; with FUSENAS_SYNC_DEBUG=1 also
 // synchronises so asynchronous faults are reported at the launch that caused them.
-// Also counts one launch for cuda::launch_count().
-void check_launch(cudaError_t launch_status, const char* what, const char* file, int line);
-// Counts one launch for cuda::launch_count(); for cuBLAS/cuDNN calls, which check_launch does not
-// see.
-void note_launch();
+// Also notes the launch (note_launch).
+void check_launch(cudaError_t launch_status, const char* what, LaunchCost cost, const char* file,
+                  int line);
+// Counts one launch for cuda::launch_count(), adds `cost` to cuda::launch_totals() and writes the
+// launch log's line; for cuBLAS/cuDNN calls, which check_launch does not see.
+void note_launch(const char* what, LaunchCost cost);
 // Counts one host synchronisation for cuda::host_sync_count().
 void note_host_sync();
 
@@ -51,5 +53,7 @@ void check_library_call(const char* library, bool ok, const char* status, const 
                                         __LINE__);                                       \
   } while (0)
 
-// Wraps a raw kernel launcher call: FUSENAS_LAUNCH(kernels::fill(...), "fill").
-#define FUSENAS_LAUNCH(call, what) ::fusenas::cuda::check_launch((call), (what), __FILE__, __LINE__)
+// Wraps a raw kernel launcher call with its name and LaunchCost:
+// FUSENAS_LAUNCH(kernels::fill(...), "fill", LaunchCost(bytes_of(dst), 0)).
+#define FUSENAS_LAUNCH(call, what, cost) \
+  ::fusenas::cuda::check_launch((call), (what), (cost), __FILE__, __LINE__)

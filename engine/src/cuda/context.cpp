@@ -38,8 +38,9 @@ void apply_math_mode(DeviceContext& ctx) {
 
 }  // namespace
 
-void note_launch() {
+void note_launch(const char* what, LaunchCost cost) {
   g_launches.fetch_add(1, std::memory_order_relaxed);
+  record_launch_cost(what, cost, capture_active());
 }
 
 int64_t launch_count() {
@@ -63,8 +64,9 @@ void set_capture_active(bool active) {
   g_captures.fetch_add(active ? 1 : -1, std::memory_order_relaxed);
 }
 
-void check_launch(cudaError_t status, const char* what, const char* file, int line) {
-  note_launch();
+void check_launch(cudaError_t status, const char* what, LaunchCost cost, const char* file,
+                  int line) {
+  note_launch(what, cost);
   if (status == cudaSuccess) status = cudaGetLastError();
   // A device synchronisation during stream capture would invalidate the graph being captured.
   if (status == cudaSuccess && sync_debug() && !capture_active()) {

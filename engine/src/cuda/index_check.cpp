@@ -52,7 +52,8 @@ void check_indices(const Tensor& indices, int64_t limit, IndexErrorMessage messa
   }
   FUSENAS_LAUNCH(kernels::record_first_out_of_range(indices.numel(), indices.data<int64_t>(), limit,
                                                     id, ctx.index_errors, ctx.stream),
-                 "record_first_out_of_range");
+                 // Reads every index once; compares only (counted as one operation each).
+                 "record_first_out_of_range", LaunchCost(bytes_of(indices), indices.numel()));
   if (!in_graph && eager > kMaxPending) synchronize(ctx.device);  // drains
 }
 

@@ -1,11 +1,13 @@
 // Public CUDA controls: device queries, allocator statistics, TF32, synchronisation, timing aids
 // for benchmarks and CUDA-graph capture of a whole training step. Every function throws
-// fusenas::Error in a build without CUDA (launch_count and host_sync_count answer 0).
+// fusenas::Error in a build without CUDA (launch_count, launch_totals and host_sync_count answer
+// 0).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
 
 namespace fusenas::cuda {
 
@@ -56,6 +58,50 @@ bool allow_tf32();
 // Process-wide, all devices and threads together.
 int64_t launch_count();
 void reset_launch_count();
+
+// A modelled H100 time for launches: a model, not a measurement. Each launch site states the
+// global-memory bytes its kernel must move at least and its floating-point operations (a
+// multiply-add counts 2); a launch then takes max(bytes / bandwidth, flops / throughput) plus a
+// fixed cost per launch (eager) or per graph node (replayed graph). The constants are issue 11's.
+namespace h100_model {
+// H100 SXM5 HBM3 peak bandwidth (NVIDIA's H100 datasheet: 3.35 TB/s).
+inline constexpr double kBytesPerSecond = 3.35e12;
+// Dense arithmetic without tensor cores, as issue 11 states it (about the datasheet's 67 TFLOP/s
+// FP32, rounded down): the engine's kernels and its TF32-off cuBLAS/cuDNN calls run on CUDA cores.
+inline constexpr double kFlopsPerSecond = 60e12;
+// Host cost of one eager launch, and of one node of a replayed CUDA graph (issue 11's figures).
+inline constexpr double kEagerLaunchSeconds = 2e-6;
+inline constexpr double kGraphNodeSeconds = 0.5e-6;
+// Device time of one launch: bound by memory or by arithmetic, whichever is slower.
+inline double device_seconds(double bytes, double flops) {
+  const double memory = bytes / kBytesPerSecond, math = flops / kFlopsPerSecond;
+  return memory > math ? memory : math;
+}
+}  // namespace h100_model
+
+// Running totals over launches since the last reset_launch_totals(), process-wide like
+// launch_count(): the launches, their bytes and FLOPs, and the modelled device time summed per
+// launch (the max is taken launch by launch, so it is not device_seconds(bytes, flops)).
+struct LaunchTotals {
+  int64_t launches = 0;
+  double bytes = 0, flops = 0;
+  double device_seconds = 0;
+  // Modelled milliseconds of these launches run eagerly, or replayed as one CUDA graph.
+  double eager_ms() const {
+    return 1e3 * (device_seconds + launches * h100_model::kEagerLaunchSeconds);
+  }
+  double graph_ms() const {
+    return 1e3 * (device_seconds + launches * h100_model::kGraphNodeSeconds);
+  }
+};
+LaunchTotals launch_totals();
+void reset_launch_totals();
+
+// The launch log: one JSON line per launch, {"name":...,"bytes":...,"flops":...,"captured":...}
+// (captured: made while a CUDA graph was being captured), written to `path` (truncated first).
+// FUSENAS_LAUNCH_LOG=<path> opens it at the first launch; an empty path closes it (and flushes).
+// A build without CUDA makes no launches and ignores this.
+void set_launch_log(const std::string& path);
 
 // Times the engine made the host wait for a device (stream synchronisation, a copy to or from the
 // host, synchronize()), process-wide. A training step should add none: its statistics stay on the

@@ -15,7 +15,10 @@ void binary_forward(BinaryKind kind, const Tensor& a, const Tensor& b, const Ten
   auto desc = make_desc<3>(out.shape(), {out.strides(), sa, sb});
   FUSENAS_LAUNCH(kernels::binary(static_cast<kernels::BinaryOp>(kind), scalar_type(out.dtype()),
                                  desc, out.raw_data(), a.raw_data(), b.raw_data(), stream_for(out)),
-                 "binary");
+                 "binary",
+                 // Each operand once (a broadcast operand is read once, then from cache); one
+                 // arithmetic operation per output element.
+                 LaunchCost(bytes_of(a) + bytes_of(b) + bytes_of(out), out.numel()));
 }
 
 }  // namespace fusenas::cuda

@@ -281,8 +281,10 @@ bool run(Direction dir, const Conv2dGeometry& g, const Tensor& a, const Tensor& 
         cached.assign(candidates.begin() + static_cast<std::ptrdiff_t>(unsupported),
                       candidates.end());
       }
-      // Also counts the cuDNN call as one launch (cuDNN may start several kernels).
-      FUSENAS_LAUNCH(cudaGetLastError(), "cuDNN convolution");
+      // Also counts the cuDNN call as one launch (cuDNN may start several kernels), costed as
+      // the convolution's minimum: its workspace traffic depends on the algorithm cuDNN picks.
+      FUSENAS_LAUNCH(cudaGetLastError(), "cuDNN convolution",
+                     conv2d_cost(g, static_cast<int64_t>(dtype_size(out.dtype()))));
       return true;
     }
     if (!not_supported(status) && !misaligned(status)) FUSENAS_CUDNN_CHECK(status);

@@ -13,14 +13,14 @@ void copy(const Tensor& src, const Tensor& dst) {
   auto desc = make_desc<2>(dst.shape(), {dst.strides(), src.strides()});
   FUSENAS_LAUNCH(kernels::strided_copy(desc, scalar_type(dst.dtype()), dst.raw_data(),
                                        scalar_type(src.dtype()), src.raw_data(), stream_for(dst)),
-                 "strided_copy");
+                 "strided_copy", LaunchCost(bytes_of(src) + bytes_of(dst), 0));
 }
 
 void fill(const Tensor& dst, double value) {
   auto desc = make_desc<1>(dst.shape(), {dst.strides()});
   FUSENAS_LAUNCH(
-      kernels::fill(desc, scalar_type(dst.dtype()), dst.raw_data(), value, stream_for(dst)),
-      "fill");
+      kernels::fill(desc, scalar_type(dst.dtype()), dst.raw_data(), value, stream_for(dst)), "fill",
+      LaunchCost(bytes_of(dst), 0));
 }
 
 void axpy(const Tensor& dst, const Tensor& src, double alpha) {
@@ -32,14 +32,15 @@ void axpy(const Tensor& dst, const Tensor& src, double alpha) {
   auto desc = make_desc<2>(dst.shape(), {dst.strides(), src_strides});
   FUSENAS_LAUNCH(kernels::axpy(desc, scalar_type(dst.dtype()), dst.raw_data(), src.raw_data(),
                                alpha, stream_for(dst)),
-                 "axpy");
+                 // dst read and written, src read once; a multiply-add per element.
+                 "axpy", LaunchCost(2 * bytes_of(dst) + bytes_of(src), 2 * dst.numel()));
 }
 
 void scale_inplace(const Tensor& dst, double factor) {
   auto desc = make_desc<1>(dst.shape(), {dst.strides()});
   FUSENAS_LAUNCH(kernels::scale_inplace(desc, scalar_type(dst.dtype()), dst.raw_data(), factor,
                                         stream_for(dst)),
-                 "scale_inplace");
+                 "scale_inplace", LaunchCost(2 * bytes_of(dst), dst.numel()));
 }
 
 void transfer(const Tensor& src, const Tensor& dst) {

@@ -18,16 +18,25 @@ void cross_entropy_forward(const Tensor& logits, const Tensor& labels, const Ten
   FUSENAS_LAUNCH(kernels::cross_entropy_forward(
                      scalar_type(logits.dtype()), n, k, logits.raw_data(), labels.data<int64_t>(),
                      loss.raw_data(), lse.raw_data(), row_loss.data<double>(), stream_for(logits)),
-                 "cross_entropy");
+                 "cross_entropy",
+                 // Logits and labels read; loss, lse and the per-row partials written (the
+                 // partials read back). Max, subtract, exp and sum per logit.
+                 LaunchCost(bytes_of(logits) + bytes_of(labels) + bytes_of(loss) + bytes_of(lse) +
+                                2 * bytes_of(row_loss),
+                            4 * logits.numel()));
 }
 
 void cross_entropy_backward(const Tensor& logits, const Tensor& labels, const Tensor& lse,
                             const Tensor& gloss, const Tensor& glogits) {
-  FUSENAS_LAUNCH(kernels::cross_entropy_backward(
-                     scalar_type(logits.dtype()), logits.shape()[0], logits.shape()[1],
-                     logits.raw_data(), labels.data<int64_t>(), lse.raw_data(), gloss.raw_data(),
-                     glogits.raw_data(), stream_for(logits)),
-                 "cross_entropy backward");
+  FUSENAS_LAUNCH(
+      kernels::cross_entropy_backward(scalar_type(logits.dtype()), logits.shape()[0],
+                                      logits.shape()[1], logits.raw_data(), labels.data<int64_t>(),
+                                      lse.raw_data(), gloss.raw_data(), glogits.raw_data(),
+                                      stream_for(logits)),
+      "cross_entropy backward",
+      // softmax(logits) - onehot, scaled: subtract, exp, multiply per logit.
+      LaunchCost(2 * bytes_of(logits) + bytes_of(labels) + bytes_of(lse) + bytes_of(gloss),
+                 3 * logits.numel()));
 }
 
 }  // namespace fusenas::cuda

@@ -59,6 +59,147 @@ void check_channels(kernels::ScalarType type, int64_t per_pixel, const char* wha
                 what, per_pixel, capacity);
 }
 
+// ---- Launch costs, estimated from the work tables ----
+// Counted in elements of the launch's scalar type, then scaled: each table entry's operands read
+// or written once (a chain's input counts once per chain even where chains share it, as each
+// chain's blocks load their own tiles), the per-block partials written and read back (the
+// counters' memset is not a kernel of the engine's and is left out), and per element the
+// activation (ReLU 1, BN + ReLU 3 FLOPs), the spatial stage (depthwise 2 k^2, pool 9,
+// subsample 0), the 1x1 conv (2 cin per output channel) and the BN sums (3 per output).
+
+int64_t elements(int64_t batch, const kc::View& v) {
+  return pixels(batch, v) * v.c;
+}
+
+int64_t act_flops(kc::Act act) {
+  return act == kc::Act::BnRelu ? 3 : act == kc::Act::Relu ? 1 : 0;
+}
+
+int64_t spatial_flops(const kc::SpatialStage& s) {
+  switch (s.kind) {
+    case kc::Spatial::Depthwise:
+      return 2 * int64_t{s.k} * s.k;
+    case kc::Spatial::Subsample:
+      return 0;
+    case kc::Spatial::MaxPool:
+    case kc::Spatial::AvgPool:
+      return 9;
+  }
+  return 0;
+}
+
+// The input a chain's spatial stage reads: a subsample reads only the pixels it keeps.
+int64_t chain_input(int64_t batch, const kc::View& in, const kc::View& out,
+                    const kc::SpatialStage& s) {
+  return s.kind == kc::Spatial::Subsample ? pixels(batch, out) * in.c : elements(batch, in);
+}
+
+int64_t depthwise_weights(const kc::SpatialStage& s, int64_t c) {
+  return s.kind == kc::Spatial::Depthwise ? int64_t{s.k} * s.k * c : 0;
+}
+
+// Element counts and FLOPs, before the element size is applied.
+LaunchCost in_bytes(LaunchCost elements_and_flops, int64_t element, int64_t partial_doubles) {
+  return {elements_and_flops.bytes * element + 2 * partial_doubles * 8, elements_and_flops.flops};
+}
+
+LaunchCost chain_forward_cost(const kc::ChainForwardLaunch& launch, int64_t element,
+                              int64_t partials) {
+  LaunchCost c;
+  for (int p = 0; p < launch.count; ++p) {
+    const kc::ChainForward& ch = launch.chain[p];
+    const int64_t in = chain_input(launch.batch, ch.in, ch.out, ch.spatial);
+    const int64_t spatial_out = pixels(launch.batch, ch.out) * ch.in.c;
+    const int64_t out = elements(launch.batch, ch.out);
+    c.bytes += in + (ch.act == kc::Act::BnRelu ? 2 * ch.in.c : 0) +
+               depthwise_weights(ch.spatial, ch.in.c) + (ch.pw != nullptr ? ch.cout * ch.in.c : 0) +
+               out + (ch.keep.data != nullptr ? spatial_out : 0) +
+               (launch.compute_stats ? 2 * ch.out.c : 0) +
+               (ch.running_mean != nullptr ? 4 * ch.out.c : 0);
+    c.flops += in * act_flops(ch.act) + spatial_out * spatial_flops(ch.spatial) +
+               (ch.pw != nullptr ? 2 * out * ch.in.c : 0) + (launch.compute_stats ? 3 * out : 0);
+  }
+  return in_bytes(c, element, partials);
+}
+
+LaunchCost node_forward_cost(const kc::NodeLaunch& launch, int64_t element) {
+  const int64_t node = elements(launch.batch, launch.node);
+  LaunchCost c(node * (launch.accumulate ? 2 : 1), 0);
+  for (int t = 0; t < launch.count; ++t) {
+    const bool bn = launch.term[t].stats.mean != nullptr;
+    c += LaunchCost(node + (bn ? 2 * launch.node.c : 0), (bn ? 4 : 2) * node);
+  }
+  return in_bytes(c, element, 0);
+}
+
+// The node gradient read; per term its source read, its BN's xhat (2), g * xhat (2) and the
+// mixing-weight product (2) per element, and its per-channel sum written.
+LaunchCost node_sums_cost(const kc::NodeLaunch& launch, int64_t element, int64_t partials) {
+  const int64_t node = elements(launch.batch, launch.node);
+  LaunchCost c(node + 2 * launch.node.c, node);
+  for (int t = 0; t < launch.count; ++t) {
+    const bool bn = launch.term[t].stats.mean != nullptr;
+    c += LaunchCost(node + (bn ? 3 * launch.node.c : 0), (bn ? 6 : 2) * node);
+  }
+  return in_bytes(c, element, partials);
+}
+
+// Per chain: its input (or the kept spatial output), the incoming gradient and the chain output
+// for its BN backward (5 FLOPs per output), gd written, the weights read and their gradients
+// written; gd = gp pw and pw_grad = gp^T d each 2 cin per output, the depthwise recompute and
+// weight gradient 2 k^2 per spatial output.
+LaunchCost chain_backward_cost(const kc::ChainBackwardLaunch& launch, int64_t element,
+                               int64_t partials) {
+  LaunchCost c;
+  for (int p = 0; p < launch.count; ++p) {
+    const kc::ChainBackward& ch = launch.chain[p];
+    const int64_t spatial_out = pixels(launch.batch, ch.out) * ch.in.c;
+    const int64_t out = pixels(launch.batch, ch.out) * ch.cout;
+    const bool kept = ch.d.data != nullptr;
+    const int64_t in = kept ? spatial_out : chain_input(launch.batch, ch.in, ch.out, ch.spatial);
+    const int64_t dw = depthwise_weights(ch.spatial, ch.in.c);
+    const int64_t pw = ch.pw != nullptr ? int64_t{ch.cout} * ch.in.c : 0;
+    const int64_t grads = (ch.pw_grad != nullptr ? pw : 0) + (ch.dw_grad != nullptr ? dw : 0);
+    c.bytes += in + (ch.act == kc::Act::BnRelu && !kept ? 2 * ch.in.c : 0) + 2 * out + 4 * ch.cout +
+               spatial_out + dw + pw + (launch.accumulate_grads ? 2 : 1) * grads;
+    c.flops += (kept ? 0 : in * act_flops(ch.act) + spatial_out * spatial_flops(ch.spatial)) +
+               5 * out + (ch.pw != nullptr ? 2 * out * ch.in.c : 0) +
+               (ch.pw_grad != nullptr ? 2 * out * ch.in.c : 0) +
+               (ch.dw_grad != nullptr ? spatial_out * spatial_flops(ch.spatial) : 0);
+  }
+  return in_bytes(c, element, partials);
+}
+
+// Per target: its gradient written, its input read for the activation mask (and the sums' xhat),
+// the base read; each chain's gd through the transposed spatial stage, each identity's g (a
+// multiply-add), each pool's kept output and per edge its g through the pool BN backward (6 FLOPs
+// per pooled element) and the window scatter (9); the BN sums 4 FLOPs per element.
+LaunchCost gather_cost(const kc::GatherLaunch& launch, int64_t element, int64_t partials) {
+  LaunchCost c;
+  for (int t = 0; t < launch.count; ++t) {
+    const kc::GatherTarget& tg = launch.target[t];
+    const int64_t n = elements(launch.batch, tg.in);
+    const bool sums = tg.g_sum != nullptr;
+    c += LaunchCost(2 * n + (tg.base.data != nullptr ? n : 0) +
+                        (tg.act == kc::Act::BnRelu ? 2 * tg.in.c : 0) + (sums ? 2 * tg.in.c : 0),
+                    n * (1 + act_flops(tg.act)) + (sums ? 4 * n : 0));
+    for (int i = tg.first_chain; i < tg.first_chain + tg.chains; ++i) {
+      const kc::GatherChain& ch = launch.chain[i];
+      const int64_t gd = elements(launch.batch, ch.gd);
+      c += LaunchCost(gd + depthwise_weights(ch.spatial, ch.gd.c),
+                      std::max<int64_t>(gd * spatial_flops(ch.spatial), gd));
+    }
+    c += LaunchCost(int64_t{tg.identities} * n, int64_t{tg.identities} * 2 * n);
+    for (int i = tg.first_pool; i < tg.first_pool + tg.pools; ++i) {
+      const kc::GatherPool& pool = launch.pool[i];
+      const int64_t pooled = elements(launch.batch, pool.pooled);
+      c += LaunchCost(pooled * (1 + pool.edges) + int64_t{pool.edges} * 4 * pool.pooled.c,
+                      pooled * (9 + 6 * int64_t{pool.edges}));
+    }
+  }
+  return in_bytes(c, element, partials);
+}
+
 }  // namespace
 
 void cell_chain_forward(const Tensor& like, kc::ChainForwardLaunch& launch) {
@@ -82,22 +223,37 @@ void cell_chain_forward(const Tensor& like, kc::ChainForwardLaunch& launch) {
   launch.partials = scratch.partials;
   launch.counters = scratch.counters;
   FUSENAS_LAUNCH(kernels::cell_chain_forward(type, launch, stream_for(like)),
-                 "darts_cell chain forward");
+                 "darts_cell chain forward",
+                 chain_forward_cost(launch, dtype_size(like.dtype()), partials));
 }
 
 void cell_running_stats(const Tensor& like, kc::RunningStatsLaunch& launch) {
-  FUSENAS_LAUNCH(kernels::cell_running_stats(scalar_type(like.dtype()), launch, stream_for(like)),
-                 "darts_cell running statistics");
+  // Per entry: running mean and variance read, mean and invstd written; a few FLOPs each.
+  int64_t channels = 0;
+  for (int i = 0; i < launch.count; ++i) channels += launch.entry[i].c;
+  FUSENAS_LAUNCH(
+      kernels::cell_running_stats(scalar_type(like.dtype()), launch, stream_for(like)),
+      "darts_cell running statistics",
+      LaunchCost(4 * channels * static_cast<int64_t>(dtype_size(like.dtype())), 3 * channels));
 }
 
 void cell_normalize(const Tensor& like, kc::NormalizeLaunch& launch) {
-  FUSENAS_LAUNCH(kernels::cell_normalize(scalar_type(like.dtype()), launch, stream_for(like)),
-                 "darts_cell normalize");
+  // Each input read and written in place, (x - mean) * invstd per element.
+  int64_t values = 0, channels = 0;
+  for (int i = 0; i < launch.count; ++i) {
+    values += elements(launch.batch, launch.x[i]);
+    channels += launch.x[i].c;
+  }
+  FUSENAS_LAUNCH(
+      kernels::cell_normalize(scalar_type(like.dtype()), launch, stream_for(like)),
+      "darts_cell normalize",
+      LaunchCost((2 * values + 2 * channels) * static_cast<int64_t>(dtype_size(like.dtype())),
+                 2 * values));
 }
 
 void cell_node_forward(const Tensor& like, kc::NodeLaunch& launch) {
   FUSENAS_LAUNCH(kernels::cell_node_forward(scalar_type(like.dtype()), launch, stream_for(like)),
-                 "darts_cell node");
+                 "darts_cell node", node_forward_cost(launch, dtype_size(like.dtype())));
 }
 
 void cell_node_sums(const Tensor& like, kc::NodeLaunch& launch) {
@@ -107,11 +263,13 @@ void cell_node_sums(const Tensor& like, kc::NodeLaunch& launch) {
   check_tiles(tiles, "a node's gradient sums");
   launch.tiles = static_cast<int32_t>(tiles);
   if (tiles == 0) return;
-  Scratch scratch(like, tiles * (launch.count + 1) * launch.node.c, 1);
+  const int64_t partials = tiles * (launch.count + 1) * launch.node.c;
+  Scratch scratch(like, partials, 1);
   launch.partials = scratch.partials;
   launch.counters = scratch.counters;
   FUSENAS_LAUNCH(kernels::cell_node_sums(scalar_type(like.dtype()), launch, stream_for(like)),
-                 "darts_cell node sums");
+                 "darts_cell node sums",
+                 node_sums_cost(launch, dtype_size(like.dtype()), partials));
 }
 
 namespace {
@@ -157,7 +315,7 @@ void launch_chain_backward(const Tensor& like, cell_run::BackwardStage& stage,
     launch.partials = scratch.partials;
     launch.counters = scratch.counters;
     FUSENAS_LAUNCH(kernels::cell_chain_backward(type, launch, stream_for(like)),
-                   "darts_cell chain backward");
+                   "darts_cell chain backward", chain_backward_cost(launch, element, partials));
   }
 }
 
@@ -221,7 +379,8 @@ class GatherBatcher {
       launch_.partials = scratch.partials;
       launch_.counters = scratch.counters;
       FUSENAS_LAUNCH(kernels::cell_gather(scalar_type(like_.dtype()), launch_, stream_for(like_)),
-                     "darts_cell gather");
+                     "darts_cell gather",
+                     gather_cost(launch_, dtype_size(like_.dtype()), partials_));
     }
     reset();
   }

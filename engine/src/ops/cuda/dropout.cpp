@@ -25,13 +25,16 @@ void dropout_forward(const Tensor& x, const Tensor& y, const Tensor& mask, doubl
       kernels::dropout_forward(scalar_type(x.dtype()), x.numel(), x.raw_data(), y.raw_data(),
                                mask.data<uint8_t>(), dropout_keep_threshold(p), 1.0 / (1.0 - p),
                                seed, first_block, stream_for(x)),
-      "dropout");
+      // x read, y and the byte mask written; the Philox draw is integer work, so one FLOP (the
+      // scaling) per element.
+      "dropout", LaunchCost(bytes_of(x) + bytes_of(y) + bytes_of(mask), x.numel()));
 }
 
 void dropout_backward(const Tensor& gy, const Tensor& mask, const Tensor& gx, double scale) {
   FUSENAS_LAUNCH(kernels::masked_scale(scalar_type(gy.dtype()), gy.numel(), 1, gy.raw_data(),
                                        mask.data<uint8_t>(), gx.raw_data(), scale, stream_for(gy)),
-                 "dropout backward");
+                 "dropout backward",
+                 LaunchCost(bytes_of(gy) + bytes_of(mask) + bytes_of(gx), gy.numel()));
 }
 
 void drop_path_forward(const Tensor& x, const Tensor& y, const Tensor& mask, double p,
@@ -40,14 +43,14 @@ void drop_path_forward(const Tensor& x, const Tensor& y, const Tensor& mask, dou
                                             sample_size(x), x.raw_data(), y.raw_data(),
                                             mask.data<uint8_t>(), dropout_keep_threshold(p),
                                             1.0 / (1.0 - p), seed, first_block, stream_for(x)),
-                 "drop_path");
+                 "drop_path", LaunchCost(bytes_of(x) + bytes_of(y) + bytes_of(mask), x.numel()));
 }
 
 void drop_path_backward(const Tensor& gy, const Tensor& mask, const Tensor& gx, double scale) {
   FUSENAS_LAUNCH(
       kernels::masked_scale(scalar_type(gy.dtype()), gy.numel(), sample_size(gy), gy.raw_data(),
                             mask.data<uint8_t>(), gx.raw_data(), scale, stream_for(gy)),
-      "drop_path backward");
+      "drop_path backward", LaunchCost(bytes_of(gy) + bytes_of(mask) + bytes_of(gx), gy.numel()));
 }
 
 }  // namespace fusenas::cuda

@@ -19,7 +19,9 @@ void embedding_forward(const Tensor& weight, const Tensor& indices, const Tensor
   FUSENAS_LAUNCH(kernels::embedding_forward(scalar_type(weight.dtype()), indices.numel(), v, d,
                                             weight.raw_data(), indices.data<int64_t>(),
                                             out.raw_data(), stream_for(weight)),
-                 "embedding");
+                 "embedding",
+                 // A gather: the indices, then one row of d read and written per index.
+                 LaunchCost(bytes_of(indices) + 2 * bytes_of(out), 0));
 }
 
 void embedding_backward(const Tensor& gy, const Tensor& indices, const Tensor& gweight) {
@@ -29,10 +31,15 @@ void embedding_backward(const Tensor& gy, const Tensor& indices, const Tensor& g
   const size_t bytes = kernels::embedding_backward_workspace(n, v);
   Tensor workspace =
       Tensor::empty({static_cast<int64_t>(bytes)}, gy.options().with_dtype(DType::UInt8));
-  FUSENAS_LAUNCH(kernels::embedding_backward(scalar_type(gy.dtype()), n, v, d, gy.raw_data(),
-                                             indices.data<int64_t>(), gweight.raw_data(),
-                                             workspace.raw_data(), bytes, stream_for(gy)),
-                 "embedding backward");
+  FUSENAS_LAUNCH(
+      kernels::embedding_backward(scalar_type(gy.dtype()), n, v, d, gy.raw_data(),
+                                  indices.data<int64_t>(), gweight.raw_data(), workspace.raw_data(),
+                                  bytes, stream_for(gy)),
+      "embedding backward",
+      // gy and the indices read, every row of gweight written, the sort workspace
+      // round trip; one add per element of gy.
+      LaunchCost(bytes_of(gy) + bytes_of(indices) + bytes_of(gweight) + 2 * bytes_of(workspace),
+                 gy.numel()));
 }
 
 }  // namespace fusenas::cuda

@@ -26,7 +26,10 @@ void batched_gemm(const Tensor& a, bool trans_a, const Tensor& b, bool trans_b, 
   const cublasOperation_t op_a = trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
   const cublasOperation_t op_b = trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
   cublasHandle_t h = context_for(out).cublas;
-  note_launch();
+  // op(A), op(B) read and C written once (read too when beta accumulates); 2mnk per matrix.
+  note_launch("cuBLAS gemm",
+              LaunchCost(bytes_of(a) + bytes_of(b) + (beta != 0 ? 2 : 1) * bytes_of(out),
+                         2 * batch * m * n * int64_t{k}));
   if (out.dtype() == DType::Float32) {
     const float alpha = 1.0f, bt = static_cast<float>(beta);
     FUSENAS_CUBLAS_CHECK(cublasSgemmStridedBatched(

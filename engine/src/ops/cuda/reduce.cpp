@@ -32,20 +32,21 @@ void sum_reduce(const Tensor& x, const std::vector<bool>& reduced, const Tensor&
                                     x.options().with_dtype(DType::Float64));
     FUSENAS_LAUNCH(kernels::column_sum(scalar_type(x.dtype()), summed, kept, x.raw_data(),
                                        out.raw_data(), factor, partials.data<double>(), stream),
-                   "column_sum");
+                   "column_sum",
+                   LaunchCost(bytes_of(x) + bytes_of(out) + 2 * bytes_of(partials), x.numel()));
     return;
   }
   const Tensor moved = x.detach().permute(order).contiguous();
   FUSENAS_LAUNCH(kernels::row_sum(scalar_type(x.dtype()), kept, summed, moved.raw_data(),
                                   out.raw_data(), factor, stream),
-                 "row_sum");
+                 "row_sum", LaunchCost(bytes_of(moved) + bytes_of(out), x.numel()));
 }
 
 void argmax_last(const Tensor& x, const Tensor& out) {
   const int64_t k = x.shape().back();
   FUSENAS_LAUNCH(kernels::argmax_rows(scalar_type(x.dtype()), x.numel() / k, k, x.raw_data(),
                                       out.data<int64_t>(), stream_for(x)),
-                 "argmax_rows");
+                 "argmax_rows", LaunchCost(bytes_of(x) + bytes_of(out), x.numel()));
 }
 
 }  // namespace fusenas::cuda

@@ -14,6 +14,7 @@ void adam_step(const AdamTensors& t, const AdamHyper& h) {
   const kernels::AdamConfig config{h.lr, h.beta1, h.beta2, h.eps, h.weight_decay};
   for (const DType dtype : {DType::Float32, DType::Float64}) {
     std::vector<kernels::AdamTensor> list;
+    int64_t elements = 0;
     for (size_t k = 0; k < t.params.size(); ++k) {
       const Tensor& p = t.params[k];
       FUSENAS_CHECK(p.dtype() == DType::Float32 || p.dtype() == DType::Float64,
@@ -28,12 +29,16 @@ void adam_step(const AdamTensors& t, const AdamHyper& h) {
       e.numel = p.numel();
       e.step = t.steps[k];
       list.push_back(e);
+      elements += e.numel;
     }
     if (list.empty()) continue;
     FUSENAS_LAUNCH(
         kernels::adam_multi_tensor(scalar_type(dtype), list.data(), static_cast<int>(list.size()),
                                    config, stream_for(t.params.front())),
-        "adam_multi_tensor");
+        "adam_multi_tensor",
+        // Per element: param, exp_avg and exp_avg_sq read and written, grad read (7 values);
+        // weight decay, both moments, the bias-corrected square root and the step, about 15 FLOPs.
+        LaunchCost(7 * elements * static_cast<int64_t>(dtype_size(dtype)), 15 * elements));
   }
 }
 

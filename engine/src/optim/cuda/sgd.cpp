@@ -14,6 +14,7 @@ void sgd_step(const SgdTensors& t, const SgdHyper& h) {
   const kernels::SgdConfig config{h.lr, h.momentum, h.dampening, h.weight_decay, h.nesterov};
   for (const DType dtype : {DType::Float32, DType::Float64}) {
     std::vector<kernels::SgdTensor> list;
+    int64_t elements = 0, momentum_elements = 0;
     for (size_t k = 0; k < t.params.size(); ++k) {
       const Tensor& p = t.params[k];
       FUSENAS_CHECK(p.dtype() == DType::Float32 || p.dtype() == DType::Float64,
@@ -27,12 +28,18 @@ void sgd_step(const SgdTensors& t, const SgdHyper& h) {
       e.numel = p.numel();
       e.first_step = t.first_step.empty() || t.first_step[k] != 0;
       list.push_back(e);
+      elements += e.numel;
+      if (e.momentum != nullptr) momentum_elements += e.numel;
     }
     if (list.empty()) continue;
     FUSENAS_LAUNCH(
         kernels::sgd_multi_tensor(scalar_type(dtype), list.data(), static_cast<int>(list.size()),
                                   config, stream_for(t.params.front())),
-        "sgd_multi_tensor");
+        "sgd_multi_tensor",
+        // param read and written, grad read, the momentum buffer read and written where there is
+        // one; weight decay, momentum and the step, 2 FLOPs each.
+        LaunchCost((3 * elements + 2 * momentum_elements) * static_cast<int64_t>(dtype_size(dtype)),
+                   6 * elements));
   }
 }
 
