@@ -30,6 +30,7 @@ DartsConfig tiny_config(const std::string& data_dir, int order) {
   c.batch_size = 8;
   c.epochs = 2;
   c.order = order;
+  c.warmup_epochs = 0;
   c.seed = 7;
   return c;
 }
@@ -121,6 +122,31 @@ TEST(DartsSearch, RunFolderHoldsEverythingTheDocsPromise) {
   EXPECT_EQ(read_json(run + "/result.json")["train_command"], r.train_command);
 }
 
+// Warm-up epochs train the weights with the alphas frozen: the alphas after each warm-up epoch
+// are the same, they move in the first epoch after it, and the warm-up epochs record no
+// architect validation loss while their weights still train.
+TEST(DartsSearch, WarmUpEpochsKeepTheAlphasFrozen) {
+  TempDir tmp;
+  testing::write_tiny_cifar(tmp.sub("data"), 8);
+  DartsConfig c = tiny_config(tmp.sub("data"), 1);
+  c.epochs = 3;
+  c.warmup_epochs = 2;
+  const std::string run = darts_search(c, quiet(tmp.sub("run"))).run_dir;
+  const auto alphas = json_lines(run, "alphas.jsonl");
+  const auto metrics = json_lines(run, "metrics.jsonl");
+  ASSERT_EQ(alphas.size(), 3u);
+  ASSERT_EQ(metrics.size(), 3u);
+  for (const char* cell : {"normal", "reduce"}) {
+    EXPECT_EQ(alphas[0][cell], alphas[1][cell]) << cell;
+    EXPECT_NE(alphas[1][cell], alphas[2][cell]) << cell;
+  }
+  EXPECT_TRUE(metrics[0]["arch_val_loss"].is_null());
+  EXPECT_TRUE(metrics[1]["arch_val_loss"].is_null());
+  EXPECT_TRUE(metrics[2]["arch_val_loss"].is_number());
+  EXPECT_NE(metrics[0]["train_loss"], metrics[1]["train_loss"]);
+  EXPECT_NE(io::read_file(run + "/search.log").find("warm-up: alphas frozen"), std::string::npos);
+}
+
 TEST(DartsSearch, BadConfigsAndRunFoldersFailWithOneClearMessage) {
   TempDir tmp;
   testing::write_tiny_cifar(tmp.sub("data"), 8);
@@ -148,6 +174,10 @@ TEST(DartsSearch, BadConfigsAndRunFoldersFailWithOneClearMessage) {
   c.ops = {"none", "conv_9x9"};
   EXPECT_NE(message([&] { darts_search(c, quiet(tmp.sub("y"))); }).find("conv_9x9"),
             std::string::npos);
+  c = tiny_config(tmp.sub("data"), 1);
+  c.warmup_epochs = c.epochs;
+  EXPECT_NE(message([&] { darts_search(c, quiet(tmp.sub("y"))); }).find("warm-up epochs must lie"),
+            std::string::npos);
   EXPECT_NE(message([] { darts_preset("huge"); }).find("unknown preset"), std::string::npos);
   EXPECT_NE(message([&] { darts_resume(tmp.sub("none"), quiet("")); }).find("cannot resume"),
             std::string::npos);
@@ -174,7 +204,11 @@ TEST(DartsSearch, PresetsCarryThePapersSettings) {
   EXPECT_EQ(paper.arch_beta1, 0.5);
   EXPECT_EQ(paper.arch_weight_decay, 1e-3);
   EXPECT_EQ(paper.train_portion, 0.5);
-  EXPECT_NO_THROW(darts_preset("quick").validate());
+  const DartsConfig quick = darts_preset("quick");
+  EXPECT_EQ(paper.warmup_epochs, 0);
+  EXPECT_EQ(quick.arch_lr, 2e-2);
+  EXPECT_EQ(quick.warmup_epochs, 3);
+  EXPECT_NO_THROW(quick.validate());
   const DartsConfig round = darts_config_from_json(to_json(darts_preset("quick")));
   EXPECT_EQ(to_json(round), to_json(darts_preset("quick")));
 }

@@ -12,20 +12,25 @@ namespace fusenas::nas {
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DartsConfig, preset, channels, cells, nodes, ops,
                                                 dataset, data_dir, train_subset, train_portion,
                                                 crop_padding, flip, epochs, batch_size, lr, lr_min,
-                                                momentum, weight_decay, grad_clip, order, arch_lr,
-                                                arch_beta1, arch_beta2, arch_weight_decay, seed)
+                                                momentum, weight_decay, grad_clip, order,
+                                                warmup_epochs, arch_lr, arch_beta1, arch_beta2,
+                                                arch_weight_decay, seed)
 
 DartsConfig darts_preset(const std::string& name) {
   DartsConfig c;
   c.preset = name;
   if (name == "paper") return c;
   FUSENAS_CHECK(name == "quick", "unknown preset '{}' (use quick or paper)", name);
-  // Sized so a first-order search finishes within 10 minutes on two CPU cores (docs/results.md).
+  // About two minutes on two CPU cores. Its 250 architect steps get DARTS's alpha budget
+  // (Adam moves an alpha by at most about lr per step: 19,550 steps x 3e-4 = 5.9 in the paper,
+  // 250 x 2e-2 = 5.0 here), after 3 warm-up epochs of weights only (docs/cli.md).
   c.channels = 8;
   c.cells = 5;
   c.batch_size = 32;
   c.train_subset = 3200;
-  c.epochs = 4;
+  c.epochs = 8;
+  c.warmup_epochs = 3;
+  c.arch_lr = 2e-2;
   return c;
 }
 
@@ -48,6 +53,8 @@ void DartsConfig::validate() const {
   FUSENAS_CHECK(batch_size >= 1, "batch size must be at least 1, got {}", batch_size);
   validate_sgd(lr, lr_min, momentum, weight_decay, grad_clip);
   FUSENAS_CHECK(order == 1 || order == 2, "order must be 1 or 2, got {}", order);
+  FUSENAS_CHECK(warmup_epochs >= 0 && warmup_epochs < epochs,
+                "warm-up epochs must lie in [0, epochs) = [0, {}), got {}", epochs, warmup_epochs);
   FUSENAS_CHECK(std::isfinite(arch_lr) && arch_lr > 0, "arch lr must be positive, got {}", arch_lr);
   FUSENAS_CHECK(arch_beta1 >= 0 && arch_beta1 < 1 && arch_beta2 >= 0 && arch_beta2 < 1,
                 "arch betas must lie in [0, 1), got {} and {}", arch_beta1, arch_beta2);

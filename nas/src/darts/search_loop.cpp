@@ -118,9 +118,9 @@ bool DartsSearcher::train_epoch(const StopSignal& stop) {
     FUSENAS_CHECK(tb.epoch == epoch_ && tb.batch == batch_,
                   "train loader is at epoch {} batch {}, the search at epoch {} step {}", tb.epoch,
                   tb.batch, epoch_, batch_);
-    const SearchStepResult step =
-        darts_search_step(*net_, *architect_, *optimizer_, config_.grad_clip, on_device(tb.images),
-                          on_device(tb.labels), on_device(vb.images), on_device(vb.labels));
+    const SearchStepResult step = darts_search_step(
+        *net_, *architect_, *optimizer_, config_.grad_clip, on_device(tb.images),
+        on_device(tb.labels), on_device(vb.images), on_device(vb.labels), !warming_up());
     step_stats_.add(step.train_loss, step.logits, tb.labels, step.val_loss, vb.labels.size(0));
     totals_.seen += tb.labels.size(0);
     // Without a sync per step this times the host's issue rate; the drains and the epoch's
@@ -129,10 +129,12 @@ bool DartsSearcher::train_epoch(const StopSignal& stop) {
     ++batch_;
     if (options_.progress && bar.due(batch_ - first)) {
       step_stats_.drain_into(totals_);
-      bar.update(
-          batch_ - first, batch_ - first,
-          fmt::format("loss {:.4f} acc {:.2f}% val loss {:.4f}", totals_.loss_sum / totals_.seen,
-                      100.0 * totals_.correct / totals_.seen, totals_.val_loss_sum / totals_.seen));
+      bar.update(batch_ - first, batch_ - first,
+                 fmt::format("loss {:.4f} acc {:.2f}% {}", totals_.loss_sum / totals_.seen,
+                             100.0 * totals_.correct / totals_.seen,
+                             warming_up() ? std::string("warm-up (alphas frozen)")
+                                          : fmt::format("val loss {:.4f}",
+                                                        totals_.val_loss_sum / totals_.seen)));
     }
     if (stopping(stop)) {
       step_stats_.drain_into(totals_);
@@ -157,7 +159,9 @@ EvalResult DartsSearcher::evaluate(const StopSignal& stop) {
 void DartsSearcher::end_epoch(const EvalResult& val) {
   const double train_loss = totals_.loss_sum / totals_.seen;
   const double train_acc = 100.0 * totals_.correct / totals_.seen;
-  const double arch_val_loss = totals_.val_loss_sum / totals_.seen;
+  // A warm-up epoch has no architect steps, hence no architect validation loss.
+  const nlohmann::json arch_val_loss =
+      warming_up() ? nlohmann::json() : nlohmann::json(totals_.val_loss_sum / totals_.seen);
   const double seconds = totals_.train_seconds + val.seconds;
   const double step_s = totals_.train_seconds / train_loader_->batches_per_epoch();
   const Genotype g = net_->genotype();
@@ -177,9 +181,9 @@ void DartsSearcher::end_epoch(const EvalResult& val) {
                                      {"reduce", rows_json(net_->reduce_weights())}});
   log_.line(fmt::format(
       "epoch {}/{}  train loss {:.4f} acc {:.2f}%  val loss {:.4f} acc {:.2f}%  lr {:.6f}  "
-      "{:.1f} s ({:.2f} s/step)",
+      "{:.1f} s ({:.2f} s/step){}",
       epoch_ + 1, config_.epochs, train_loss, train_acc, val.loss, val.acc, optimizer_->lr(),
-      seconds, step_s));
+      seconds, step_s, warming_up() ? "  warm-up: alphas frozen" : ""));
   log_.line(fmt::format("  genotype {}", g.to_text()));
   last_val_acc_ = val.acc;
   scheduler_->step();

@@ -7,10 +7,10 @@ namespace fusenas::nas {
 
 SearchStepResult darts_search_step(Supernet& net, Architect& architect, optim::SGD& weights,
                                    double grad_clip, const Tensor& x_train, const Tensor& y_train,
-                                   const Tensor& x_val, const Tensor& y_val) {
+                                   const Tensor& x_val, const Tensor& y_val, bool update_alphas) {
   SearchStepResult r;
   net.train();
-  r.val_loss = architect.step(x_train, y_train, x_val, y_val, weights.lr());
+  if (update_alphas) r.val_loss = architect.step(x_train, y_train, x_val, y_val, weights.lr());
   weights.zero_grad();
   r.logits = net.forward_mixed(x_train, false);
   Tensor loss = cross_entropy(r.logits, y_train);

@@ -43,6 +43,8 @@ class DartsSearcher {
   DartsResult result() const;
   bool stopping(const StopSignal& stop) const;
   int64_t global_step() const;
+  // This epoch trains the weights only (DartsConfig::warmup_epochs).
+  bool warming_up() const { return epoch_ < config_.warmup_epochs; }
   Tensor on_device(const Tensor& t) const;
 
   DartsConfig config_;

@@ -38,8 +38,11 @@ struct DartsConfig {
   double momentum = 0.9;
   double weight_decay = 3e-4;
   double grad_clip = 5.0;
-  // Alphas: Adam.
+  // Alphas: Adam. The first warmup_epochs epochs train the weights only (alphas frozen), as
+  // PC-DARTS and P-DARTS do, so that the alphas start moving once the candidate ops compute
+  // something.
   int order = 1;
+  int warmup_epochs = 0;
   double arch_lr = 3e-4;
   double arch_beta1 = 0.5;
   double arch_beta2 = 0.999;

@@ -17,9 +17,11 @@ struct SearchStepResult {
 };
 
 // xi, the virtual step of second order, is the weights' current lr. Leaves the clipped weight
-// gradients in .grad and the alpha gradient in the alphas' .grad.
+// gradients in .grad and the alpha gradient in the alphas' .grad. Without `update_alphas` (a
+// warm-up step) the architect is skipped: the alphas stay as they are and val_loss is undefined.
 SearchStepResult darts_search_step(Supernet& net, Architect& architect, optim::SGD& weights,
                                    double grad_clip, const Tensor& x_train, const Tensor& y_train,
-                                   const Tensor& x_val, const Tensor& y_val);
+                                   const Tensor& x_val, const Tensor& y_val,
+                                   bool update_alphas = true);
 
 }  // namespace fusenas::nas
