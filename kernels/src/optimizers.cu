@@ -50,7 +50,7 @@ __global__ void sgd_kernel(TensorBatch<3, 1> b, SgdConfig h) {
   const T wd = static_cast<T>(h.weight_decay);
   const T momentum = static_cast<T>(h.momentum);
   const T keep = static_cast<T>(1.0 - h.dampening);
-  const T neg_lr = static_cast<T>(-h.lr);
+  const T neg_lr = static_cast<T>(-(h.device_lr ? *h.device_lr : h.lr));
   const bool decay = h.weight_decay != 0;
   for (int64_t i = lo + threadIdx.x; i < hi; i += blockDim.x) {
     T d = g[i];
@@ -63,7 +63,8 @@ __global__ void sgd_kernel(TensorBatch<3, 1> b, SgdConfig h) {
   }
 }
 
-// Slots: param, grad, exp_avg, exp_avg_sq. Scalars: -(lr / bc1), sqrt(bc2).
+// Slots: param, grad, exp_avg, exp_avg_sq. Scalars: -(lr / bc1), sqrt(bc2), unless the config
+// holds them on the device.
 template <typename T>
 __global__ void adam_kernel(TensorBatch<4, 2> b, AdamConfig h) {
   int64_t lo, hi;
@@ -72,8 +73,14 @@ __global__ void adam_kernel(TensorBatch<4, 2> b, AdamConfig h) {
   const T* g = static_cast<const T*>(b.ptr[1][t]);
   T* m = static_cast<T*>(b.ptr[2][t]);
   T* v = static_cast<T*>(b.ptr[3][t]);
-  const T neg_step_size = static_cast<T>(b.scalar[0][t]);
-  const T bc2_sqrt = static_cast<T>(b.scalar[1][t]);
+  double neg_step_size_d = b.scalar[0][t], bc2_sqrt_d = b.scalar[1][t];
+  if (h.device_step) {
+    const double step = *h.device_step;
+    neg_step_size_d = -(*h.device_lr / (1.0 - pow(h.beta1, step)));
+    bc2_sqrt_d = sqrt(1.0 - pow(h.beta2, step));
+  }
+  const T neg_step_size = static_cast<T>(neg_step_size_d);
+  const T bc2_sqrt = static_cast<T>(bc2_sqrt_d);
   const T b1 = static_cast<T>(h.beta1), one_minus_b1 = static_cast<T>(1.0 - h.beta1);
   const T b2 = static_cast<T>(h.beta2), one_minus_b2 = static_cast<T>(1.0 - h.beta2);
   const T eps = static_cast<T>(h.eps);

@@ -102,6 +102,86 @@ TEST(OptimGpu, AdamMatchesCpu) {
   }
 }
 
+// With the lr and Adam's step count on the device, one captured optimizer step replays as the
+// host-scalar updates of the CPU would run, across lr changes, and the count reads back.
+TEST(OptimGpu, ScalarsOnTheDeviceFollowLrChangesUnderGraphReplay) {
+  FUSENAS_REQUIRE_GPU();
+  Params ps = make_params(kShapes, DType::Float64, 40),
+         pa = make_params(kShapes, DType::Float64, 50);
+  const optim::SGDOptions so{.momentum = 0.9, .weight_decay = 1e-3};
+  optim::SGD sgd_cpu(ps.cpu, 0.05, so), sgd_gpu(ps.gpu, 0.05, so);
+  optim::Adam adam_cpu(pa.cpu, 1e-2, {0.5, 0.999}, 1e-8, 1e-3),
+      adam_gpu(pa.gpu, 1e-2, {0.5, 0.999}, 1e-8, 1e-3);
+  sgd_gpu.keep_scalars_on_device();
+  adam_gpu.keep_scalars_on_device();
+  auto cpu_step = [&] {
+    sgd_cpu.step();
+    adam_cpu.step();
+  };
+  auto gpu_step = [&] {
+    sgd_gpu.step();
+    adam_gpu.step();
+  };
+  // Step 0 eagerly (it creates the momentum buffers), step 1 as the capture's warm-up.
+  set_grads(ps, 600);
+  set_grads(pa, 700);
+  cpu_step();
+  gpu_step();
+  set_grads(ps, 610);
+  set_grads(pa, 710);
+  cpu_step();
+  cuda::Graph graph;
+  graph.capture(gpu_step, 1);
+  expect_params_match(ps, 1e-12, "SGD step 1");
+  expect_params_match(pa, 1e-12, "Adam step 1");
+  for (int step = 2; step < 6; ++step) {
+    for (Params* p : {&ps, &pa}) {
+      // The graph reads the gradient tensors it was captured with: refill them in place.
+      for (size_t i = 0; i < p->cpu.size(); ++i) {
+        const Tensor g = random_float(p->cpu[i].shape(), 1000 + 10 * step + i).to(DType::Float64);
+        p->cpu[i].set_grad(g);
+        p->gpu[i].grad().copy_(g);
+      }
+    }
+    if (step == 3 || step == 5) {
+      for (optim::Optimizer* o :
+           std::initializer_list<optim::Optimizer*>{&sgd_cpu, &sgd_gpu, &adam_cpu, &adam_gpu}) {
+        o->set_lr(o->lr() * 0.5);
+      }
+    }
+    cpu_step();
+    graph.replay();
+    expect_params_match(ps, 1e-12, fmt::format("SGD replayed step {}", step));
+    expect_params_match(pa, 1e-12, fmt::format("Adam replayed step {}", step));
+  }
+  // The count read back is the device's (the host ran step() only twice).
+  const optim::OptimizerState state = adam_gpu.state_dict();
+  EXPECT_EQ(state.scalars.at("0.step"), 6.0);
+  EXPECT_EQ(state.scalars.at("5.step"), 6.0);
+  EXPECT_EQ(state.scalars.at("lr"), adam_cpu.lr());
+
+  // Loading a state writes the count to the device: the next step continues the CPU's.
+  Params fresh = make_params(kShapes, DType::Float64, 50);
+  for (size_t i = 0; i < fresh.gpu.size(); ++i) fresh.gpu[i].detach().copy_(pa.gpu[i].detach());
+  optim::Adam reloaded(fresh.gpu, 1e-2, {0.5, 0.999}, 1e-8, 1e-3);
+  reloaded.keep_scalars_on_device();
+  reloaded.load_state_dict(adam_cpu.state_dict());
+  for (size_t i = 0; i < pa.cpu.size(); ++i) {
+    const Tensor g = random_float(pa.cpu[i].shape(), 2000 + i).to(DType::Float64);
+    pa.cpu[i].set_grad(g);
+    fresh.gpu[i].set_grad(g.to(Device::cuda()));
+  }
+  adam_cpu.step();
+  reloaded.step();
+  for (size_t i = 0; i < pa.cpu.size(); ++i) {
+    EXPECT_LE(max_relative_error(fresh.gpu[i].detach(), pa.cpu[i].detach()), 1e-12)
+        << "reloaded Adam, parameter " << i;
+  }
+  // One count serves every parameter on the device, so all must step.
+  pa.gpu[2].set_grad(Tensor());
+  EXPECT_THROW(adam_gpu.step(), Error);
+}
+
 TEST(OptimGpu, ManyParametersSpanSeveralLaunches) {
   FUSENAS_REQUIRE_GPU();
   std::vector<Shape> shapes;

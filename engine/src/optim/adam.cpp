@@ -44,7 +44,15 @@ void Adam::step() {
     t.exp_avg_sqs.push_back(exp_avg_sqs[i]);
     t.steps.push_back(steps[i]);
   }
-  const AdamHyper h{lr(), options_.beta1, options_.beta2, options_.eps, options_.weight_decay};
+  AdamHyper h{lr(), options_.beta1, options_.beta2, options_.eps, options_.weight_decay, {}, {}};
+  if (scalars_on_device()) {
+    FUSENAS_CHECK(a.index.size() == params().size(),
+                  "Adam: with its scalars on the device every parameter must step every time ({} "
+                  "of {} have a gradient)",
+                  a.index.size(), params().size());
+    h.device_lr = device_lr();
+    h.device_step = advance_device_counter("step");
+  }
   if (a.params.front().is_cuda()) {
     FUSENAS_ON_CUDA(cuda::adam_step(t, h));
   } else {

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string_view>
 
+#include "fusenas/engine/factory.h"
 #include "fusenas/engine/grad_mode.h"
 
 namespace fusenas::optim {
@@ -43,6 +44,32 @@ Optimizer::Optimizer(std::vector<Tensor> params, double lr) : params_(std::move(
 void Optimizer::set_lr(double lr) {
   FUSENAS_CHECK(std::isfinite(lr) && lr >= 0, "optimizer: invalid learning rate {}", lr);
   lr_ = lr;
+  if (lr_device_.defined()) lr_device_.fill_(lr);
+}
+
+void Optimizer::keep_scalars_on_device() {
+  if (scalars_on_device()) return;
+  FUSENAS_CHECK(!params_.empty() && params_.front().is_cuda(),
+                "optimizer: scalars can live on the device only for CUDA parameters");
+  NoGradGuard no_grad;
+  const auto f64 = TensorOptions{}.with_dtype(DType::Float64).with_device(params_.front().device());
+  for (const auto& [name, values] : counters_) {
+    for (double v : values) {
+      FUSENAS_CHECK(v == values.front(),
+                    "optimizer: counter '{}' differs between parameters ({} and {}); on the device "
+                    "one count serves them all",
+                    name, values.front(), v);
+    }
+    device_counters_[name] = full({}, values.empty() ? 0.0 : values.front(), f64);
+  }
+  device_one_ = full({}, 1.0, f64);
+  lr_device_ = full({}, lr_, f64);
+}
+
+const Tensor& Optimizer::advance_device_counter(const std::string& name) {
+  const Tensor& c = device_counters_.at(name);
+  c.add_(device_one_);
+  return c;
 }
 
 void Optimizer::zero_grad() {
@@ -104,8 +131,11 @@ OptimizerState Optimizer::state_dict() const {
     }
   }
   for (const auto& [name, values] : counters_) {
+    const auto on_device = device_counters_.find(name);
+    const double shared = on_device != device_counters_.end() ? on_device->second.item() : 0.0;
     for (size_t i = 0; i < values.size(); ++i) {
-      if (values[i] != 0) out.scalars[fmt::format("{}.{}", i, name)] = values[i];
+      const double v = on_device != device_counters_.end() ? shared : values[i];
+      if (v != 0) out.scalars[fmt::format("{}.{}", i, name)] = v;
     }
   }
   return out;
@@ -136,6 +166,19 @@ void Optimizer::load_state_dict(const OptimizerState& state) {
     check_key(key, i, name);
     FUSENAS_CHECK(counters_.count(name), "optimizer load_state_dict: unknown scalar '{}'", key);
   }
+  for (const auto& [name, counter] : device_counters_) {
+    std::vector<double> values(params_.size(), 0.0);
+    for (size_t i = 0; i < params_.size(); ++i) {
+      const auto it = state.scalars.find(fmt::format("{}.{}", i, name));
+      if (it != state.scalars.end()) values[i] = it->second;
+    }
+    for (double v : values) {
+      FUSENAS_CHECK(v == values.front(),
+                    "optimizer load_state_dict: counter '{}' differs between parameters ({} and "
+                    "{}), but the scalars live on the device, where one count serves them all",
+                    name, values.front(), v);
+    }
+  }
   if (auto it = state.scalars.find("lr"); it != state.scalars.end()) set_lr(it->second);
 
   NoGradGuard no_grad;
@@ -153,6 +196,9 @@ void Optimizer::load_state_dict(const OptimizerState& state) {
     size_t i;
     std::string name;
     if (key != "lr" && parse_key(key, i, name)) counters_[name][i] = v;
+  }
+  for (const auto& [name, counter] : device_counters_) {
+    counter.fill_(counters_.at(name).empty() ? 0.0 : counters_.at(name).front());
   }
 }
 

@@ -43,8 +43,12 @@ void SGD::step() {
       t.momentum_buffers.push_back(buf);
     }
   }
-  const SgdHyper h{lr(), options_.momentum, options_.dampening, options_.weight_decay,
-                   options_.nesterov};
+  const SgdHyper h{lr(),
+                   options_.momentum,
+                   options_.dampening,
+                   options_.weight_decay,
+                   options_.nesterov,
+                   scalars_on_device() ? device_lr() : Tensor()};
   if (a.params.front().is_cuda()) {
     FUSENAS_ON_CUDA(cuda::sgd_step(t, h));
   } else {

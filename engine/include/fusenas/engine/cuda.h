@@ -138,8 +138,9 @@ void busy_wait(double microseconds, int device = 0);
 // must not synchronise with the host, and must write results it wants to keep into such tensors.
 // Memory the step allocates comes from a pool private to the graph, so replays never race with
 // other work. Random draws made on the host during capture are baked into the graph, and so are
-// other per-step host scalars: Adam's bias corrections (from its step count), the learning rate
-// and SGD's first-step flag stay those of the captured call on every replay.
+// other per-step host scalars: SGD's first-step flag, and the learning rate and Adam's bias
+// corrections unless the optimizer keeps them on the device (Optimizer::keep_scalars_on_device),
+// stay those of the captured call on every replay.
 class Graph {
  public:
   explicit Graph(int device = 0);

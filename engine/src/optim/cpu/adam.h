@@ -10,6 +10,9 @@ namespace fusenas {
 
 struct AdamHyper {
   double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0;
+  // CUDA only: 0-d float64 tensors the kernel reads the lr and the step count of every tensor
+  // from, instead of lr and AdamTensors::steps (Optimizer::keep_scalars_on_device).
+  Tensor device_lr, device_step;
 };
 
 // One entry per parameter that steps; all contiguous, same device. steps[i] is parameter i's

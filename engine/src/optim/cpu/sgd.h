@@ -11,6 +11,9 @@ namespace fusenas {
 struct SgdHyper {
   double lr = 0, momentum = 0, dampening = 0, weight_decay = 0;
   bool nesterov = false;
+  // CUDA only: a 0-d float64 tensor the kernel reads the lr from
+  // (Optimizer::keep_scalars_on_device).
+  Tensor device_lr;
 };
 
 // One entry per parameter that steps; all contiguous, same device. momentum_buffers is empty

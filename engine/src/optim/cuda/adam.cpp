@@ -11,7 +11,16 @@ namespace fusenas::cuda {
 
 void adam_step(const AdamTensors& t, const AdamHyper& h) {
   if (t.params.empty()) return;
-  const kernels::AdamConfig config{h.lr, h.beta1, h.beta2, h.eps, h.weight_decay};
+  auto device_scalar = [](const Tensor& t) {
+    return t.defined() ? static_cast<const double*>(t.raw_data()) : nullptr;
+  };
+  const kernels::AdamConfig config{h.lr,
+                                   h.beta1,
+                                   h.beta2,
+                                   h.eps,
+                                   h.weight_decay,
+                                   device_scalar(h.device_lr),
+                                   device_scalar(h.device_step)};
   for (const DType dtype : {DType::Float32, DType::Float64}) {
     std::vector<kernels::AdamTensor> list;
     int64_t elements = 0;

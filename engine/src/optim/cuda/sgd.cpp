@@ -11,7 +11,13 @@ namespace fusenas::cuda {
 
 void sgd_step(const SgdTensors& t, const SgdHyper& h) {
   if (t.params.empty()) return;
-  const kernels::SgdConfig config{h.lr, h.momentum, h.dampening, h.weight_decay, h.nesterov};
+  const kernels::SgdConfig config{
+      h.lr,
+      h.momentum,
+      h.dampening,
+      h.weight_decay,
+      h.nesterov,
+      h.device_lr.defined() ? static_cast<const double*>(h.device_lr.raw_data()) : nullptr};
   for (const DType dtype : {DType::Float32, DType::Float64}) {
     std::vector<kernels::SgdTensor> list;
     int64_t elements = 0, momentum_elements = 0;

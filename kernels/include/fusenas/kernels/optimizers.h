@@ -8,9 +8,12 @@ namespace fusenas::kernels {
 
 // torch.optim.SGD's rule per element: d = g + wd * p; with momentum, buf = first ? d :
 // momentum * buf + (1 - dampening) * d and d = nesterov ? d + momentum * buf : buf; p -= lr * d.
+// With device_lr set the kernel reads the lr from that device double instead of `lr`, so a
+// launch captured into a CUDA graph follows later lr changes.
 struct SgdConfig {
   double lr = 0, momentum = 0, dampening = 0, weight_decay = 0;
   bool nesterov = false;
+  const double* device_lr = nullptr;
 };
 struct SgdTensor {
   void* param = nullptr;
@@ -25,8 +28,13 @@ cudaError_t sgd_multi_tensor(ScalarType type, const SgdTensor* tensors, int coun
 // torch.optim.Adam's rule (L2 weight decay, no AMSGrad) with per-tensor bias corrections
 // bc1 = 1 - beta1^step, bc2 = 1 - beta2^step: m = beta1 m + (1 - beta1) g,
 // v = beta2 v + (1 - beta2) g^2, p += -(lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps).
+// With device_lr and device_step set (both or neither) the kernel reads the lr and one step count
+// shared by every tensor from those device doubles and computes the bias corrections itself, so
+// a launch captured into a CUDA graph follows later lr changes and the advancing count.
 struct AdamConfig {
   double lr = 0, beta1 = 0, beta2 = 0, eps = 0, weight_decay = 0;
+  const double* device_lr = nullptr;
+  const double* device_step = nullptr;
 };
 struct AdamTensor {
   void* param = nullptr;

@@ -33,6 +33,14 @@ class Optimizer {
 
   double lr() const { return lr_; }
   void set_lr(double lr);
+
+  // Keeps the lr and every counter (Adam's step count) in 0-d float64 tensors on the parameters'
+  // CUDA device, which the update kernels read and advance there. A step captured into a CUDA
+  // graph then replays with the lr set since and the count reached so far, exactly as the eager
+  // step would. Every parameter must then step every time (one count serves them all), and
+  // state_dict reads the counts back from the device.
+  void keep_scalars_on_device();
+  bool scalars_on_device() const { return lr_device_.defined(); }
   const std::vector<Tensor>& params() const { return params_; }
 
   // Tensors are detached copies, unaffected by later steps.
@@ -59,6 +67,10 @@ class Optimizer {
   // state of parameter i (undefined until first needed), counters_[name][i] scalar state.
   void declare_slot(const std::string& name);
   void declare_counter(const std::string& name);
+  // With scalars on the device: the lr tensor, and counter `name` advanced by one there (one
+  // launch, recorded into a graph being captured).
+  const Tensor& device_lr() const { return lr_device_; }
+  const Tensor& advance_device_counter(const std::string& name);
 
   std::map<std::string, std::vector<Tensor>> slots_;
   std::map<std::string, std::vector<double>> counters_;
@@ -66,6 +78,8 @@ class Optimizer {
  private:
   std::vector<Tensor> params_;
   double lr_;
+  Tensor lr_device_, device_one_;
+  std::map<std::string, Tensor> device_counters_;
 };
 
 }  // namespace fusenas::optim
