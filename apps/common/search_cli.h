@@ -85,6 +85,13 @@ class SearchCli {
                  "results up to rounding, slower)");
   }
 
+  // --eager (DARTS: CUDA steps without graph replay).
+  void add_eager_flag() {
+    app.add_flag("--eager", options.eager,
+                 "On CUDA, run every search step eagerly instead of replaying it as a captured "
+                 "CUDA graph (a check: same results)");
+  }
+
   // A search flag outside the overrides (counted when checking --resume).
   CLI::Option* track(CLI::Option* opt) {
     extra_.push_back(opt);

@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   cli.add_augmentation_and_seed("Seed of weights, alphas and data order");
   cli.add_run_flags();
   cli.add_cell_flag();
+  cli.add_eager_flag();
   app.footer(
       "Examples:\n"
       "  nas_darts                                   # quick CPU search on Fashion-MNIST\n"

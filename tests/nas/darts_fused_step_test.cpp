@@ -20,7 +20,7 @@ SearchSide make_side(int order, bool fused) {
   space.cells = 5;  // two reduction cells, and cells after each
   space.in_channels = 3;
   space.image_size = 8;
-  return make_search_side(space, {.order = order, .fused = fused, .seed = 5});
+  return make_search_side(space, {.order = order, .fused = fused, .seed = 5, .architect = {}});
 }
 
 class DartsFusedStep : public ::testing::TestWithParam<int> {};
@@ -46,19 +46,7 @@ TEST_P(DartsFusedStep, ThreeStepsEqualTheComposedCells) {
   }
   // The second order's finite-difference Hessian product divides rounding by its eps.
   const double tol = order == 1 ? 1e-9 : 1e-7;
-  EXPECT_LE(testing::max_relative_error(fused.net->arch().normal, composed.net->arch().normal),
-            tol);
-  EXPECT_LE(testing::max_relative_error(fused.net->arch().reduce, composed.net->arch().reduce),
-            tol);
-  const auto wf = fused.net->named_parameters(), wc = composed.net->named_parameters();
-  ASSERT_EQ(wf.size(), wc.size());
-  for (size_t i = 0; i < wc.size(); ++i)
-    EXPECT_LE(testing::max_relative_error(wf[i].second, wc[i].second), tol) << wc[i].first;
-  const auto bf = fused.net->named_buffers(), bc = composed.net->named_buffers();
-  for (size_t i = 0; i < bc.size(); ++i) {
-    if (!is_floating(bc[i].second.dtype())) continue;
-    EXPECT_LE(testing::max_relative_error(bf[i].second, bc[i].second), tol) << bc[i].first;
-  }
+  testing::expect_sides_match(fused, composed, tol);
 }
 
 INSTANTIATE_TEST_SUITE_P(Order, DartsFusedStep, ::testing::Values(1, 2),

@@ -72,17 +72,7 @@ TEST_P(DartsGpu, SearchStepMatchesCpu) {
   if (!exact) return;
   // Second order takes a finite-difference Hessian-vector product, whose eps divides rounding.
   const double tol = order == 1 ? 1e-10 : 1e-8;
-  EXPECT_LE(
-      testing::max_relative_error(gpu.net->arch().normal.to(Device::cpu()), cpu.net->arch().normal),
-      tol);
-  EXPECT_LE(
-      testing::max_relative_error(gpu.net->arch().reduce.to(Device::cpu()), cpu.net->arch().reduce),
-      tol);
-  const auto wc = cpu.net->named_parameters(), wg = gpu.net->named_parameters();
-  for (size_t i = 0; i < wc.size(); ++i) {
-    EXPECT_LE(testing::max_relative_error(wg[i].second.to(Device::cpu()), wc[i].second), tol)
-        << wc[i].first;
-  }
+  testing::expect_sides_match(gpu, cpu, tol);
 }
 
 // The whole search step, architect included, captures into one CUDA graph, which only works when
@@ -134,16 +124,7 @@ TEST_P(DartsCapture, CapturedStepReplaysLikeEager) {
     EXPECT_NEAR(train_loss.item(), r.train_loss.item(), 1e-10 * std::abs(r.train_loss.item()))
         << "replay " << i;
   }
-  EXPECT_LE(testing::max_relative_error(graphed.net->arch().normal.to(Device::cpu()),
-                                        eager.net->arch().normal.to(Device::cpu())),
-            1e-10);
-  const auto we = eager.net->named_parameters(), wg = graphed.net->named_parameters();
-  for (size_t i = 0; i < we.size(); ++i) {
-    EXPECT_LE(
-        testing::max_relative_error(wg[i].second.to(Device::cpu()), we[i].second.to(Device::cpu())),
-        1e-10)
-        << we[i].first;
-  }
+  testing::expect_sides_match(graphed, eager, 1e-10);
 }
 
 INSTANTIATE_TEST_SUITE_P(Order, DartsCapture, ::testing::Values(1, 2),

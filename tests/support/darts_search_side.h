@@ -29,4 +29,8 @@ struct SearchSideOptions {
 // DARTS's weight SGD (lr 0.025, momentum 0.9, weight decay 3e-4) over the supernet's weights.
 SearchSide make_search_side(const nas::SearchSpace& space, const SearchSideOptions& options);
 
+// gtest EXPECTs that both alphas, every weight and every floating buffer (BN running statistics)
+// of `got` lie within relative `tol` of `want`'s, on whatever devices they live.
+void expect_sides_match(const SearchSide& got, const SearchSide& want, double tol);
+
 }  // namespace fusenas::testing

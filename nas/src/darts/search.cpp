@@ -34,6 +34,12 @@ DartsSearcher::DartsSearcher(const DartsConfig& config, const DartsOptions& opti
   scheduler_ =
       std::make_unique<optim::CosineAnnealingLR>(*optimizer_, config_.epochs, config_.lr_min);
   architect_ = std::make_unique<Architect>(*net_, *optimizer_, config_.architect());
+  if (device_.is_cuda() && !options_.eager) {
+    // Replayed steps read the lr and Adam's step count from the device (restore() loads them).
+    optimizer_->keep_scalars_on_device();
+    architect_->optimizer().keep_scalars_on_device();
+    graphs_ = std::make_unique<GraphedStep>(device_);
+  }
 }
 
 DartsResult darts_search(const DartsConfig& config, const DartsOptions& options) {

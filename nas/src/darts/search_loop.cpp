@@ -93,6 +93,10 @@ DartsResult DartsSearcher::run() {
     if (stopping(stop) && epoch_ < config_.epochs) return stopped("at the end of an epoch");
   }
   write_artifacts(true);
+  if (graphs_) {
+    log_.line(fmt::format("CUDA graphs: {} captured, {} steps replayed (--eager turns them off)",
+                          graphs_->captures(), graphs_->replays()));
+  }
   const DartsResult r = result();
   run_.write_json("result.json", {{"val_acc", r.val_acc},
                                   {"epochs", r.epochs_done},
@@ -107,9 +111,38 @@ DartsResult DartsSearcher::run() {
   return r;
 }
 
+SearchStepResult DartsSearcher::search_step(const data::Batch& train, const data::Batch& val) {
+  const bool full_batches =
+      train.labels.size(0) == config_.batch_size && val.labels.size(0) == config_.batch_size;
+  if (!graphs_ || !full_batches) {
+    // A short last batch would need a graph of its own: it runs eagerly.
+    return darts_search_step(*net_, *architect_, *optimizer_, config_.grad_clip,
+                             on_device(train.images), on_device(train.labels),
+                             on_device(val.images), on_device(val.labels), !warming_up());
+  }
+  const bool update_alphas = !warming_up();
+  const std::vector<Tensor> out =
+      graphs_->run({train.images, train.labels, val.images, val.labels}, update_alphas ? 1 : 0,
+                   [&](const std::vector<Tensor>& in) {
+                     const SearchStepResult r =
+                         darts_search_step(*net_, *architect_, *optimizer_, config_.grad_clip,
+                                           in[0], in[1], in[2], in[3], update_alphas);
+                     return std::vector<Tensor>{r.train_loss, r.logits, r.val_loss};
+                   });
+  SearchStepResult r;
+  r.train_loss = out[0];
+  r.logits = out[1];
+  r.val_loss = out[2];
+  return r;
+}
+
 bool DartsSearcher::train_epoch(const StopSignal& stop) {
   const int64_t per_epoch = train_loader_->batches_per_epoch();
   const int64_t first = batch_;
+  // Second order's virtual step uses the lr as a host scalar (xi), which a graph bakes in: the
+  // cosine schedule changes it every epoch, so each epoch captures afresh. The warm-up's graph
+  // (no architect) is not needed after the warm-up.
+  if (graphs_ && (config_.order == 2 || epoch_ == config_.warmup_epochs)) graphs_->clear();
   Progress bar(fmt::format("epoch {}/{}", epoch_ + 1, config_.epochs), per_epoch - first, "step");
   while (batch_ < per_epoch) {
     const auto t0 = Clock::now();
@@ -118,9 +151,7 @@ bool DartsSearcher::train_epoch(const StopSignal& stop) {
     FUSENAS_CHECK(tb.epoch == epoch_ && tb.batch == batch_,
                   "train loader is at epoch {} batch {}, the search at epoch {} step {}", tb.epoch,
                   tb.batch, epoch_, batch_);
-    const SearchStepResult step = darts_search_step(
-        *net_, *architect_, *optimizer_, config_.grad_clip, on_device(tb.images),
-        on_device(tb.labels), on_device(vb.images), on_device(vb.labels), !warming_up());
+    const SearchStepResult step = search_step(tb, vb);
     step_stats_.add(step.train_loss, step.logits, tb.labels, step.val_loss, vb.labels.size(0));
     totals_.seen += tb.labels.size(0);
     // Without a sync per step this times the host's issue rate; the drains and the epoch's

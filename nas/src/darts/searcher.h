@@ -9,9 +9,11 @@
 #include "fusenas/engine/optim/optim.h"
 #include "fusenas/nas/darts/architect.h"
 #include "fusenas/nas/darts/search.h"
+#include "fusenas/nas/darts/search_step.h"
 #include "fusenas/nas/darts/supernet.h"
 #include "fusenas/nas/run/deferred_stats.h"
 #include "fusenas/nas/run/evaluate.h"
+#include "fusenas/nas/run/graphed_step.h"
 #include "fusenas/nas/run/run_dir.h"
 #include "fusenas/nas/run/run_log.h"
 #include "fusenas/nas/run/stop_signal.h"
@@ -45,6 +47,8 @@ class DartsSearcher {
   int64_t global_step() const;
   // This epoch trains the weights only (DartsConfig::warmup_epochs).
   bool warming_up() const { return epoch_ < config_.warmup_epochs; }
+  // One search step on this batch pair: replayed from a CUDA graph where there is one.
+  SearchStepResult search_step(const data::Batch& train, const data::Batch& val);
   Tensor on_device(const Tensor& t) const;
 
   DartsConfig config_;
@@ -59,6 +63,7 @@ class DartsSearcher {
   std::unique_ptr<optim::SGD> optimizer_;
   std::unique_ptr<optim::CosineAnnealingLR> scheduler_;
   std::unique_ptr<Architect> architect_;
+  std::unique_ptr<GraphedStep> graphs_;  // CUDA without options.eager: replayed search steps
 
   int epoch_ = 0;
   int64_t batch_ = 0;  // == batches per epoch: training done, evaluation pending

@@ -16,6 +16,9 @@ struct RunOptions {
   // Search cells op by op (the composed MixedOps) instead of the fused darts_cell op: a check of
   // the fused path, same results up to rounding, slower.
   bool composed_cells = false;
+  // On CUDA, run every step eagerly instead of replaying it from a captured CUDA graph (DARTS
+  // search steps; the others always run eagerly).
+  bool eager = false;
   // Test hook: behave as if SIGTERM arrived once this many steps (optimizer steps; for ENAS
   // shared-weight minibatches plus controller steps), counted from the start of the run across
   // resumes, are done; 0 = off.
