@@ -18,10 +18,14 @@ std::string one_line(const std::string& message) {
   return s;
 }
 
-void tune_process(char** argv) {
+void tune_process(char** argv, OmpWaiting waiting) {
   if (std::getenv("OMP_WAIT_POLICY") == nullptr && std::getenv("GOMP_SPINCOUNT") == nullptr) {
-    ::setenv("GOMP_SPINCOUNT", "30000", 1);
-    ::setenv(kSpinMarker, "1", 1);
+    if (waiting == OmpWaiting::kPassive) {
+      ::setenv("OMP_WAIT_POLICY", "passive", 1);
+    } else {
+      ::setenv("GOMP_SPINCOUNT", "30000", 1);
+    }
+    ::setenv(kWaitMarker, "1", 1);
     ::execv("/proc/self/exe", argv);  // returns only on failure: carry on with spinning threads
   }
   mallopt(M_MMAP_THRESHOLD, 32 << 20);

@@ -50,10 +50,10 @@ nlohmann::json run_peer(const std::string& script, const std::vector<BenchCase>&
   const auto in = dir / "request.json", out = dir / "answer.json";
   std::ofstream(in) << request.dump();
   const std::string python = torch_python();
-  // PyTorch runs with its own defaults: bench itself may have bounded OpenMP's spinning
+  // PyTorch runs with its own defaults: bench itself may have set OpenMP's waiting
   // (apps/common/app_support.h), which the peer must not inherit.
-  const char* unset = std::getenv("FUSENAS_SET_GOMP_SPINCOUNT") != nullptr
-                          ? "env -u GOMP_SPINCOUNT -u FUSENAS_SET_GOMP_SPINCOUNT "
+  const char* unset = std::getenv("FUSENAS_SET_OMP_WAITING") != nullptr
+                          ? "env -u GOMP_SPINCOUNT -u OMP_WAIT_POLICY -u FUSENAS_SET_OMP_WAITING "
                           : "";
   const std::string cmd = fmt::format("{}OMP_NUM_THREADS={} {} {}/{} {} {}", unset, threads, python,
                                       FUSENAS_BENCH_PEERS, script, in.string(), out.string());

@@ -14,7 +14,7 @@
 #include "op_cases.h"
 
 int main(int argc, char** argv) {
-  fusenas::apps::tune_process(argv);
+  fusenas::apps::tune_process(argv, fusenas::apps::OmpWaiting::kBoundedSpin);
   using namespace fusenas;
   using namespace fusenas::bench;
   CLI::App app{"FuseNAS benchmarks: ops at DARTS shapes and search steps, against PyTorch peers"};
