@@ -23,6 +23,10 @@ EvalCell::EvalCell(const Genotype& genotype, int64_t c_prev_prev, int64_t c_prev
       register_module("preprocess1", std::make_shared<ReLUConvBN>(c_prev, c, 1, 1, 0, true, gen));
   const auto& edges = reduction ? genotype.reduce : genotype.normal;
   concat_ = reduction ? genotype.reduce_concat : genotype.normal_concat;
+  // The forward pairs edges into nodes; the rest of what a genotype may hold is checked where it
+  // is used, so that an unvalidated genotype throws instead of indexing out of bounds.
+  FUSENAS_CHECK(!edges.empty() && edges.size() % 2 == 0,
+                "EvalCell: a cell needs nodes of two edges each, got {} edges", edges.size());
   for (size_t e = 0; e < edges.size(); ++e) {
     const int64_t stride = reduction && edges[e].input < 2 ? 2 : 1;
     ops_.push_back(register_module("ops_" + std::to_string(e),
@@ -35,18 +39,32 @@ EvalCell::EvalCell(const Genotype& genotype, int64_t c_prev_prev, int64_t c_prev
 Tensor EvalCell::forward_cell(const Tensor& s0, const Tensor& s1, double drop_prob,
                               Generator& gen) {
   std::vector<Tensor> states = {pre0_->forward(s0), pre1_->forward(s1)};
+  auto state = [&](int i) -> const Tensor& {
+    FUSENAS_CHECK(i >= 0 && static_cast<size_t>(i) < states.size(),
+                  "EvalCell: state {} does not exist yet (states 0..{} do)", i, states.size() - 1);
+    return states[static_cast<size_t>(i)];
+  };
   const bool drop = is_training() && drop_prob > 0;
   for (size_t e = 0; e < ops_.size(); e += 2) {
     Tensor h[2];
     for (size_t k = 0; k < 2; ++k) {
-      h[k] = ops_[e + k]->forward(states[inputs_[e + k]]);
+      h[k] = ops_[e + k]->forward(state(inputs_[e + k]));
       if (drop && !identity_[e + k]) h[k] = drop_path(h[k], drop_prob, true, gen);
     }
     states.push_back(add(h[0], h[1]));
   }
   std::vector<Tensor> chosen;
-  for (int i : concat_) chosen.push_back(states[i]);
-  return concat(chosen, 3);
+  for (int i : concat_) chosen.push_back(state(i));
+  Tensor out = concat(chosen, 3);
+  // The network plans the next cell's FactorizedReduce and the auxiliary head on this.
+  const int64_t in_h = states[1].size(1), in_w = states[1].size(2);
+  const int64_t want_h = reduction_ ? (in_h + 1) / 2 : in_h;
+  const int64_t want_w = reduction_ ? (in_w + 1) / 2 : in_w;
+  FUSENAS_CHECK(out.size(1) == want_h && out.size(2) == want_w,
+                "EvalCell: a {} cell on {}x{} inputs must output {}x{}, got {}",
+                reduction_ ? "reduction" : "normal", in_h, in_w, want_h, want_w,
+                shape_str(out.shape()));
+  return out;
 }
 
 AuxiliaryHead::AuxiliaryHead(int64_t c, int64_t input_size, int64_t num_classes, Generator& gen)

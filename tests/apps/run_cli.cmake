@@ -1,5 +1,6 @@
 # Runs one command-line case: cmake -DEXE=... -DARGS="a|b|c" -DRC=<expected exit status>
-#   [-DOUT_REGEX=...] [-DERR_REGEX=...] [-DSETUP=bad_checkpoint] [-DWORK=<scratch dir>] -P run_cli.cmake
+#   [-DOUT_REGEX=...] [-DERR_REGEX=...] [-DSETUP=bad_checkpoint|genotype_*] [-DWORK=<scratch dir>]
+#   -P run_cli.cmake
 # A failing case must print exactly one line on stderr.
 string(REPLACE "|" ";" args "${ARGS}")
 if(SETUP STREQUAL "bad_checkpoint")
@@ -8,6 +9,9 @@ if(SETUP STREQUAL "bad_checkpoint")
   file(MAKE_DIRECTORY "${WORK}")
   file(WRITE "${WORK}/config.json" "{}")
   file(WRITE "${WORK}/checkpoint.json" "{garbage")
+endif()
+if(SETUP MATCHES "^genotype_")
+  include("${CMAKE_CURRENT_LIST_DIR}/genotype_files.cmake")
 endif()
 execute_process(COMMAND "${EXE}" ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc STREQUAL RC)
@@ -27,6 +31,6 @@ if(NOT RC STREQUAL "0")
     message(FATAL_ERROR "expected one '${app}: ...' line on stderr, got ${lines}:\n${err}")
   endif()
 endif()
-if(SETUP STREQUAL "bad_checkpoint")
+if(SETUP STREQUAL "bad_checkpoint" OR SETUP MATCHES "^genotype_")
   file(REMOVE_RECURSE "${WORK}")
 endif()

@@ -102,7 +102,7 @@ TEST(EnasMicroArch, GenotypesOutsideTheMicroSpaceFailPlainly) {
   g.reduce.pop_back();
   g.reduce_concat = {3};
   expect_error([&] { micro_arch_from_genotype(g); },
-               "normal cell has 3 nodes but reduce cell has 2");
+               "normal cell has 3 nodes but the reduce cell has 2");
 }
 
 TEST(EnasMicroArch, ClearErrors) {
