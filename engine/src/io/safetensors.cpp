@@ -1,9 +1,12 @@
 // Safetensors reader/writer: 8-byte little-endian header length, JSON header, then tensor bytes.
 #include "fusenas/engine/io/safetensors.h"
 
+#include <fmt/format.h>
+#include <zlib.h>
 #include <nlohmann/json.hpp>
 
 #include <cstring>
+#include <limits>
 
 #include "fusenas/engine/io/atomic_file.h"
 
@@ -35,13 +38,42 @@ DType dtype_from_code(const std::string& code, const std::string& path, const st
   FUSENAS_FAIL("{}: tensor '{}' has unsupported dtype '{}'", path, name, code);
 }
 
+// The metadata key of a tensor's checksum. Other readers of the format ignore metadata, so the
+// files stay plain safetensors.
+std::string crc_key(const std::string& name) {
+  return "crc32:" + name;
+}
+
+std::string crc32_hex(const void* data, size_t n) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  const auto* p = static_cast<const Bytef*>(data);
+  while (n > 0) {  // zlib takes a uInt length
+    const uInt chunk = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
+    crc = crc32(crc, p, chunk);
+    p += chunk;
+    n -= chunk;
+  }
+  return fmt::format("{:08x}", static_cast<uint32_t>(crc));
+}
+
+// Elements of `shape`, or nothing when a dimension is negative or the count overflows.
+bool element_count(const Shape& shape, size_t& count) {
+  count = 1;
+  for (const int64_t d : shape) {
+    if (d < 0) return false;
+    if (d != 0 && count > std::numeric_limits<size_t>::max() / static_cast<size_t>(d)) return false;
+    count *= static_cast<size_t>(d);
+  }
+  return true;
+}
+
 }  // namespace
 
 void save_safetensors(const std::string& path,
                       const std::vector<std::pair<std::string, Tensor>>& tensors,
                       const std::map<std::string, std::string>& metadata) {
   nlohmann::json header = nlohmann::json::object();
-  if (!metadata.empty()) header["__metadata__"] = metadata;
+  nlohmann::json meta = metadata;
   std::vector<Tensor> host;
   size_t offset = 0;
   for (const auto& [name, t] : tensors) {
@@ -53,9 +85,11 @@ void save_safetensors(const std::string& path,
     header[name] = {{"dtype", dtype_code(h.dtype())},
                     {"shape", h.shape()},
                     {"data_offsets", {offset, offset + nbytes}}};
+    meta[crc_key(name)] = crc32_hex(h.raw_data(), nbytes);
     offset += nbytes;
     host.push_back(std::move(h));
   }
+  if (!meta.empty()) header["__metadata__"] = meta;
   std::string head = header.dump();
   head.append((8 - head.size() % 8) % 8, ' ');  // align the data section
   std::string out;
@@ -90,7 +124,11 @@ SafetensorsFile load_safetensors(const std::string& path) {
   SafetensorsFile file;
   for (const auto& [name, entry] : header.items()) {
     if (name == "__metadata__") {
-      for (const auto& [k, v] : entry.items()) file.metadata[k] = v.get<std::string>();
+      FUSENAS_CHECK(entry.is_object(), "{}: safetensors metadata is not a JSON object", path);
+      for (const auto& [k, v] : entry.items()) {
+        FUSENAS_CHECK(v.is_string(), "{}: safetensors metadata '{}' is not a string", path, k);
+        file.metadata[k] = v.get<std::string>();
+      }
       continue;
     }
     try {
@@ -99,7 +137,11 @@ SafetensorsFile load_safetensors(const std::string& path) {
       const auto offsets = entry.at("data_offsets").get<std::vector<size_t>>();
       FUSENAS_CHECK(offsets.size() == 2 && offsets[0] <= offsets[1] && offsets[1] <= data_size,
                     "{}: tensor '{}' lies outside the file (truncated?)", path, name);
-      const size_t nbytes = static_cast<size_t>(numel_of(shape)) * dtype_size(dtype);
+      size_t count = 0;
+      FUSENAS_CHECK(element_count(shape, count) &&
+                        count <= std::numeric_limits<size_t>::max() / dtype_size(dtype),
+                    "{}: tensor '{}' has an impossible shape", path, name);
+      const size_t nbytes = count * dtype_size(dtype);
       FUSENAS_CHECK(offsets[1] - offsets[0] == nbytes,
                     "{}: tensor '{}' has {} bytes, shape {} needs {}", path, name,
                     offsets[1] - offsets[0], shape_str(shape), nbytes);
@@ -109,6 +151,20 @@ SafetensorsFile load_safetensors(const std::string& path) {
     } catch (const nlohmann::json::exception& e) {
       FUSENAS_FAIL("{}: bad header entry for '{}': {}", path, name, e.what());
     }
+  }
+  // Checksums last: the metadata may come before or after the tensors in the header.
+  for (const auto& [name, t] : file.tensors) {
+    const auto it = file.metadata.find(crc_key(name));
+    if (it == file.metadata.end()) continue;  // files from other writers carry none
+    const std::string actual =
+        crc32_hex(t.raw_data(), static_cast<size_t>(t.numel()) * dtype_size(t.dtype()));
+    FUSENAS_CHECK(actual == it->second,
+                  "{}: tensor '{}' fails its CRC32 check (stored {}, computed {}): the file is "
+                  "corrupt",
+                  path, name, it->second, actual);
+  }
+  for (auto it = file.metadata.begin(); it != file.metadata.end();) {
+    it = it->first.rfind("crc32:", 0) == 0 ? file.metadata.erase(it) : std::next(it);
   }
   return file;
 }

@@ -1,8 +1,11 @@
 // darts_search()/darts_resume() and the DartsSearcher's construction: device, data split,
 // supernet, optimisers.
+#include <fmt/format.h>
+
 #include "fusenas/nas/darts/search.h"
 
 #include "fusenas/nas/run/checkpoint.h"
+#include "fusenas/nas/run/memory_check.h"
 #include "fusenas/nas/run/run_config.h"
 #include "fusenas/nas/run/setup.h"
 #include "searcher.h"
@@ -24,6 +27,11 @@ DartsSearcher::DartsSearcher(const DartsConfig& config, const DartsOptions& opti
   val_loader_ = std::move(loaders.val);
   eval_loader_ = std::move(loaders.eval);
 
+  // Each cell keeps at least its inputs and nodes, for the train and the val batch.
+  check_fits_in_memory(
+      2 * cell_stack_lower_bound_bytes(config_.batch_size, data_.height(), config_.channels,
+                                       config_.cells, config_.nodes + 2),
+      device_, fmt::format("a supernet of {} cells", config_.cells));
   Generator init(config_.seed);
   net_ = std::make_shared<Supernet>(
       config_.space(data_.channels(), data_.height(), data_.num_classes), init);
@@ -43,11 +51,11 @@ DartsSearcher::DartsSearcher(const DartsConfig& config, const DartsOptions& opti
 }
 
 DartsResult darts_search(const DartsConfig& config, const DartsOptions& options) {
-  return start_run<DartsSearcher>(config, options, "darts", {"metrics.jsonl", "alphas.jsonl"});
+  return start_run<DartsSearcher>(config, options, "darts");
 }
 
 DartsResult darts_resume(const std::string& run_dir, const DartsOptions& options) {
-  return resume_run<DartsSearcher>(run_dir, options, &darts_config_from_json);
+  return resume_run<DartsSearcher>(run_dir, options, "darts", &darts_config_from_json);
 }
 
 }  // namespace fusenas::nas

@@ -53,11 +53,11 @@ EnasSearcher::EnasSearcher(const EnasConfig& config, const EnasOptions& options,
 }
 
 EnasResult enas_search(const EnasConfig& config, const EnasOptions& options) {
-  return start_run<EnasSearcher>(config, options, "enas", {"metrics.jsonl", "sampled_archs.jsonl"});
+  return start_run<EnasSearcher>(config, options, "enas");
 }
 
 EnasResult enas_resume(const std::string& run_dir, const EnasOptions& options) {
-  return resume_run<EnasSearcher>(run_dir, options, &enas_config_from_json);
+  return resume_run<EnasSearcher>(run_dir, options, "enas", &enas_config_from_json);
 }
 
 }  // namespace fusenas::nas::enas

@@ -57,25 +57,27 @@ void EnasSearcher::restore() {
   try {
     train_loader_->set_state(loader_state_from_json(s.at("train_loader")));
     val_loader_->set_state(loader_state_from_json(s.at("val_loader")));
-    epoch_ = s.at("epoch").get<int>();
-    batch_ = s.at("batch").get<int64_t>();
-    ctrl_step_ = s.at("controller_step").get<int>();
+    epoch_ = json_field<int>(s, "epoch");
+    batch_ = json_field<int64_t>(s, "batch");
+    ctrl_step_ = json_field<int>(s, "controller_step");
     const nlohmann::json& p = s.at("partial");
-    totals_.loss_sum = p.at("loss_sum").get<double>();
-    totals_.correct = p.at("correct").get<int64_t>();
-    totals_.seen = p.at("seen").get<int64_t>();
-    totals_.train_seconds = p.at("train_seconds").get<double>();
-    totals_.reward_sum = p.at("reward_sum").get<double>();
-    totals_.entropy_sum = p.at("entropy_sum").get<double>();
-    totals_.skip_rate_sum = p.at("skip_rate_sum").get<double>();
-    totals_.controller_seconds = p.at("controller_seconds").get<double>();
-    totals_.best_reward = p.at("best_reward").get<double>();
-    totals_.best_arch = p.at("best_arch").get<std::string>();
+    totals_.loss_sum = json_field<double>(p, "loss_sum");
+    totals_.correct = json_field<int64_t>(p, "correct");
+    totals_.seen = json_field<int64_t>(p, "seen");
+    totals_.train_seconds = json_field<double>(p, "train_seconds");
+    totals_.reward_sum = json_field<double>(p, "reward_sum");
+    totals_.entropy_sum = json_field<double>(p, "entropy_sum");
+    totals_.skip_rate_sum = json_field<double>(p, "skip_rate_sum");
+    totals_.controller_seconds = json_field<double>(p, "controller_seconds");
+    totals_.best_reward = json_field<double>(p, "best_reward");
+    totals_.best_arch = json_field<std::string>(p, "best_arch");
     // Lines written after the checkpoint belong to work that will be redone.
-    run_.truncate_to("metrics.jsonl", s.at("metrics_bytes").get<uint64_t>());
-    run_.truncate_to("sampled_archs.jsonl", s.at("sampled_bytes").get<uint64_t>());
+    run_.truncate_to("metrics.jsonl", json_field<uint64_t>(s, "metrics_bytes"));
+    run_.truncate_to("sampled_archs.jsonl", json_field<uint64_t>(s, "sampled_bytes"));
   } catch (const nlohmann::json::exception& e) {
     FUSENAS_FAIL("checkpoint in {} is incomplete: {}", run_.path(), e.what());
+  } catch (const Error& e) {
+    FUSENAS_FAIL("{}/checkpoint.json: {}", run_.path(), e.what());
   }
   FUSENAS_CHECK(epoch_ >= 0 && epoch_ <= config_.epochs && batch_ >= 0 &&
                     batch_ <= train_loader_->batches_per_epoch() && ctrl_step_ >= 0 &&

@@ -81,11 +81,22 @@ CheckpointReader CheckpointReader::load(const std::string& dir) {
   FUSENAS_CHECK(r.state_.is_object() && r.state_.contains("tensor_file_bytes") &&
                     r.state_.contains("tensor_file"),
                 "{}: not a FuseNAS checkpoint", state_path);
-  const auto tensor_path =
-      (std::filesystem::path(dir) / r.state_["tensor_file"].get<std::string>()).string();
+  std::string tensor_file;
+  uint64_t expected = 0;
+  try {
+    tensor_file = json_field<std::string>(r.state_, "tensor_file");
+    expected = json_field<uint64_t>(r.state_, "tensor_file_bytes");
+  } catch (const Error& e) {
+    FUSENAS_FAIL("{}: {}", state_path, e.what());
+  }
+  // The tensor file sits beside checkpoint.json; a path would let an edited file point anywhere.
+  FUSENAS_CHECK(!tensor_file.empty() && tensor_file.find('/') == std::string::npos &&
+                    tensor_file != "." && tensor_file != "..",
+                "{}: tensor_file must be a file name in the run folder, got '{}'", state_path,
+                tensor_file);
+  const auto tensor_path = (std::filesystem::path(dir) / tensor_file).string();
   FUSENAS_CHECK(std::filesystem::exists(tensor_path), "{}: missing, but {} refers to it",
                 tensor_path, state_path);
-  const auto expected = r.state_["tensor_file_bytes"].get<uintmax_t>();
   const auto actual = std::filesystem::file_size(tensor_path);
   FUSENAS_CHECK(actual == expected,
                 "{}: {} bytes, but the checkpoint expects {} (torn or foreign file)", tensor_path,
@@ -122,13 +133,27 @@ void CheckpointReader::load_optimizer(const std::string& prefix,
   }
   FUSENAS_CHECK(state_.contains("optimizers") && state_["optimizers"].contains(prefix),
                 "checkpoint in {} has no state for optimizer '{}'", dir_, prefix);
-  for (const auto& [name, v] : state_["optimizers"][prefix].items())
+  for (const auto& [name, v] : state_["optimizers"][prefix].items()) {
+    FUSENAS_CHECK(v.is_number(), "{}/checkpoint.json: optimizer '{}' scalar '{}' must be a number",
+                  dir_, prefix, name);
     s.scalars[name] = v.get<double>();
+  }
   optimizer.load_state_dict(s);
 }
 
 nlohmann::json to_json(const GeneratorState& s) {
   return {{"seed", s.seed}, {"offset", s.offset}, {"buffered", s.buffered}};
+}
+
+std::string checkpoint_format(const std::string& dir) {
+  try {
+    const auto state =
+        nlohmann::json::parse(io::read_file((std::filesystem::path(dir) / kStateFile).string()));
+    if (state.is_object() && state.contains("format") && state["format"].is_string())
+      return state["format"].get<std::string>();
+  } catch (const std::exception&) {
+  }
+  return "";
 }
 
 void check_checkpoint_format(const CheckpointReader& r, const std::string& format, int version,
@@ -143,12 +168,12 @@ nlohmann::json to_json(const optim::SchedulerState& s) {
 }
 
 optim::SchedulerState scheduler_state_from_json(const nlohmann::json& j) {
-  return {j.at("last_epoch").get<int64_t>(), j.at("base_lr").get<double>()};
+  return {json_field<int64_t>(j, "last_epoch"), json_field<double>(j, "base_lr")};
 }
 
 GeneratorState generator_state_from_json(const nlohmann::json& j) {
-  return {j.at("seed").get<uint64_t>(), j.at("offset").get<uint64_t>(),
-          j.at("buffered").get<uint32_t>()};
+  return {json_field<uint64_t>(j, "seed"), json_field<uint64_t>(j, "offset"),
+          json_field<uint32_t>(j, "buffered")};
 }
 
 nlohmann::json to_json(const data::LoaderState& s) {
@@ -161,11 +186,11 @@ nlohmann::json to_json(const data::LoaderState& s) {
 
 data::LoaderState loader_state_from_json(const nlohmann::json& j) {
   data::LoaderState s;
-  s.epoch = j.at("epoch").get<int64_t>();
-  s.batch = j.at("batch").get<int64_t>();
-  s.seed = j.at("seed").get<uint64_t>();
-  s.num_samples = j.at("num_samples").get<int64_t>();
-  s.batch_size = j.at("batch_size").get<int64_t>();
+  s.epoch = json_field<int64_t>(j, "epoch");
+  s.batch = json_field<int64_t>(j, "batch");
+  s.seed = json_field<uint64_t>(j, "seed");
+  s.num_samples = json_field<int64_t>(j, "num_samples");
+  s.batch_size = json_field<int64_t>(j, "batch_size");
   return s;
 }
 

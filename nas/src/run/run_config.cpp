@@ -18,18 +18,17 @@ constexpr uint64_t kValOrderStream = 0x76616cULL;  // "val"
 
 }  // namespace
 
-std::string new_run_dir(const std::string& out_dir, const std::string& kind) {
-  const std::string out = out_dir.empty() ? default_run_dir(kind) : out_dir;
-  FUSENAS_CHECK(!CheckpointReader::exists(out),
-                "run folder {} already holds a run (continue it with --resume {} or choose "
-                "another --out)",
-                out, out);
-  return out;
-}
-
-nlohmann::json read_run_config(const std::string& run_dir) {
+nlohmann::json read_run_config(const std::string& run_dir, const std::string& kind) {
   const std::string path = (std::filesystem::path(run_dir) / "config.json").string();
   FUSENAS_CHECK(std::filesystem::exists(path), "cannot resume {}: {} is missing", run_dir, path);
+  // Another app's config has other keys; saying whose run it is beats naming the first of them.
+  const std::string format = checkpoint_format(run_dir);
+  const std::string prefix = "fusenas-";
+  if (format.rfind(prefix, 0) == 0 && format != prefix + kind)
+    FUSENAS_FAIL(
+        "cannot resume {} with nas_{}: it is an nas_{} run (continue it with nas_{} "
+        "--resume {})",
+        run_dir, kind, format.substr(prefix.size()), format.substr(prefix.size()), run_dir);
   try {
     return nlohmann::json::parse(io::read_file(path));
   } catch (const nlohmann::json::exception& e) {
@@ -42,6 +41,16 @@ void check_known_keys(const nlohmann::json& j, const nlohmann::json& known,
   FUSENAS_CHECK(j.is_object(), "{}: expected a JSON object", what);
   for (const auto& [key, v] : j.items())
     FUSENAS_CHECK(known.contains(key), "{}: unknown key '{}'", what, key);
+}
+
+void check_values_kept(const nlohmann::json& given, const nlohmann::json& read,
+                       const std::string& what) {
+  for (const auto& [key, value] : given.items()) {
+    if (!read.contains(key) || read[key] == value) continue;
+    // json compares numbers by value (3 == 3.0); a bool is never equal to a number.
+    FUSENAS_FAIL("{}: key '{}' is {} {}, which its {} field cannot hold (it would become {})", what,
+                 key, value.type_name(), value.dump(), read[key].type_name(), read[key].dump());
+  }
 }
 
 void validate_sgd(double lr, double lr_min, double momentum, double weight_decay,

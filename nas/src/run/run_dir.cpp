@@ -56,6 +56,10 @@ void RunDir::truncate_to(const std::string& name, uint64_t bytes) const {
                   bytes);
     return;
   }
+  // Only ever shorten: a larger length (a corrupt or edited checkpoint) would pad with NULs.
+  const uint64_t size = size_of(name);
+  FUSENAS_CHECK(bytes <= size, "{} has {} bytes, fewer than the {} the checkpoint expects",
+                file(name), size, bytes);
   std::filesystem::resize_file(file(name), bytes);
 }
 

@@ -46,19 +46,21 @@ void Trainer::restore() {
     scheduler_->load_state_dict(scheduler_state_from_json(s.at("scheduler")));
     drop_gen_.set_state(generator_state_from_json(s.at("drop_path_rng")));
     train_loader_->set_state(loader_state_from_json(s.at("train_loader")));
-    epoch_ = s.at("epoch").get<int>();
-    batch_ = s.at("batch").get<int64_t>();
+    epoch_ = json_field<int>(s, "epoch");
+    batch_ = json_field<int64_t>(s, "batch");
     const nlohmann::json& p = s.at("partial");
-    totals_.loss_sum = p.at("loss_sum").get<double>();
-    totals_.correct = p.at("correct").get<int64_t>();
-    totals_.seen = p.at("seen").get<int64_t>();
-    totals_.train_seconds = p.at("train_seconds").get<double>();
-    last_test_acc_ = s.at("last_test").at("acc").get<double>();
-    last_test_loss_ = s.at("last_test").at("loss").get<double>();
+    totals_.loss_sum = json_field<double>(p, "loss_sum");
+    totals_.correct = json_field<int64_t>(p, "correct");
+    totals_.seen = json_field<int64_t>(p, "seen");
+    totals_.train_seconds = json_field<double>(p, "train_seconds");
+    last_test_acc_ = json_field<double>(s.at("last_test"), "acc");
+    last_test_loss_ = json_field<double>(s.at("last_test"), "loss");
     // Metrics lines written after the checkpoint belong to work that will be redone.
-    run_.truncate_to("metrics.jsonl", s.at("metrics_bytes").get<uint64_t>());
+    run_.truncate_to("metrics.jsonl", json_field<uint64_t>(s, "metrics_bytes"));
   } catch (const nlohmann::json::exception& e) {
     FUSENAS_FAIL("checkpoint in {} is incomplete: {}", run_.path(), e.what());
+  } catch (const Error& e) {
+    FUSENAS_FAIL("{}/checkpoint.json: {}", run_.path(), e.what());
   }
   FUSENAS_CHECK(epoch_ >= 0 && epoch_ <= config_.epochs && batch_ >= 0 &&
                     batch_ <= train_loader_->batches_per_epoch(),

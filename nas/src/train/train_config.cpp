@@ -120,8 +120,16 @@ TrainConfig train_config_from_json(const nlohmann::json& j) {
     c.flip = j.value("flip", c.flip);
     c.seed = j.value("seed", c.seed);
   } catch (const nlohmann::json::exception& e) {
+    const nlohmann::json defaults = to_json(TrainConfig{});
+    for (const auto& [key, value] : j.items()) {
+      const bool both_numbers = value.is_number() && defaults[key].is_number();
+      if (!both_numbers && value.type() != defaults[key].type())
+        FUSENAS_FAIL("training config: key '{}' is {} {}, but must be a {}", key, value.type_name(),
+                     value.dump(), defaults[key].type_name());
+    }
     FUSENAS_FAIL("training config: {}", e.what());
   }
+  check_values_kept(j, to_json(c), "training config");
   return c;
 }
 

@@ -4,9 +4,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "fusenas/engine/data/sample_random.h"
 #include "fusenas/engine/error.h"
 #include "fusenas/nas/run/checkpoint.h"
+#include "fusenas/nas/run/memory_check.h"
 #include "fusenas/nas/run/run_config.h"
 #include "fusenas/nas/run/setup.h"
 #include "trainer_impl.h"
@@ -28,6 +31,11 @@ EvalNetworkConfig network_config(const TrainConfig& c, int64_t num_classes) {
   n.layers = c.layers;
   n.auxiliary = c.auxiliary > 0;
   return n;
+}
+
+// States (inputs and nodes) of the cell with fewer of them: each cell keeps at least these.
+int64_t lightest_cell_states(const Genotype& g) {
+  return static_cast<int64_t>(std::min(g.normal.size(), g.reduce.size()) / 2) + 2;
 }
 
 }  // namespace
@@ -65,6 +73,10 @@ void Trainer::setup_data() {
 }
 
 void Trainer::setup_model() {
+  check_fits_in_memory(
+      cell_stack_lower_bound_bytes(config_.batch_size, config_.image_size(), config_.init_channels,
+                                   config_.layers, lightest_cell_states(config_.genotype())),
+      device_, fmt::format("a network of {} cells", config_.layers));
   Generator init(config_.seed);
   net_ = std::make_shared<EvalNetwork>(network_config(config_, train_data_.num_classes), init);
   if (!device_.is_cpu()) net_->to(device_);
@@ -76,11 +88,11 @@ void Trainer::setup_model() {
 }
 
 TrainResult train(const TrainConfig& config, const TrainOptions& options) {
-  return start_run<Trainer>(config, options, "train", {"metrics.jsonl"});
+  return start_run<Trainer>(config, options, "train");
 }
 
 TrainResult resume(const std::string& run_dir, const TrainOptions& options) {
-  return resume_run<Trainer>(run_dir, options, &train_config_from_json);
+  return resume_run<Trainer>(run_dir, options, "train", &train_config_from_json);
 }
 
 std::string dry_run_summary(const TrainConfig& config) {

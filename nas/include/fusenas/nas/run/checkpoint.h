@@ -4,10 +4,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstdint>
+#include <limits>
 #include <map>
 #include <string>
+#include <type_traits>
 
 #include "fusenas/engine/data/loader.h"
+#include "fusenas/engine/error.h"
 #include "fusenas/engine/generator.h"
 #include "fusenas/engine/nn/module.h"
 #include "fusenas/engine/optim/lr_scheduler.h"
@@ -48,9 +52,45 @@ class CheckpointReader {
   nlohmann::json state_;
 };
 
+// The "format" recorded in <dir>/checkpoint.json ("fusenas-darts", ...); empty when there is no
+// readable checkpoint state. Reads only the small JSON file.
+std::string checkpoint_format(const std::string& dir);
+
 // Throws unless the checkpoint was written by `app` in `format` version `version`.
 void check_checkpoint_format(const CheckpointReader& r, const std::string& format, int version,
                              const std::string& app);
+
+// j[key] as T. Throws fusenas::Error naming the key when it is missing, of another JSON type, or
+// (for integers) a fraction or out of T's range, where nlohmann would cast silently.
+template <typename T>
+T json_field(const nlohmann::json& j, const char* key) {
+  FUSENAS_CHECK(j.is_object() && j.contains(key), "key '{}' is missing", key);
+  const nlohmann::json& v = j[key];
+  if constexpr (std::is_same_v<T, bool>) {
+    FUSENAS_CHECK(v.is_boolean(), "key '{}' must be true or false, got {}", key, v.dump());
+  } else if constexpr (std::is_integral_v<T>) {
+    bool fits = false;
+    if (v.is_number_unsigned()) {
+      fits = v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<T>::max());
+    } else if (v.is_number_integer()) {
+      const int64_t x = v.get<int64_t>();
+      fits = x >= static_cast<int64_t>(std::numeric_limits<T>::min()) &&
+             (x < 0 ||
+              static_cast<uint64_t>(x) <= static_cast<uint64_t>(std::numeric_limits<T>::max()));
+    }
+    FUSENAS_CHECK(fits, "key '{}' must be an integer in [{}, {}], got {}", key,
+                  std::numeric_limits<T>::min(), std::numeric_limits<T>::max(), v.dump());
+  } else if constexpr (std::is_floating_point_v<T>) {
+    FUSENAS_CHECK(v.is_number(), "key '{}' must be a number, got {}", key, v.dump());
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    FUSENAS_CHECK(v.is_string(), "key '{}' must be a string, got {}", key, v.dump());
+  }
+  try {
+    return v.get<T>();
+  } catch (const nlohmann::json::exception& e) {
+    FUSENAS_FAIL("key '{}': {}", key, e.what());
+  }
+}
 
 nlohmann::json to_json(const optim::SchedulerState& s);
 optim::SchedulerState scheduler_state_from_json(const nlohmann::json& j);

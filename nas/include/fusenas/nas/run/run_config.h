@@ -6,36 +6,55 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
-#include <initializer_list>
 #include <memory>
 #include <string>
 
 #include "fusenas/engine/data/loader.h"
 #include "fusenas/engine/error.h"
 #include "fusenas/nas/run/checkpoint.h"
+#include "fusenas/nas/run/new_run_dir.h"
 #include "fusenas/nas/run/run_dir.h"
+#include "fusenas/nas/run/run_lock.h"
 
 namespace fusenas::nas {
 
-// `out_dir`, or runs/<kind>-<time> when it is empty; throws when the folder already holds a run.
-std::string new_run_dir(const std::string& out_dir, const std::string& kind);
-// <run_dir>/config.json, parsed; throws "cannot resume ..." when it is missing and names the file
-// when it is not JSON.
-nlohmann::json read_run_config(const std::string& run_dir);
+// <run_dir>/config.json, parsed; throws "cannot resume ..." when it is missing, names the file
+// when it is not JSON, and names the app when the folder is another app's run (its checkpoint's
+// format is not fusenas-<kind>).
+nlohmann::json read_run_config(const std::string& run_dir, const std::string& kind);
 // Throws "<what>: unknown key 'k'" for the first key of `j` that `known` lacks (and when `j` is
 // not an object).
 void check_known_keys(const nlohmann::json& j, const nlohmann::json& known,
                       const std::string& what);
 
-// A config type with nlohmann to_json/from_json (missing keys keep their defaults) read strictly.
+// Throws "<what>: key 'k' ..." for the first key whose value `read` (the config read back and
+// written again) does not hold as given: 1.9 or true in an integer field, 4294967296 in an int.
+void check_values_kept(const nlohmann::json& given, const nlohmann::json& read,
+                       const std::string& what);
+
+// A config type with nlohmann to_json/from_json (missing keys keep their defaults) read strictly:
+// unknown keys, values of the wrong type and values the field cannot hold are errors naming the
+// key.
 template <typename Config>
 Config config_from_json_strict(const nlohmann::json& j, const std::string& what) {
   check_known_keys(j, nlohmann::json(Config{}), what);
+  Config c;
   try {
-    return j.get<Config>();
+    c = j.get<Config>();
   } catch (const nlohmann::json::exception& e) {
+    // Name the key: the first one that fails on its own.
+    for (const auto& [key, value] : j.items()) {
+      try {
+        (void)nlohmann::json{{key, value}}.get<Config>();
+      } catch (const nlohmann::json::exception&) {
+        FUSENAS_FAIL("{}: key '{}' is {} {}, but must be a {}", what, key, value.type_name(),
+                     value.dump(), nlohmann::json(Config{})[key].type_name());
+      }
+    }
     FUSENAS_FAIL("{}: {}", what, e.what());
   }
+  check_values_kept(j, nlohmann::json(c), what);
+  return c;
 }
 
 // A config validated as given (so errors name the user's values), then with its defaults filled
@@ -48,26 +67,36 @@ Config checked_config(const Config& config) {
   return c;
 }
 
-// Starts a `Runner` (built from (config, options, run folder), with run()) in a new run folder:
-// checks the config, empties the JSON-lines files a run that died before its first checkpoint
-// may have left, and writes config.json.
+// Starts a `Runner` (built from (config, options, run folder), with run()) in a new run folder
+// (NewRunDir: claimed and locked for the whole run), and writes config.json. A start that fails
+// before the run's first checkpoint leaves no folder behind.
 template <typename Runner, typename Config, typename Options>
-auto start_run(const Config& config, const Options& options, const std::string& kind,
-               std::initializer_list<const char*> jsonl_files) {
+auto start_run(const Config& config, const Options& options, const std::string& kind) {
   const Config c = checked_config(config);
-  const std::string out = new_run_dir(options.out_dir, kind);
-  Runner runner(c, options, out);
-  const RunDir run(out);
-  for (const char* f : jsonl_files) run.truncate_to(f, 0);
-  run.write_json("config.json", to_json(c));
-  return runner.run();
+  NewRunDir out(options.out_dir, kind);
+  try {
+    Runner runner(c, options, out.path());
+    RunDir(out.path()).write_json("config.json", to_json(c));
+    return runner.run();
+  } catch (...) {
+    if (!CheckpointReader::exists(out.path())) out.discard();
+    throw;
+  }
 }
 
-// Continues the run in `run_dir` with its saved config.json (read by `from_json`) and checkpoint.
+// Continues the run in `run_dir` (locked for the whole run) with its saved config.json (read by
+// `from_json`) and checkpoint.
 template <typename Runner, typename Config, typename Options>
-auto resume_run(const std::string& run_dir, const Options& options,
+auto resume_run(const std::string& run_dir, const Options& options, const std::string& kind,
                 Config (*from_json)(const nlohmann::json&)) {
-  const Config c = checked_config(from_json(read_run_config(run_dir)));
+  const nlohmann::json saved = read_run_config(run_dir, kind);
+  Config c;
+  try {
+    c = checked_config(from_json(saved));
+  } catch (const Error& e) {
+    FUSENAS_FAIL("{}/config.json: {}", run_dir, e.what());
+  }
+  const RunLock lock(run_dir);
   CheckpointReader::load(run_dir);  // fail on a bad checkpoint before loading any data
   Runner runner(c, options, run_dir);
   runner.restore();
