@@ -11,6 +11,7 @@
 #include "fusenas/engine/threads.h"
 #include "fusenas/nas/darts/artifacts.h"
 #include "fusenas/nas/darts/search_step.h"
+#include "fusenas/nas/run/divergence.h"
 #include "fusenas/nas/run/evaluate.h"
 #include "fusenas/nas/run/progress.h"
 #include "fusenas/nas/run/setup.h"
@@ -152,7 +153,8 @@ bool DartsSearcher::train_epoch(const StopSignal& stop) {
                   "train loader is at epoch {} batch {}, the search at epoch {} step {}", tb.epoch,
                   tb.batch, epoch_, batch_);
     const SearchStepResult step = search_step(tb, vb);
-    step_stats_.add(step.train_loss, step.logits, tb.labels, step.val_loss, vb.labels.size(0));
+    step_stats_.add(step.train_loss, step.logits, tb.labels, step.val_loss, vb.labels.size(0),
+                    {epoch_ + 1, batch_ + 1, optimizer_->lr()});
     totals_.seen += tb.labels.size(0);
     // Without a sync per step this times the host's issue rate; the drains and the epoch's
     // evaluation wait for the device, so the epoch total stays honest.
@@ -193,6 +195,10 @@ void DartsSearcher::end_epoch(const EvalResult& val) {
   // A warm-up epoch has no architect steps, hence no architect validation loss.
   const nlohmann::json arch_val_loss =
       warming_up() ? nlohmann::json() : nlohmann::json(totals_.val_loss_sum / totals_.seen);
+  const RunPoint at{epoch_ + 1, 0, optimizer_->lr()};
+  check_finite(val.loss, "the search-val loss", at);
+  for (const Tensor& w : {net_->normal_weights(), net_->reduce_weights()})
+    check_finite(sum(w.detach()).item(), "an architecture weight", at);
   const double seconds = totals_.train_seconds + val.seconds;
   const double step_s = totals_.train_seconds / train_loader_->batches_per_epoch();
   const Genotype g = net_->genotype();

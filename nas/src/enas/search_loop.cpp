@@ -10,6 +10,7 @@
 #include "fusenas/engine/ops.h"
 #include "fusenas/engine/threads.h"
 #include "fusenas/nas/darts/artifacts.h"
+#include "fusenas/nas/run/divergence.h"
 #include "fusenas/nas/run/progress.h"
 #include "fusenas/nas/run/setup.h"
 #include "searcher.h"
@@ -139,7 +140,8 @@ bool EnasSearcher::train_shared(const StopSignal& stop) {
       optim::clip_grad_norm_on_device(optimizer_->params(), config_.grad_clip);
     }
     optimizer_->step();
-    step_stats_.add(loss, logits, tb.labels, Tensor(), 0);
+    step_stats_.add(loss, logits, tb.labels, Tensor(), 0,
+                    {epoch_ + 1, batch_ + 1, optimizer_->lr()});
     totals_.seen += tb.labels.size(0);
     totals_.train_seconds += seconds_since(t0);
     ++batch_;
@@ -208,6 +210,9 @@ void EnasSearcher::end_epoch() {
   const double reward = steps > 0 ? totals_.reward_sum / steps : 0;
   const double entropy = steps > 0 ? totals_.entropy_sum / steps : 0;
   const double baseline = trainer_->baseline().value_or(0.0);
+  const RunPoint at{epoch_ + 1, 0, optimizer_->lr()};
+  check_finite(entropy, "the controller's entropy", at);
+  check_finite(baseline, "the reward baseline", at);
   const double seconds = totals_.train_seconds + totals_.controller_seconds;
   nlohmann::json m = {{"epoch", epoch_ + 1},
                       {"shared_loss", shared_loss},

@@ -3,6 +3,8 @@
 // step).
 #include "fusenas/nas/run/deferred_stats.h"
 
+#include <cmath>
+
 #include "fusenas/engine/grad_mode.h"
 #include "fusenas/engine/ops.h"
 
@@ -22,9 +24,9 @@ std::vector<T> read_back(const std::vector<Tensor>& parts) {
 }  // namespace
 
 void DeferredStepStats::add(const Tensor& loss, const Tensor& logits, const Tensor& labels,
-                            const Tensor& val_loss, int64_t val_count) {
+                            const Tensor& val_loss, int64_t val_count, const RunPoint& at) {
   pending_.push_back(Step{loss.detach(), argmax_last(logits.detach()), labels,
-                          val_loss.defined() ? val_loss.detach() : Tensor(), val_count});
+                          val_loss.defined() ? val_loss.detach() : Tensor(), val_count, at});
 }
 
 StepSums DeferredStepStats::drain() {
@@ -44,6 +46,11 @@ StepSums DeferredStepStats::drain() {
   for (size_t i = 0; i < pending_.size(); ++i) {
     const Step& s = pending_[i];
     const int64_t n = s.labels.size(0);
+    if (!std::isfinite(loss[i]) || (s.val_loss.defined() && !std::isfinite(val_loss[next_val]))) {
+      pending_.clear();  // nothing of a diverged stretch is kept
+      check_finite(loss[i], "the training loss", s.at);
+      check_finite(val_loss[next_val], "the architect's validation loss", s.at);
+    }
     sums.loss_sum += loss[i] * static_cast<double>(n);
     if (s.val_loss.defined()) {
       sums.val_loss_sum += val_loss[next_val++] * static_cast<double>(s.val_count);

@@ -7,6 +7,7 @@
 #include "fusenas/engine/grad_mode.h"
 #include "fusenas/engine/ops.h"
 #include "fusenas/engine/threads.h"
+#include "fusenas/nas/run/divergence.h"
 #include "fusenas/nas/run/evaluate.h"
 #include "fusenas/nas/run/progress.h"
 #include "fusenas/nas/run/setup.h"
@@ -111,7 +112,8 @@ bool Trainer::train_epoch(const StopSignal& stop) {
     optimizer_->step();
 
     const int64_t n = batch.labels.size(0);
-    step_stats_.add(loss, out.logits, batch.labels, Tensor(), 0);
+    step_stats_.add(loss, out.logits, batch.labels, Tensor(), 0,
+                    {epoch_ + 1, batch_ + 1, optimizer_->lr()});
     totals_.seen += n;
     totals_.train_seconds += seconds_since(t0);
     images += n;
@@ -145,6 +147,7 @@ EvalResult Trainer::evaluate(const StopSignal& stop) {
 void Trainer::end_epoch(const EvalResult& test) {
   const double train_loss = totals_.loss_sum / totals_.seen;
   const double train_acc = 100.0 * totals_.correct / totals_.seen;
+  check_finite(test.loss, "the test loss", {epoch_ + 1, 0, optimizer_->lr()});
   const double seconds = totals_.train_seconds + test.seconds;
   const double rate = totals_.train_seconds > 0 ? totals_.seen / totals_.train_seconds : 0;
   const data::LoaderStats wait = train_loader_->stats();

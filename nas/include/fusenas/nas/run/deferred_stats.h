@@ -1,7 +1,8 @@
 // Per-step training statistics kept on the device until they are read, so a GPU step never waits
 // for the host just to log its loss: reading (drain) costs one sync and three copies for all
 // pending steps. The copies also read the device's label/index checks (cuda.h, synchronize()),
-// so a bad label in any pending step throws from drain().
+// so a bad label in any pending step throws from drain(), and a non-finite loss throws there too
+// (divergence.h), naming the first step that diverged.
 #pragma once
 
 #include <chrono>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "fusenas/engine/tensor.h"
+#include "fusenas/nas/run/divergence.h"
 
 namespace fusenas::nas {
 
@@ -21,9 +23,9 @@ struct StepSums {
 class DeferredStepStats {
  public:
   // `loss` and `val_loss` are 0-d tensors (val_loss may be undefined), `logits` [n, classes] on
-  // any device, `labels` [n] int64 on the CPU.
+  // any device, `labels` [n] int64 on the CPU; `at` is the step, for the divergence message.
   void add(const Tensor& loss, const Tensor& logits, const Tensor& labels, const Tensor& val_loss,
-           int64_t val_count);
+           int64_t val_count, const RunPoint& at);
   // The sums of every step added since the last drain.
   StepSums drain();
   // Adds the drained sums into a run's epoch totals (loss_sum, correct, train_seconds and, where
@@ -44,6 +46,7 @@ class DeferredStepStats {
   struct Step {
     Tensor loss, predictions, labels, val_loss;
     int64_t val_count = 0;
+    RunPoint at;
   };
   std::vector<Step> pending_;
 };
