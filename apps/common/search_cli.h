@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "app_support.h"
+#include "cli_checks.h"
 #include "fusenas/engine/data/cifar10.h"
 #include "fusenas/engine/data/fashion_mnist.h"
 #include "fusenas/engine/device.h"
@@ -28,6 +29,7 @@ class SearchCli {
     app.failure_message([name = name_](const CLI::App*, const CLI::Error& e) {
       return fmt::format("{}: {} (see --help)\n", name, one_line(e.what()));
     });
+    add_version_flag(app, name_);
   }
 
   // The last --preset wins, so ./run.sh's default can be overridden by its arguments.
@@ -56,7 +58,7 @@ class SearchCli {
     flip_opt_ = app.add_flag("--flip,!--no-flip", flip_,
                              "Random horizontal flips [default: off fashion-mnist, on cifar10]");
     extra_.push_back(flip_opt_);
-    ov.add(app, "--seed", &Config::seed, seed_help);
+    ov.add(app, "--seed", &Config::seed, seed_help)->check(seed_check());
   }
 
   // --device, --threads, --out, --resume, --no-progress and the hidden --stop-after-steps.
@@ -66,12 +68,13 @@ class SearchCli {
         ->capture_default_str()
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
     app.add_option("--threads", options.threads, "CPU threads; 0 = all cores")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->check(int_range_check(0, 1 << 16));
     app.add_option("--out", options.out_dir,
                    fmt::format("Run folder [default: runs/{}-<time>]", kind()));
-    app.add_option("--resume", resume_dir,
-                   "Continue the search in this folder with its saved config "
-                   "(only --device and --threads may change)");
+    resume_opt_ = app.add_option("--resume", resume_dir,
+                                 "Continue the search in this folder with its saved config "
+                                 "(only --device and --threads may change)");
     app.add_flag("!--no-progress", options.progress, "No progress bar");
     app.add_option("--stop-after-steps", options.stop_after_steps,
                    "Checkpoint and stop after this many steps in all (as on Ctrl-C); 0 = never")
@@ -106,6 +109,12 @@ class SearchCli {
     } catch (const CLI::ParseError& e) {
       return app.exit(e) == 0 ? 0 : 2;
     }
+    if (resume_opt_ != nullptr && resume_opt_->count() > 0 && resume_dir.empty()) {
+      // An unset shell variable must not quietly start a new default search.
+      fmt::print(stderr, "{}: --resume needs a run folder, got an empty path\n", name_);
+      return 2;
+    }
+    options.threads = usable_threads(options.threads, name_);
     bool search_flags = ov.any() || !preset.empty();
     for (const CLI::Option* opt : extra_) search_flags = search_flags || opt->count() > 0;
     if (!resume_dir.empty() && search_flags) {
@@ -155,6 +164,7 @@ class SearchCli {
   std::string name_;
   bool flip_ = false;
   CLI::Option* flip_opt_ = nullptr;
+  CLI::Option* resume_opt_ = nullptr;
   std::vector<const CLI::Option*> extra_;
 };
 

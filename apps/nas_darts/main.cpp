@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   ov.add(app, "--order", &DartsConfig::order, "1: first-order DARTS, 2: second order (unrolled)")
       ->check(CLI::IsMember({1, 2}));
   cli.add_data_flags("Share of those images for search-train; the rest is search-val");
-  ov.add(app, "--epochs", &DartsConfig::epochs, "Search epochs");
+  CLI::Option* epochs_opt = ov.add(app, "--epochs", &DartsConfig::epochs, "Search epochs");
   ov.add(app, "--batch-size", &DartsConfig::batch_size, "Batch size (train and val)");
   ov.add(app, "--lr", &DartsConfig::lr, "Weight lr, cosine-annealed per epoch [0.025]");
   ov.add(app, "--lr-min", &DartsConfig::lr_min, "Final weight lr [0.001]");
@@ -44,8 +44,10 @@ int main(int argc, char** argv) {
   ov.add(app, "--weight-decay", &DartsConfig::weight_decay, "Weight decay [3e-4]");
   ov.add(app, "--grad-clip", &DartsConfig::grad_clip, "Max weight-gradient L2 norm; 0 = off [5]");
   ov.add(app, "--arch-lr", &DartsConfig::arch_lr, "Alpha Adam lr [quick 2e-2, paper 3e-4]");
-  ov.add(app, "--warmup-epochs", &DartsConfig::warmup_epochs,
-         "First epochs train the weights only, alphas frozen [quick 3, paper 0]");
+  CLI::Option* warmup_opt =
+      ov.add(app, "--warmup-epochs", &DartsConfig::warmup_epochs,
+             "First epochs train the weights only, alphas frozen [quick 3, paper 0; scaled with "
+             "--epochs]");
   ov.add(app, "--arch-weight-decay", &DartsConfig::arch_weight_decay, "Alpha weight decay [1e-3]");
   cli.add_augmentation_and_seed("Seed of weights, alphas and data order");
   cli.add_run_flags();
@@ -63,7 +65,12 @@ int main(int argc, char** argv) {
   return cli.run([&] {
     if (!cli.resume_dir.empty()) return darts_resume(cli.resume_dir, cli.options);
     DartsConfig c = darts_preset(cli.chosen_preset());
+    const DartsConfig preset = c;
     cli.apply(c);
+    // The preset's warm-up is a share of its epochs: keep the share when only --epochs changes,
+    // so that `--epochs 2` runs rather than failing on a warm-up longer than the search.
+    if (epochs_opt->count() > 0 && warmup_opt->count() == 0)
+      c.warmup_epochs = preset.warmup_epochs * c.epochs / preset.epochs;
     return darts_search(c, cli.options);
   });
 }

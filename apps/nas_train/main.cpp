@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../common/app_support.h"
+#include "../common/cli_checks.h"
 #include "fusenas/engine/data/cifar10.h"
 #include "fusenas/engine/data/fashion_mnist.h"
 #include "fusenas/engine/error.h"
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
     return fmt::format("nas_train: {} (see --help)\n", one_line(e.what()));
   });
+  apps::add_version_flag(app, "nas_train");
   std::vector<CLI::Option*> training;
   auto add = [&](CLI::Option* opt) {
     training.push_back(opt);
@@ -78,9 +80,11 @@ int main(int argc, char** argv) {
   add(app.add_option("--train-subset", c.train_subset, "Train on the first N images; 0 = all"));
   add(app.add_option("--test-subset", c.test_subset,
                      "Evaluate on the first N test images; 0 = all (quick checks only)"));
-  add(app.add_option("--seed", c.seed, "Seed of weights, data order, augmentation, drop-path"));
+  add(app.add_option("--seed", c.seed, "Seed of weights, data order, augmentation, drop-path")
+          ->check(apps::seed_check()));
   app.add_option("--device", o.device, "cpu, cuda, cuda:N or auto (CUDA when available)");
-  app.add_option("--threads", o.threads, "CPU threads; 0 = all cores");
+  app.add_option("--threads", o.threads, "CPU threads; 0 = all cores")
+      ->check(apps::int_range_check(0, 1 << 16));
   add(app.add_option("--out", o.out_dir, "Run folder [default: runs/train-<time>]")
           ->always_capture_default(false));
   auto* resume_opt = app.add_option("--resume", resume_dir,
@@ -105,6 +109,12 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (flip_opt->count() > 0) c.flip = flip ? 1 : 0;
+  if (resume_opt->count() > 0 && resume_dir.empty()) {
+    // An unset shell variable must not quietly start a new run.
+    fmt::print(stderr, "nas_train: --resume needs a run folder, got an empty path\n");
+    return 2;
+  }
+  o.threads = apps::usable_threads(o.threads, "nas_train");
   if (resume_opt->count() > 0) {
     // The saved config.json decides the run; a changed hyperparameter would silently not apply.
     for (const auto* opt : training) {

@@ -9,6 +9,7 @@
 
 #include "fusenas/engine/cuda.h"
 #include "fusenas/engine/factory.h"
+#include "fusenas/engine/io/atomic_file.h"
 #include "fusenas/nas/darts/search_step.h"
 
 namespace fusenas::bench {
@@ -197,7 +198,7 @@ int run_darts_suite(Device device, int threads, const Options& options, bool pee
     fmt::print("\n* {}\n", kModelNote);
     fmt::print("  fused/composed; launches and peak MB counted over the same step.\n");
   }
-  if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";
+  if (!json_path.empty()) io::write_file_atomic(json_path, out.dump(2) + "\n");
   return 0;
 }
 

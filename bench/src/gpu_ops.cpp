@@ -20,6 +20,7 @@
 #include "fusenas/engine/error.h"
 #include "fusenas/engine/factory.h"
 #include "fusenas/engine/grad_mode.h"
+#include "fusenas/engine/io/atomic_file.h"
 #include "fusenas/engine/ops.h"
 #include "harness.h"
 #include "op_cases.h"
@@ -362,7 +363,7 @@ int run_gpu_op_suite(const GpuSuiteOptions& options) {
       "3.35 TB/s, FLOPs / 60 TFLOP/s) + 2 us (eager), from the costs the launch sites state "
       "(FUSENAS_LAUNCH_LOG).\n");
   if (failures > 0) fmt::print("{} case(s) FAILED validation against the CPU\n", failures);
-  if (!options.json_path.empty()) std::ofstream(options.json_path) << out.dump(2) << "\n";
+  if (!options.json_path.empty()) io::write_file_atomic(options.json_path, out.dump(2) + "\n");
   return failures > 0 ? 1 : 0;
 }
 

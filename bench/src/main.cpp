@@ -5,9 +5,11 @@
 #include <fstream>
 
 #include "../../apps/common/app_support.h"
+#include "../../apps/common/cli_checks.h"
 #include "darts_suite.h"
 #include "fusenas/engine/device.h"
 #include "fusenas/engine/error.h"
+#include "fusenas/engine/io/atomic_file.h"
 #include "fusenas/engine/threads.h"
 #include "gpu_ops.h"
 #include "harness.h"
@@ -25,20 +27,31 @@ int main(int argc, char** argv) {
   Options options;
   app.add_option("--suite", suite, "What to time")->check(CLI::IsMember({"ops", "darts"}));
   app.add_option("--device", device_name, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
+  apps::add_version_flag(app, "bench");
   app.add_option("--threads", threads, "CPU threads for both FuseNAS and PyTorch")
-      ->check(CLI::PositiveNumber);
+      ->check(apps::int_range_check(1, 1 << 16));
   app.add_option("--filter", filter, "Only cases whose name matches this regex");
   app.add_option("--json", json_path, "Also write the results as JSON to this file");
-  app.add_option("--iterations", options.iterations,
-                 "Timed repetitions per case (median reported)");
-  app.add_option("--warmup", options.warmup, "Untimed repetitions before timing");
+  app.add_option("--iterations", options.iterations, "Timed repetitions per case (median reported)")
+      ->check(apps::int_range_check(1, 1000000));
+  app.add_option("--warmup", options.warmup, "Untimed repetitions before timing")
+      ->check(apps::int_range_check(0, 1000000));
   app.add_flag("!--no-peers", peers, "Skip the PyTorch side-by-side run");
   app.add_flag("--quick", quick, "A handful of small cases (smoke test)");
   app.add_option("--cells", cells, "darts suite: time the fused cells, the composed ones, or both")
       ->check(CLI::IsMember({"fused", "composed", "both"}));
-  CLI11_PARSE(app, argc, argv);
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return fmt::format("bench: {} (see --help)\n", apps::one_line(e.what()));
+  });
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
 
   try {
+    // Fail before minutes of timing, not after them.
+    if (!json_path.empty()) io::check_writable(json_path);
     const Device device = Device::parse(device_name);
     FUSENAS_CHECK(device.is_cpu() || cuda_available(),
                   "--device cuda: no CUDA device is available");
@@ -82,9 +95,9 @@ int main(int argc, char** argv) {
                               {"fusenas_ms", ours[i].median_ms},
                               {"torch_ms", have_peer ? nlohmann::json(theirs) : nlohmann::json()}});
     }
-    if (!json_path.empty()) std::ofstream(json_path) << out.dump(2) << "\n";
+    if (!json_path.empty()) io::write_file_atomic(json_path, out.dump(2) + "\n");
   } catch (const std::exception& e) {
-    fmt::print(stderr, "bench: {}\n", e.what());
+    fmt::print(stderr, "bench: {}\n", apps::one_line(e.what()));
     return 1;
   }
   return 0;

@@ -44,6 +44,16 @@ void write_file_atomic(const std::string& path, std::string_view contents) {
   }
 }
 
+void check_writable(const std::string& path) {
+  const auto dir = std::filesystem::path(path).parent_path();
+  const std::string where = dir.empty() ? "." : dir.string();
+  FUSENAS_CHECK(std::filesystem::is_directory(where), "cannot write {}: folder {} does not exist",
+                path, where);
+  FUSENAS_CHECK(::access(where.c_str(), W_OK) == 0, "cannot write {}: {}: {}", path, where,
+                std::strerror(errno));
+  FUSENAS_CHECK(!std::filesystem::is_directory(path), "cannot write {}: it is a folder", path);
+}
+
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   FUSENAS_CHECK(in.good(), "cannot open {}: {}", path, std::strerror(errno));

@@ -1,0 +1,24 @@
+// Flag checks every app shares: seeds that cannot wrap, thread counts bounded by the cores,
+// counts that must be positive, and --version with the git commit.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace fusenas::apps {
+
+// A decimal integer in [0, 2^64 - 1]: CLI11 would turn "-1" and "18446744073709551616" silently
+// into 18446744073709551615.
+CLI::Validator seed_check();
+// An integer in [lo, hi], with a message that states the range (CLI11's PositiveNumber names
+// DBL_MAX as its upper bound).
+CLI::Validator int_range_check(long long lo, long long hi);
+// --threads: 0 (all cores) or more; a count above the cores is lowered to them with a warning
+// on stderr, since oversubscribed OpenMP threads made steps 27x slower.
+int usable_threads(int requested, const std::string& app);
+// --version: "<app> <version> (git <commit>)".
+void add_version_flag(CLI::App& app, const std::string& name);
+std::string version_line(const std::string& name);
+
+}  // namespace fusenas::apps
