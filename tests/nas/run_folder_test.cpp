@@ -149,5 +149,17 @@ TEST(RunFolders, ResumeNamesAnotherAppsFolderAndRefusesALockedOne) {
             std::string::npos);
 }
 
+TEST(RunFolders, ResumeNamesTheConfigFileAndTheKeyOfABadValue) {
+  TempDir tmp;
+  fs::create_directories(tmp.sub("run"));
+  write(tmp.sub("run/config.json"), R"({"epochs": "ten"})");
+  write(tmp.sub("run/checkpoint.json"), R"({"format": "fusenas-darts", "version": 1})");
+  const std::string msg =
+      message_of([&] { darts_resume(tmp.sub("run"), testing::quiet_options<DartsOptions>("")); });
+  EXPECT_NE(msg.find(tmp.sub("run") + "/config.json: search config: key 'epochs' is string"),
+            std::string::npos)
+      << msg;
+}
+
 }  // namespace
 }  // namespace fusenas::nas
