@@ -50,9 +50,11 @@ TEST(EnasController, ConfigsCarryTheEnasConstants) {
             (std::set<std::string>{"lstm.weight_ih", "lstm.weight_hh", "g_emb", "op_emb.weight",
                                    "op_logits.weight", "op_logits.bias", "attn_key.weight",
                                    "attn_query.weight", "attn_v.weight"}));
-  for (const Tensor& p : c->parameters()) {
-    for (float v : p.to_vector<float>()) ASSERT_LE(std::abs(v), 0.1f);
+  for (const auto& [name, p] : c->named_parameters()) {
+    if (name == "op_logits.bias") continue;  // ENAS's op prior, below
+    for (float v : p.to_vector<float>()) ASSERT_LE(std::abs(v), 0.1f) << name;
   }
+  EXPECT_EQ(c->op_logits->bias.to_vector<float>(), (std::vector<float>{10, 10, 0, 0, 0}));
   EXPECT_FALSE(make(macro)->op_logits->bias.defined());
 }
 
@@ -87,11 +89,12 @@ TEST(EnasController, SamplingIsSeededAndReplayScoresTheSameSequence) {
   EXPECT_GE(s.skip_penalty.item(), 0.0);
 }
 
-// With untrained (near-zero) logits every decision is close to uniform, so the summed entropy is
-// close to the sum of log(choices) over the decisions.
+// With untrained (near-zero) logits and no op prior every decision is close to uniform, so the
+// summed entropy is close to the sum of log(choices) over the decisions.
 TEST(EnasController, UntrainedPolicyIsNearlyUniform) {
   ControllerConfig config = ControllerConfig::micro();
   config.init_range = 1e-4;
+  config.enas_op_prior = false;
   const auto c = make(config);
   Generator gen(5);
   const Sample s = c->sample_micro(gen);
@@ -101,6 +104,71 @@ TEST(EnasController, UntrainedPolicyIsNearlyUniform) {
   }
   EXPECT_NEAR(s.entropy.item(), expected, 1e-3);
   EXPECT_NEAR(s.log_prob.item(), -expected, 1e-3);
+}
+
+// ENAS's default micro controller starts biased toward the sep convs: op bias [10, 10, 0, 0, 0]
+// under the tanh bound 0.44, plus a fixed [0.25, 0.25, -0.25, -0.25, -0.25] in the normal cell.
+// With untrained weights each op decision then has these probabilities, worked by hand: normal
+// logits [0.44 tanh(10) + 0.25, x2, -0.25 x3] give 0.315 per sep conv and 0.123 for the others;
+// reduce logits [0.44 tanh(10), x2, 0 x3] give 0.254 and 0.164.
+TEST(EnasController, DefaultMicroPolicyStartsWithEnassOpPrior) {
+  ControllerConfig config = ControllerConfig::micro();
+  EXPECT_TRUE(config.enas_op_prior);
+  EXPECT_FALSE(ControllerConfig::macro().enas_op_prior);
+  config.init_range = 1e-4;
+  const auto c = make(config);
+  const double b = 0.44 * std::tanh(10.0);
+  const std::vector<double> normal = {b + 0.25, b + 0.25, -0.25, -0.25, -0.25};
+  const std::vector<double> reduce = {b, b, 0, 0, 0};
+  auto entropy_of = [](const std::vector<double>& logits) {
+    double z = 0, h = 0;
+    for (double l : logits) z += std::exp(l);
+    for (double l : logits) h -= std::exp(l) / z * std::log(std::exp(l) / z);
+    return h;
+  };
+  auto prob_of_first = [](const std::vector<double>& logits) {
+    double z = 0;
+    for (double l : logits) z += std::exp(l);
+    return std::exp(logits[0]) / z;
+  };
+  EXPECT_NEAR(prob_of_first(normal), 0.315, 5e-4);
+  EXPECT_NEAR(prob_of_first(reduce), 0.254, 5e-4);
+  double expected = 0;
+  for (int k = 0; k < 5; ++k) {
+    expected += 2 * std::log(2.0 + k) + 2 * entropy_of(normal);  // normal cell node k
+    expected += 2 * std::log(2.0 + k) + 2 * entropy_of(reduce);  // reduce cell node k
+  }
+  Generator gen(5);
+  const Sample s = c->sample_micro(gen);
+  EXPECT_NEAR(s.entropy.item(), expected, 1e-3);
+}
+
+// ENAS's skip penalty is KL(q || [1 - t, t]) with q = [sigmoid(-s), sigmoid(s)] of the squashed
+// attention logit s, not of the sampled probability sigmoid(2 s). With two layers there is one
+// skip decision, and s comes out of the replayed log-probabilities: log P(skip) - log P(no skip)
+// = log sigmoid(2 s) - log sigmoid(-2 s) = 2 s (the ops are the same in both).
+TEST(EnasController, MacroSkipPenaltyIsEnassKlOfSigmoidOfTheLogit) {
+  ControllerConfig config = ControllerConfig::macro();
+  config.num_layers = 2;
+  config.hidden_size = 8;
+  config.init_range = 0.9;  // a logit far enough from 0 for the two formulas to differ
+  const auto c = make(config, 31);
+  c->to(DType::Float64);
+  Generator gen(2);
+  MacroArch with = c->sample_macro(gen).macro(), without = with;
+  with.layers[1].skips = {true};
+  without.layers[1].skips = {false};
+  const double s =
+      (c->evaluate_macro(with).log_prob.item() - c->evaluate_macro(without).log_prob.item()) / 2;
+  ASSERT_GT(std::abs(s), 0.05);
+  const double t = config.skip_target;
+  auto kl = [&](double p_skip) {
+    return (1 - p_skip) * std::log((1 - p_skip) / (1 - t)) + p_skip * std::log(p_skip / t);
+  };
+  const double sigmoid_s = 1 / (1 + std::exp(-s)), sigmoid_2s = 1 / (1 + std::exp(-2 * s));
+  const double penalty = c->evaluate_macro(with).skip_penalty.item();
+  EXPECT_NEAR(penalty, kl(sigmoid_s), 1e-9);
+  EXPECT_GT(std::abs(kl(sigmoid_s) - kl(sigmoid_2s)), 1e-3);  // the test tells them apart
 }
 
 // The gradient of a fixed sequence's log-probability (and entropy, and the macro skip penalty)

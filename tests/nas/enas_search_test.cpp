@@ -11,6 +11,8 @@
 #include <functional>
 #include <set>
 
+#include "fusenas/engine/data/cifar10.h"
+#include "fusenas/engine/data/loader.h"
 #include "fusenas/engine/error.h"
 #include "fusenas/engine/factory.h"
 #include "fusenas/engine/grad_mode.h"
@@ -19,6 +21,7 @@
 #include "fusenas/engine/optim/sgd.h"
 #include "fusenas/nas/enas/search.h"
 #include "fusenas/nas/eval_network.h"
+#include "fusenas/nas/run/run_config.h"
 #include "support/run_fixtures.h"
 
 namespace fusenas::nas::enas {
@@ -328,6 +331,44 @@ TEST(EnasSearch, BadConfigsAndRunFoldersFailWithOneClearMessage) {
               enas_config_from_json({{"chanels", 3}});
             }).find("unknown key"),
             std::string::npos);
+}
+
+// ENAS's loss adds lambda * sum w^2 (a gradient of 2 lambda w), its macro rewards use the moving
+// BN averages, and its reward batches are not augmented: every reward image is a search-val image
+// as it is, while DARTS's search-val batches are cropped and flipped like its training batches.
+TEST(EnasSearch, FollowsEnassDecayRewardStatisticsAndPlainRewardBatches) {
+  EnasConfig c = enas_preset("quick", "micro");
+  c.weight_decay = 1.5e-4;
+  EXPECT_DOUBLE_EQ(c.sgd_weight_decay(), 3e-4);
+  EXPECT_TRUE(c.rewards_use_batch_statistics());
+  EXPECT_FALSE(enas_preset("quick", "macro").rewards_use_batch_statistics());
+
+  TempDir tmp;
+  testing::write_tiny_cifar(tmp.sub("data"), 8);
+  const EnasConfig enas = tiny_config(tmp.sub("data"), "micro").resolved();
+  ASSERT_EQ(enas.crop_padding, 4);
+  ASSERT_EQ(enas.flip, 1);
+  const data::Dataset data = data::load_cifar10(tmp.sub("data"), true);
+  auto images_of = [](data::DataLoader& loader, int batches) {
+    std::set<std::vector<float>> images;
+    for (int b = 0; b < batches; ++b) {
+      const data::Batch batch = loader.next();
+      const int64_t n = batch.images.size(0), per = batch.images.numel() / n;
+      const std::vector<float> all = batch.images.to_vector<float>();
+      for (int64_t i = 0; i < n; ++i)
+        images.insert(std::vector<float>(all.begin() + i * per, all.begin() + (i + 1) * per));
+    }
+    return images;
+  };
+  SearchLoaders plain = make_search_loaders(data, enas.data());
+  const auto reference = images_of(*plain.eval, static_cast<int>(plain.eval->batches_per_epoch()));
+  for (const auto& image : images_of(*plain.val, 6)) EXPECT_TRUE(reference.count(image));
+  SearchDataConfig darts_like = enas.data();
+  darts_like.augment_val = true;
+  SearchLoaders augmented = make_search_loaders(data, darts_like);
+  int changed = 0;
+  for (const auto& image : images_of(*augmented.val, 6)) changed += !reference.count(image);
+  EXPECT_GT(changed, 0);
 }
 
 TEST(EnasSearch, PresetsCarryThePapersSettings) {

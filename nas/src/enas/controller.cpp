@@ -107,6 +107,7 @@ ControllerConfig ControllerConfig::macro() {
   c.temperature = std::nullopt;
   c.tanh_constant = 1.5;
   c.op_tanh_reduce = 1.0;
+  c.enas_op_prior = false;  // ENAS's macro controller has no op prior
   return c;
 }
 
@@ -302,9 +303,11 @@ Sample Controller::run_macro(Decider& d, const MacroArch* forced) {
           squash_choice(attn_v->forward(tanh(add(concat(keys, 0), attn_query->forward(state.h)))));
       Tensor log_p;
       layer.skips = d.bernoulli(concat({neg(s), s}, 1), want ? &want->skips : nullptr, log_p);
-      // KL(p || target) of this layer's skip distributions; ENAS takes it of sigmoid(s_j), we of
-      // the probabilities actually sampled from.
-      kls.push_back(sum(mul(exp(log_p), sub(log_p, log_target))).reshape({1}));
+      // KL(q || target) with q = [sigmoid(-s_j), sigmoid(s_j)], as ENAS computes it: of sigmoid
+      // of the squashed logits, not of the sampled probability sigmoid(2 s_j). The penalty then
+      // balances at a lower skip rate than the target (about 0.31 for a target of 0.4).
+      const Tensor q = sigmoid(concat({neg(s), s}, 1));
+      kls.push_back(sum(mul(q, sub(log(q), log_target))).reshape({1}));
       std::vector<Tensor> chosen;
       for (int j = 0; j < l; ++j) {
         if (layer.skips[j]) chosen.push_back(anchors[j]);

@@ -43,7 +43,7 @@ EnasSearcher::EnasSearcher(const EnasConfig& config, const EnasOptions& options,
   }
   optim::SGDOptions sgd;
   sgd.momentum = config_.momentum;
-  sgd.weight_decay = config_.weight_decay;
+  sgd.weight_decay = config_.sgd_weight_decay();
   sgd.nesterov = config_.nesterov;
   optimizer_ = std::make_unique<optim::SGD>(child_->parameters(), config_.lr_at(0), sgd);
   // The controller is small and sequential: it stays on the CPU whatever the device.

@@ -58,8 +58,9 @@ EnasConfig EnasConfig::resolved() const {
 }
 
 SearchDataConfig EnasConfig::data() const {
-  // Every reward is one search-val batch: full ones, so rewards compare.
-  return {dataset, train_subset, train_portion, batch_size, seed, crop_padding, flip, true};
+  // Every reward is one search-val batch: full ones, so rewards compare, and not augmented, as
+  // ENAS's validation pipeline has no crop or flip.
+  return {dataset, train_subset, train_portion, batch_size, seed, crop_padding, flip, true, false};
 }
 
 void EnasConfig::validate() const {
@@ -96,6 +97,14 @@ ControllerConfig EnasConfig::controller() const {
   if (micro()) c.op_tanh_reduce = op_tanh_reduce;
   c.skip_target = skip_target;
   return c;
+}
+
+double EnasConfig::sgd_weight_decay() const {
+  return 2 * weight_decay;
+}
+
+bool EnasConfig::rewards_use_batch_statistics() const {
+  return micro();
 }
 
 ReinforceConfig EnasConfig::reinforce() const {

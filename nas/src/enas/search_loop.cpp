@@ -69,10 +69,15 @@ Arch EnasSearcher::sample_child(Generator& gen) {
 }
 
 int64_t EnasSearcher::child_correct(const data::Batch& batch, const Arch& arch) {
-  // ENAS's search child always normalises with batch statistics, rewards included.
   const NoGradGuard no_grad;
+  if (config_.rewards_use_batch_statistics()) {
+    child_->train();
+  } else {
+    child_->eval();
+  }
+  const int64_t correct = count_correct(child_forward(on_device(batch.images), arch), batch.labels);
   child_->train();
-  return count_correct(child_forward(on_device(batch.images), arch), batch.labels);
+  return correct;
 }
 
 EnasResult EnasSearcher::stopped(const char* where) {

@@ -98,6 +98,7 @@ SearchLoaders make_search_loaders(const data::Dataset& data, const SearchDataCon
   train.transform.flip = c.flip == 1;
   data::LoaderConfig val = train;
   val.seed = c.seed ^ kValOrderStream;
+  if (!c.augment_val) val.transform = {};
   val.drop_last = c.full_val_batches && static_cast<int64_t>(split.val.size()) >= c.batch_size;
   data::LoaderConfig eval;
   // At the search's own batch size evaluation allocates the tensor sizes the steps already

@@ -32,8 +32,9 @@ struct ControllerConfig {
   double init_range = 0.1;   // every parameter starts U(-init_range, init_range), as in ENAS
   // ENAS's code (not the paper) biases the normal cell toward the sep convs: the op bias starts at
   // [10, 10, 0, 0, 0] and a fixed [0.25, 0.25, -0.25, -0.25, -0.25] is added to the normal
-  // cell's scaled op logits. Off by default: nas-facts.md does not list it.
-  bool enas_op_prior = false;
+  // cell's scaled op logits. With the tanh bound the prior stays for the whole search. On for the
+  // micro space, as in the reference code; macro() turns it off.
+  bool enas_op_prior = true;
 
   // ENAS's micro search settings (scripts/cifar10_micro_search.sh): tanh 1.10 for inputs, op
   // logits 1.10 / 2.5 = 0.44. Note the bound this puts on a policy: an op is chosen with

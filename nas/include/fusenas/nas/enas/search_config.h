@@ -67,6 +67,12 @@ struct EnasConfig {
   void validate() const;
   ControllerConfig controller() const;
   ReinforceConfig reinforce() const;
+  // weight_decay is ENAS's lambda: its loss adds lambda * sum w^2, a gradient of 2 lambda w, so
+  // the weight decay SGD adds to the gradient is 2 lambda.
+  double sgd_weight_decay() const;
+  // ENAS scores micro children with batch statistics (micro_child.py) and macro children with
+  // the moving averages (general_child.py, _model(x, False)).
+  bool rewards_use_batch_statistics() const;
   nas::SearchSpace micro_space(int64_t in_channels, int64_t image_size, int64_t num_classes) const;
   MacroSpace macro_space(int64_t in_channels, int64_t num_classes) const;
   SearchDataConfig data() const;

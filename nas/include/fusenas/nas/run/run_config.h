@@ -121,6 +121,9 @@ struct SearchDataConfig {
   int64_t crop_padding = 0;
   int flip = 0;
   bool full_val_batches = false;  // val batches drop a short last batch (when one full fits)
+  // Search-val batches get the training augmentation (DARTS feeds both queues the same
+  // transform); ENAS's reward batches do not.
+  bool augment_val = true;
 
   // Throws fusenas::Error with one clear sentence for the first bad value (-1 stands for the
   // dataset's default crop padding and flip).
