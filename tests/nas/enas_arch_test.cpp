@@ -161,7 +161,31 @@ TEST(EnasMacroArch, JsonTextAndEnasForms) {
   EXPECT_EQ(m.to_text(),
             "layer 0: conv_5x5\nlayer 1: sep_conv_3x3, skips from 0\nlayer 2: avg_pool_3x3\n"
             "layer 3: conv_3x3, skips from 0 2\n");
-  EXPECT_EQ(m.to_enas_string(), "1 2 1 5 0 0 0 1 0 1");
+  // ENAS's numbering: conv5 = 2, sep3 = 1, avg pool = 4, conv3 = 0 (general_child.py).
+  EXPECT_EQ(m.to_enas_string(), "2 1 1 4 0 0 0 1 0 1");
+  EXPECT_EQ(MacroArch::from_enas_string("2 1 1 4 0 0 0 1 0 1"), m);
+}
+
+// An arc as ENAS's fixed_arc takes it (written by hand in its numbering: 0 conv3, 1 sep3,
+// 2 conv5, 3 sep5, 4 avg, 5 max) reads back as the same ops and skips, and writes back unchanged.
+TEST(EnasMacroArch, ReadsAndWritesEnassArcStrings) {
+  const std::string enas = "3\n5 1\n0 0 1 \t4 1 1 0";
+  const MacroArch a = MacroArch::from_enas_string(enas);
+  ASSERT_EQ(a.num_layers(), 4);
+  EXPECT_EQ(a.layers[0].op, MacroOp::kSepConv5x5);
+  EXPECT_EQ(a.layers[1].op, MacroOp::kMaxPool3x3);
+  EXPECT_EQ(a.layers[1].skips, (std::vector<bool>{true}));
+  EXPECT_EQ(a.layers[2].op, MacroOp::kConv3x3);
+  EXPECT_EQ(a.layers[2].skips, (std::vector<bool>{false, true}));
+  EXPECT_EQ(a.layers[3].op, MacroOp::kAvgPool3x3);
+  EXPECT_EQ(a.layers[3].skips, (std::vector<bool>{true, true, false}));
+  EXPECT_EQ(a.to_enas_string(), "3 5 1 0 0 1 4 1 1 0");
+  expect_error([] { MacroArch::from_enas_string(""); }, "no values");
+  expect_error([] { MacroArch::from_enas_string("6"); }, "layer 0 has op 6");
+  expect_error([] { MacroArch::from_enas_string("0 1 2"); }, "skip 0 is 2");
+  expect_error([] { MacroArch::from_enas_string("0 1"); }, "end inside layer 1");
+  expect_error([] { MacroArch::from_enas_string("0 1 x"); }, "('x') is not a digit");
+  expect_error([] { MacroArch::from_enas_string("0 -1"); }, "is not a digit");
 }
 
 TEST(EnasMacroArch, ClearErrors) {

@@ -16,6 +16,21 @@ bool valid_op(MacroOp op) {
   return v >= 0 && v < kNumMacroOps;
 }
 
+// ENAS's code numbers the macro branches conv3, sep3, conv5, sep5, avg, max
+// (general_child.py); arc strings use its numbers so they can go to its fixed_arc.
+constexpr MacroOp kEnasOrder[kNumMacroOps] = {MacroOp::kConv3x3,    MacroOp::kSepConv3x3,
+                                              MacroOp::kConv5x5,    MacroOp::kSepConv5x5,
+                                              MacroOp::kAvgPool3x3, MacroOp::kMaxPool3x3};
+
+int enas_index(MacroOp op) {
+  for (int i = 0; i < kNumMacroOps; ++i)
+    if (kEnasOrder[i] == op) return i;
+  FUSENAS_FAIL("macro op value {} is outside 0..{}", static_cast<int>(op), kNumMacroOps - 1);
+}
+
+// Arc strings longer than this many layers are refused before any parsing work.
+constexpr int kMaxEnasArcLayers = 1000;
+
 }  // namespace
 
 const std::vector<std::string>& macro_op_names() {
@@ -107,10 +122,51 @@ std::string MacroArch::to_text() const {
 std::string MacroArch::to_enas_string() const {
   std::vector<int> v;
   for (const MacroLayer& l : layers) {
-    v.push_back(static_cast<int>(l.op));
+    v.push_back(enas_index(l.op));
     v.insert(v.end(), l.skips.begin(), l.skips.end());
   }
   return fmt::format("{}", fmt::join(v, " "));
+}
+
+MacroArch MacroArch::from_enas_string(const std::string& text) {
+  std::vector<int> tokens;
+  size_t pos = 0;
+  while (true) {
+    pos = text.find_first_not_of(" \t\r\n", pos);
+    if (pos == std::string::npos) break;
+    const size_t end = text.find_first_of(" \t\r\n", pos);
+    const std::string token = text.substr(pos, end == std::string::npos ? end : end - pos);
+    FUSENAS_CHECK(token.size() == 1 && token[0] >= '0' && token[0] <= '9',
+                  "ENAS macro arc: value {} ('{}') is not a digit 0..{}", tokens.size() + 1,
+                  token.substr(0, 20), kNumMacroOps - 1);
+    tokens.push_back(token[0] - '0');
+    // L layers take L (L + 1) / 2 values.
+    FUSENAS_CHECK(
+        tokens.size() <= static_cast<size_t>(kMaxEnasArcLayers) * (kMaxEnasArcLayers + 1) / 2,
+        "ENAS macro arc: more than {} layers", kMaxEnasArcLayers);
+    if (end == std::string::npos) break;
+    pos = end;
+  }
+  FUSENAS_CHECK(!tokens.empty(), "ENAS macro arc: no values");
+  MacroArch arch;
+  size_t i = 0;
+  for (int l = 0; i < tokens.size(); ++l) {
+    FUSENAS_CHECK(tokens[i] < kNumMacroOps, "ENAS macro arc: layer {} has op {}, outside 0..{}", l,
+                  tokens[i], kNumMacroOps - 1);
+    MacroLayer layer;
+    layer.op = kEnasOrder[tokens[i++]];
+    FUSENAS_CHECK(i + static_cast<size_t>(l) <= tokens.size(),
+                  "ENAS macro arc: {} values end inside layer {} (L layers take L (L + 1) / 2)",
+                  tokens.size(), l);
+    for (int j = 0; j < l; ++j, ++i) {
+      FUSENAS_CHECK(tokens[i] <= 1, "ENAS macro arc: layer {} skip {} is {}, not 0 or 1", l, j,
+                    tokens[i]);
+      layer.skips.push_back(tokens[i] == 1);
+    }
+    arch.layers.push_back(std::move(layer));
+  }
+  arch.validate();
+  return arch;
 }
 
 std::string MacroArch::to_dot() const {

@@ -42,8 +42,12 @@ struct MacroArch {
 
   // One line per layer: "layer 3: sep_conv_5x5, skips from 0 2".
   std::string to_text() const;
-  // ENAS's arc string: per layer the op index followed by its skip bits, space-separated.
+  // ENAS's arc string, as its fixed_arc takes it: per layer the op in ENAS's numbering (0 conv3,
+  // 1 sep3, 2 conv5, 3 sep5, 4 avg pool, 5 max pool) followed by its skip bits, space-separated.
   std::string to_enas_string() const;
+  // The inverse; the layer count follows from the number of values (L layers take L (L + 1) / 2).
+  // Throws fusenas::Error naming the value and the rule for anything else.
+  static MacroArch from_enas_string(const std::string& text);
   // A Graphviz digraph: the input, one box per layer labelled with its op, the chain and the
   // skips (dashed), and the output.
   std::string to_dot() const;
