@@ -46,6 +46,9 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktra
 (cd build-asan && CUDA_VISIBLE_DEVICES= ctest --output-on-failure -j "$jobs" -L cpu -LE install \
   --timeout 900 | tee ctest.out)
 slowest build-asan
+# Every parser of untrusted input under our mutation-loop fuzzer, 25 s per target (tests/fuzz/).
+(cd build-asan && ctest --output-on-failure -j "$jobs" -L fuzz --timeout 300 | tee ctest.out)
+slowest build-asan
 # Exact-size device allocations put ASan's red zones right after every tensor.
 (cd build-asan && FUSENAS_CUDA_NO_CACHING=1 ctest --output-on-failure -j "$jobs" -L gpu \
   --timeout 900 | tee ctest.out)

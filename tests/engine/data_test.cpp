@@ -256,6 +256,20 @@ TEST(Dataset, FashionMnistTruncatedData) {
                {"train-images-idx3-ubyte.gz", "truncated", "magic"});
 }
 
+TEST(Dataset, FashionMnistHugeCountsAreTruncationNotAllocation) {
+  // Found by fuzz_idx: both headers claiming 4294967295 samples made the loader allocate 3.4 TB
+  // for the pixels before reading one (std::bad_alloc, or an ASan abort).
+  const TempDir dir;
+  Bytes images, labels;
+  for (const uint32_t v : {2051u, 0xffffffffu, 28u, 28u}) put_be32(images, v);
+  images.resize(images.size() + 100, 7);
+  for (const uint32_t v : {2049u, 0xffffffffu}) put_be32(labels, v);
+  labels.resize(labels.size() + 3, 1);
+  write_mnist(dir.path(), images, labels);
+  expect_error([&] { load_fashion_mnist(dir.str(), true); },
+               {"train-images-idx3-ubyte.gz", "truncated", "pixel data", "3367254359280"});
+}
+
 TEST(Dataset, FashionMnistTruncatedGzipStream) {
   const TempDir dir;
   Bytes gz = gzip(idx_images(50));

@@ -1,6 +1,7 @@
 // Fashion-MNIST loader: IDX image and label files, gzipped, validated field by field.
 #include "fusenas/engine/data/fashion_mnist.h"
 
+#include <cstring>
 #include <filesystem>
 
 #include "fusenas/engine/error.h"
@@ -57,13 +58,15 @@ Dataset load_fashion_mnist(const std::string& dir, bool train) {
   ds.num_classes = kClasses;
   ds.mean.assign(kFashionMnistMean.begin(), kFashionMnistMean.end());
   ds.std.assign(kFashionMnistStd.begin(), kFashionMnistStd.end());
-  ds.images = Tensor::empty({n, kSide, kSide, 1}, TensorOptions{}.with_dtype(DType::UInt8));
-  images.read_exact(ds.images.data<uint8_t>(), static_cast<size_t>(ds.images.numel()),
-                    "the pixel data");
+  // Read before allocating the tensor: the counts are the file's word, the bytes are its data
+  // (a count of 4294967295 once asked for 3.4 TB).
+  const std::vector<uint8_t> pixels =
+      images.read_vector(size_t{n} * kSide * kSide, "the pixel data");
   images.expect_end();
+  ds.images = Tensor::empty({n, kSide, kSide, 1}, TensorOptions{}.with_dtype(DType::UInt8));
+  std::memcpy(ds.images.data<uint8_t>(), pixels.data(), pixels.size());
 
-  std::vector<uint8_t> raw(n);
-  labels.read_exact(raw.data(), raw.size(), "the label data");
+  const std::vector<uint8_t> raw = labels.read_vector(n, "the label data");
   labels.expect_end();
   ds.labels = Tensor::empty({n}, TensorOptions{}.with_dtype(DType::Int64));
   int64_t* l = ds.labels.data<int64_t>();

@@ -62,6 +62,29 @@ void GzipReader::read_exact(void* dst, size_t n, const char* what) {
   }
 }
 
+std::vector<uint8_t> GzipReader::read_vector(size_t n, const char* what) {
+  constexpr size_t kChunk = size_t{4} << 20;
+  std::vector<uint8_t> out;
+  while (out.size() < n) {
+    const size_t done = out.size();
+    const size_t want = std::min(n - done, std::max(kChunk, done));  // doubling, from 4 MiB
+    out.resize(done + want);
+    size_t got = 0;
+    while (got < want) {
+      const size_t some = read_some(out.data() + done + got, want - got);
+      if (some == 0) break;
+      got += some;
+    }
+    if (got < want) {
+      int code = Z_OK;
+      const std::string message = zlib_message(file_, path_, &code);
+      FUSENAS_FAIL("{}: truncated: {} needs {} bytes, only {} left{}", path_, what, n, done + got,
+                   code != Z_OK ? " (zlib: " + message + ")" : std::string());
+    }
+  }
+  return out;
+}
+
 uint32_t GzipReader::read_be32(const char* what) {
   unsigned char b[4];
   read_exact(b, 4, what);

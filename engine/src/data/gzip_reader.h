@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace fusenas::data {
 
@@ -18,6 +19,9 @@ class GzipReader {
 
   // Reads exactly n bytes; `what` names the part of the file in the error on a short read.
   void read_exact(void* dst, size_t n, const char* what);
+  // Reads exactly n bytes into a buffer that grows as data arrives, so a corrupt count in a
+  // header costs no more memory than the file really holds.
+  std::vector<uint8_t> read_vector(size_t n, const char* what);
   uint32_t read_be32(const char* what);
   // Throws unless the decompressed stream ends here.
   void expect_end();

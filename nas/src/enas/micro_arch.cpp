@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <climits>
 
 #include "fusenas/engine/error.h"
 
@@ -46,6 +47,22 @@ nlohmann::json cell_json(const MicroCell& cell) {
   return a;
 }
 
+// A node's input: a JSON integer that fits an int. 1.9, true or 4294967298 are refused, not cast
+// (nlohmann's get<int> would make them 1, 1 and 2).
+int input_from_json(const nlohmann::json& v, const char* which, size_t state) {
+  bool fits = false;
+  if (v.is_number_unsigned()) {
+    fits = v.get<uint64_t>() <= INT_MAX;
+  } else if (v.is_number_integer()) {
+    const int64_t i = v.get<int64_t>();
+    fits = i >= INT_MIN && i <= INT_MAX;
+  }
+  FUSENAS_CHECK(
+      fits, "malformed micro arch JSON: node {} of '{}' reads state {}, which is not an integer",
+      state, which, v.dump());
+  return v.get<int>();
+}
+
 MicroCell cell_from_json(const char* which, const nlohmann::json& a) {
   FUSENAS_CHECK(a.is_array(), "malformed micro arch JSON: '{}' must be an array of nodes", which);
   MicroCell cell;
@@ -54,8 +71,10 @@ MicroCell cell_from_json(const char* which, const nlohmann::json& a) {
                   "malformed micro arch JSON: node {} of '{}' must be [input_a, \"op_a\", input_b, "
                   "\"op_b\"], got {}",
                   2 + cell.size(), which, n.dump());
-    cell.push_back({n.at(0).get<int>(), micro_op_from_name(n.at(1).get<std::string>()),
-                    n.at(2).get<int>(), micro_op_from_name(n.at(3).get<std::string>())});
+    const size_t state = 2 + cell.size();
+    cell.push_back(
+        {input_from_json(n.at(0), which, state), micro_op_from_name(n.at(1).get<std::string>()),
+         input_from_json(n.at(2), which, state), micro_op_from_name(n.at(3).get<std::string>())});
   }
   return cell;
 }

@@ -48,9 +48,11 @@ void EnasSearcher::restore() {
   const CheckpointReader r = CheckpointReader::load(run_.path());
   const nlohmann::json& s = r.state();
   check_checkpoint_format(r, kFormat, kVersion, "nas_enas");
-  FUSENAS_CHECK(s.value("space", "") == config_.space,
-                "checkpoint in {} is of the {} space, its config.json says {}", run_.path(),
-                s.value("space", "?"), config_.space);
+  const std::string space =
+      s.contains("space") && s["space"].is_string() ? s["space"].get<std::string>() : "?";
+  FUSENAS_CHECK(space == config_.space,
+                "checkpoint in {} is of the {} space, its config.json says {}", run_.path(), space,
+                config_.space);
   r.load_module("model", *child_);
   r.load_optimizer("optimizer", *optimizer_);
   trainer_->load(r, "controller");

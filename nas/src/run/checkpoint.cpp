@@ -64,7 +64,8 @@ void CheckpointWriter::save(const std::string& dir) const {
 }
 
 bool CheckpointReader::exists(const std::string& dir) {
-  return std::filesystem::exists(std::filesystem::path(dir) / kStateFile);
+  std::error_code ec;
+  return std::filesystem::exists(std::filesystem::path(dir) / kStateFile, ec);
 }
 
 CheckpointReader CheckpointReader::load(const std::string& dir) {
@@ -95,9 +96,12 @@ CheckpointReader CheckpointReader::load(const std::string& dir) {
                 "{}: tensor_file must be a file name in the run folder, got '{}'", state_path,
                 tensor_file);
   const auto tensor_path = (std::filesystem::path(dir) / tensor_file).string();
-  FUSENAS_CHECK(std::filesystem::exists(tensor_path), "{}: missing, but {} refers to it",
-                tensor_path, state_path);
-  const auto actual = std::filesystem::file_size(tensor_path);
+  // error_code forms: an edited name (too long, say) must give this message, not a
+  // filesystem_error.
+  std::error_code ec;
+  const auto actual = std::filesystem::file_size(tensor_path, ec);
+  FUSENAS_CHECK(!ec, "{}: {}, but {} refers to it", tensor_path,
+                ec == std::errc::no_such_file_or_directory ? "missing" : ec.message(), state_path);
   FUSENAS_CHECK(actual == expected,
                 "{}: {} bytes, but the checkpoint expects {} (torn or foreign file)", tensor_path,
                 actual, expected);
@@ -158,9 +162,12 @@ std::string checkpoint_format(const std::string& dir) {
 
 void check_checkpoint_format(const CheckpointReader& r, const std::string& format, int version,
                              const std::string& app) {
-  FUSENAS_CHECK(r.state().value("format", "") == format && r.state().value("version", 0) == version,
-                "checkpoint in {} is not a {} checkpoint (format {} version {})", r.dir(), app,
-                format, version);
+  const nlohmann::json& s = r.state();
+  const bool same = s.contains("format") && s["format"].is_string() && s["format"] == format &&
+                    s.contains("version") && s["version"].is_number_integer() &&
+                    s["version"] == version;
+  FUSENAS_CHECK(same, "checkpoint in {} is not a {} checkpoint (format {} version {})", r.dir(),
+                app, format, version);
 }
 
 nlohmann::json to_json(const optim::SchedulerState& s) {
