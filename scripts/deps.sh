@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages FuseNAS needs, only those missing, non-interactively.
+# chromium is for the `browser` tests (nas_report's page in a real browser).
 # Usage: scripts/deps.sh [extra packages...]
 set -euo pipefail
 
 packages=(cmake ninja-build g++ pkg-config libfmt-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libbenchmark-dev libopenblas-dev zlib1g-dev libboost-context-dev python3-torch python3-numpy
-  dataset-fashion-mnist "$@")
+  dataset-fashion-mnist chromium "$@")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -146,7 +146,11 @@ class SearchCli {
   template <typename F>
   int run(F&& search) const {
     try {
-      return search().finished ? 0 : kStoppedExit;
+      const auto result = search();
+      if (!result.finished) return kStoppedExit;
+      // The page that shows the run (docs/cli.md, nas_report).
+      fmt::print("report: nas_report {}\n", result.run_dir);
+      return 0;
     } catch (const std::exception& e) {
       fmt::print(stderr, "{}: {}\n", name_, one_line(e.what()));
       return 1;

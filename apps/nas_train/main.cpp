@@ -134,7 +134,9 @@ int main(int argc, char** argv) {
       return 0;
     }
     const TrainResult r = resume_dir.empty() ? train(c, o) : resume(resume_dir, o);
-    return r.finished ? 0 : kStoppedExit;
+    if (!r.finished) return kStoppedExit;
+    fmt::print("report: nas_report {}\n", r.run_dir);  // the page that shows the run
+    return 0;
   } catch (const std::exception& e) {
     fmt::print(stderr, "nas_train: {}\n", one_line(e.what()));
     return 1;

@@ -1,0 +1,96 @@
+// nas_report: turns a run folder of nas_darts, nas_enas or nas_train into one self-contained HTML
+// page; --watch rewrites it while the run is live.
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <ctime>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "../common/app_support.h"
+#include "../common/cli_checks.h"
+#include "fusenas/engine/error.h"
+#include "fusenas/nas/report/run_report.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+void on_signal(int) {
+  g_stop = true;
+}
+
+std::string now_text() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  return fmt::format("{:%Y-%m-%d %H:%M:%S}", fmt::localtime(now));
+}
+
+void write_page(const std::string& dir, const std::string& out, int refresh_seconds) {
+  using namespace fusenas::nas::report;
+  const RunReport report = build_run_report(dir);
+  write_report_file(out, render_html(report, {refresh_seconds, now_text()}));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace fusenas;
+  CLI::App app{
+      "nas_report: writes one self-contained HTML page (inline SVG charts, no network) about a "
+      "run folder of nas_darts, nas_enas or nas_train: config, state, curves, cells, alphas, "
+      "controller statistics, result. A half-written folder still gives a page that names what "
+      "is missing."};
+  app.failure_message([](const CLI::App*, const CLI::Error& e) {
+    return fmt::format("nas_report: {} (see --help)\n", apps::one_line(e.what()));
+  });
+  std::string dir, out;
+  bool watch = false;
+  int interval = 5;
+  app.add_option("run_dir", dir, "The run folder")->required();
+  app.add_option("--out", out, "The page to write [default: RUN_DIR/report.html]");
+  app.add_flag("--watch", watch,
+               "Rewrite the page every --interval seconds while the run is live (the page then "
+               "reloads itself); exits when the run ends or on Ctrl-C");
+  app.add_option("--interval", interval, "Seconds between rewrites with --watch")
+      ->check(apps::int_range_check(1, 3600));
+  apps::add_version_flag(app, "nas_report");
+  app.footer(
+      "Examples:\n"
+      "  nas_report runs/darts-20260101-120000            # writes .../report.html\n"
+      "  nas_report runs/enas-20260101-120000 --watch     # live page beside a search\n"
+      "Exit status: 0 page written, 1 error (no page), 2 bad flags.");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  try {
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) FUSENAS_FAIL("{} is not a folder", dir);
+    if (out.empty()) out = (std::filesystem::path(dir) / "report.html").string();
+    if (!watch) {
+      write_page(dir, out, 0);
+      fmt::print("report: {}\n", out);
+      return 0;
+    }
+    std::signal(SIGINT, on_signal);
+    std::signal(SIGTERM, on_signal);
+    fmt::print("report: {} (rewritten every {} s while the run is live; Ctrl-C stops)\n", out,
+               interval);
+    std::fflush(stdout);
+    while (!g_stop && nas::report::run_is_live(dir)) {
+      write_page(dir, out, interval);
+      for (int i = 0; i < interval * 10 && !g_stop; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    // The last page does not reload: the run is over (or nobody watches any more).
+    write_page(dir, out, 0);
+    return 0;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "nas_report: {}\n", apps::one_line(e.what()));
+    return 1;
+  }
+}

@@ -1,0 +1,243 @@
+// Builds the report's page model from a run folder (kind, state, sections by kind) and renders it
+// as one self-contained HTML page: inline CSS and SVG, no script, nothing fetched.
+#include "fusenas/nas/report/run_report.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "fusenas/engine/error.h"
+#include "report/sections.h"
+
+namespace fusenas::nas::report {
+namespace {
+
+RunKind detect_kind(RunFiles& files) {
+  // The checkpoint names its app; before the first checkpoint the files tell.
+  if (const auto& ck = files.json_file("checkpoint.json", false)) {
+    const auto format = string_field(*ck, "format").value_or("");
+    if (format == "fusenas-darts") return RunKind::kDarts;
+    if (format == "fusenas-enas") return RunKind::kEnas;
+    if (format == "fusenas-train") return RunKind::kTrain;
+  }
+  if (files.exists("alphas.jsonl")) return RunKind::kDarts;
+  if (files.exists("sampled_archs.jsonl")) return RunKind::kEnas;
+  if (files.exists("train.log")) return RunKind::kTrain;
+  if (const auto& config = files.json_file("config.json", false)) {
+    if (config->contains("controller_steps")) return RunKind::kEnas;
+    if (config->contains("order")) return RunKind::kDarts;
+    if (config->contains("init_channels")) return RunKind::kTrain;
+  }
+  return RunKind::kUnknown;
+}
+
+void detect_state(RunFiles& files, RunReport& report) {
+  if (run_is_live(files.dir())) {
+    report.state = RunState::kRunning;
+    std::string pid = files.text("run.lock", 64).value_or("");
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    report.state_detail = pid.empty() ? "run.lock is held" : "held by pid " + pid;
+    return;
+  }
+  if (files.exists("result.json")) {
+    report.state = RunState::kFinished;
+    report.state_detail = "result.json written";
+    return;
+  }
+  const std::string log = files.exists("search.log") ? "search.log" : "train.log";
+  if (files.text(log).value_or("").find("diverged") != std::string::npos) {
+    report.state = RunState::kDiverged;
+    report.state_detail = "the log reports a divergence";
+    return;
+  }
+  if (files.exists("checkpoint.json")) {
+    // A stop by Ctrl-C and a crash after a checkpoint leave the same files.
+    report.state = RunState::kStopped;
+    report.state_detail =
+        "checkpoint but no result.json: stopped (resumable with --resume) or "
+        "failed after its last checkpoint";
+    return;
+  }
+  report.state = RunState::kUnknown;
+  report.state_detail = "unknown/incomplete: no lock holder, no checkpoint, no result";
+}
+
+constexpr const char* kCss = R"(
+body{font-family:system-ui,sans-serif;max-width:1000px;margin:0 auto;padding:0 12px;color:#222;
+ line-height:1.4}
+h1{font-size:1.5em;margin:.6em 0 .2em}h2{border-bottom:1px solid #ccc;margin-top:1.4em}
+h3{font-size:1em;margin:.8em 0 .3em}
+nav a{margin-right:.8em}
+table{border-collapse:collapse;margin:.4em 0;font-size:.9em}
+th,td{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}
+table.kv th{background:#f4f4f4;font-weight:normal}
+td{word-break:break-word}
+pre{background:#f6f6f6;padding:6px;overflow-x:auto;font-size:.85em}
+pre.wrap{white-space:pre-wrap;word-break:break-all}
+svg{max-width:100%;height:auto}
+.multiples{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-start}
+.cell-drawing svg{max-height:420px}
+.state{padding:1px 6px;border-radius:3px;color:#fff;background:#777}
+.state-running{background:#0072B2}.state-finished{background:#009E73}
+.state-stopped{background:#E69F00}.state-diverged{background:#D55E00}
+.warn,#problems li{color:#a33}
+.headline{font-size:1.15em;font-weight:bold}
+footer{color:#777;font-size:.8em;margin:2em 0 1em}
+@media (max-width:600px){body{padding:0 6px;font-size:15px}nav{display:none}}
+@media print{nav,footer{display:none}body{max-width:none}section{break-inside:avoid-page}
+ svg{break-inside:avoid}h2{break-after:avoid}}
+)";
+
+}  // namespace
+
+const char* to_string(RunKind kind) {
+  switch (kind) {
+    case RunKind::kDarts:
+      return "nas_darts (DARTS search)";
+    case RunKind::kEnas:
+      return "nas_enas (ENAS search)";
+    case RunKind::kTrain:
+      return "nas_train (final training)";
+    case RunKind::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+const char* to_string(RunState state) {
+  switch (state) {
+    case RunState::kRunning:
+      return "running";
+    case RunState::kFinished:
+      return "finished";
+    case RunState::kStopped:
+      return "stopped";
+    case RunState::kDiverged:
+      return "diverged";
+    case RunState::kUnknown:
+      break;
+  }
+  return "unknown";
+}
+
+const Section* RunReport::find(const std::string& id) const {
+  for (const auto& s : sections)
+    if (s.id == id) return &s;
+  return nullptr;
+}
+
+bool run_is_live(const std::string& dir) {
+  const int fd = ::open((dir + "/run.lock").c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  // A shared lock conflicts with the run's exclusive one and is dropped at once, so a run that
+  // starts or resumes meanwhile is not turned away for longer than this call.
+  const bool live = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);
+  return live;
+}
+
+RunReport build_run_report(const std::string& dir) {
+  RunReport report;
+  report.dir = dir;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) {
+    report.problems.push_back(fmt::format("{} is not a folder", dir));
+    return report;
+  }
+  RunFiles files(dir);
+  report.kind = detect_kind(files);
+  detect_state(files, report);
+  using Builder = void (*)(RunFiles&, RunReport&);
+  std::vector<std::pair<const char*, Builder>> builders = {
+      {"overview", add_overview}, {"result", add_result}, {"curves", add_curves}};
+  switch (report.kind) {
+    case RunKind::kDarts:
+      builders.insert(builders.end(), {{"architecture", add_architecture}, {"alphas", add_alphas}});
+      break;
+    case RunKind::kEnas:
+      builders.insert(builders.end(), {{"controller", add_controller},
+                                       {"sampled", add_sampled},
+                                       {"architecture", add_architecture}});
+      break;
+    case RunKind::kTrain:
+    case RunKind::kUnknown:
+      break;
+  }
+  // Trial searches (a SQLite store in the folder) will add their table, incumbent and Pareto
+  // sections here.
+  builders.emplace_back("config", add_config);
+  for (const auto& [name, build] : builders) {
+    // A file of an unexpected shape must cost its section only, never the page.
+    try {
+      build(files, report);
+    } catch (const std::exception& e) {
+      files.problem(fmt::format("the {} section could not be drawn: {}", name, e.what()));
+    }
+  }
+  if (report.kind == RunKind::kUnknown)
+    files.problem("the folder holds no run of nas_darts, nas_enas or nas_train that can be told");
+  report.problems = files.problems();
+  return report;
+}
+
+std::string render_html(const RunReport& r, const HtmlOptions& options) {
+  // "runs/x/" names its folder in the parent path's last part.
+  const auto path = std::filesystem::path(r.dir).lexically_normal();
+  std::string name = path.filename().string();
+  if (name.empty()) name = path.parent_path().filename().string();
+  std::string out = "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>";
+  out += "<meta name='viewport' content='width=device-width, initial-scale=1'>";
+  if (options.refresh_seconds > 0)
+    out += fmt::format("<meta http-equiv='refresh' content='{}'>", options.refresh_seconds);
+  out += fmt::format("<title>{} - FuseNAS run report</title><style>{}</style></head><body>",
+                     escape_xml(name), kCss);
+  out += fmt::format("<header><h1>{}</h1><p>{} &middot; <span class='state state-{}'>{}</span>",
+                     escape_xml(name), to_string(r.kind), to_string(r.state), to_string(r.state));
+  if (options.refresh_seconds > 0)
+    out += fmt::format(" &middot; this page reloads every {} s while the run is live",
+                       options.refresh_seconds);
+  out += "</p></header><nav>";
+  if (!r.problems.empty()) out += "<a href='#problems'>problems</a>";
+  for (const auto& s : r.sections)
+    out += fmt::format("<a href='#{}'>{}</a>", s.id, escape_xml(s.title));
+  out += "</nav>";
+  if (!r.problems.empty()) {
+    out += "<section id='problems'><h2>Problems with this run folder</h2><ul>";
+    for (const auto& p : r.problems) out += "<li>" + escape_xml(p) + "</li>";
+    out += "</ul></section>";
+  }
+  for (const auto& s : r.sections) {
+    out +=
+        fmt::format("<section id='{}'><h2>{}</h2>{}</section>", s.id, escape_xml(s.title), s.html);
+  }
+  out += "<footer>Written by nas_report";
+  if (!options.generated_at.empty()) out += " at " + escape_xml(options.generated_at);
+  out += ".</footer></body></html>\n";
+  return out;
+}
+
+void write_report_file(const std::string& path, const std::string& html) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    FUSENAS_CHECK(out.good(), "cannot write {}", tmp);
+    out << html;
+    out.flush();
+    FUSENAS_CHECK(out.good(), "cannot write {}", tmp);
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    FUSENAS_FAIL("cannot write {}: rename failed", path);
+  }
+}
+
+}  // namespace fusenas::nas::report
