@@ -98,6 +98,8 @@ TEST(Divergence, ADivergedTrainingRunFailsAndKeepsItsLastGoodCheckpoint) {
   EXPECT_EQ(io::read_file(run + "/checkpoint.json"), before);
   EXPECT_EQ(io::read_file(run + "/metrics.jsonl"), metrics_before);
   EXPECT_NO_THROW(CheckpointReader::load(run));
+  // The log says what ended the run, for whoever looks at the folder later (nas_report).
+  EXPECT_NE(io::read_file(run + "/train.log").find("failed: diverged: "), std::string::npos);
 }
 
 TEST(Divergence, ASearchThatDivergesBeforeItsFirstCheckpointLeavesNoFolder) {

@@ -9,6 +9,7 @@
 #include "fusenas/engine/data/split.h"
 #include "fusenas/engine/io/atomic_file.h"
 #include "fusenas/nas/run/checkpoint.h"
+#include "fusenas/nas/run/run_log.h"
 #include "fusenas/nas/run/setup.h"
 
 namespace fusenas::nas {
@@ -33,6 +34,15 @@ nlohmann::json read_run_config(const std::string& run_dir, const std::string& ki
     return nlohmann::json::parse(io::read_file(path));
   } catch (const nlohmann::json::exception& e) {
     FUSENAS_FAIL("{}: unreadable config: {}", path, e.what());
+  }
+}
+
+void log_failure(const std::string& run_dir, const std::string& kind, const std::string& message) {
+  try {
+    const RunDir run(run_dir);
+    RunLog(run, false, kind == "train" ? "train.log" : "search.log").line("failed: " + message);
+  } catch (const std::exception&) {
+    // The error being reported matters more than its copy in the log.
   }
 }
 

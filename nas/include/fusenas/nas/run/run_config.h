@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 
@@ -67,6 +68,10 @@ Config checked_config(const Config& config) {
   return c;
 }
 
+// Appends "failed: <message>" to the run's log (train.log or search.log), so the folder tells
+// what ended the run (a divergence, say) after the process is gone. Never throws.
+void log_failure(const std::string& run_dir, const std::string& kind, const std::string& message);
+
 // Starts a `Runner` (built from (config, options, run folder), with run()) in a new run folder
 // (NewRunDir: claimed and locked for the whole run), and writes config.json. A start that fails
 // before the run's first checkpoint leaves no folder behind.
@@ -78,8 +83,12 @@ auto start_run(const Config& config, const Options& options, const std::string& 
     Runner runner(c, options, out.path());
     RunDir(out.path()).write_json("config.json", to_json(c));
     return runner.run();
-  } catch (...) {
-    if (!CheckpointReader::exists(out.path())) out.discard();
+  } catch (const std::exception& e) {
+    if (!CheckpointReader::exists(out.path())) {
+      out.discard();
+    } else {
+      log_failure(out.path(), kind, e.what());
+    }
     throw;
   }
 }
@@ -98,9 +107,14 @@ auto resume_run(const std::string& run_dir, const Options& options, const std::s
   }
   const RunLock lock(run_dir);
   CheckpointReader::load(run_dir);  // fail on a bad checkpoint before loading any data
-  Runner runner(c, options, run_dir);
-  runner.restore();
-  return runner.run();
+  try {
+    Runner runner(c, options, run_dir);
+    runner.restore();
+    return runner.run();
+  } catch (const std::exception& e) {
+    log_failure(run_dir, kind, e.what());
+    throw;
+  }
 }
 
 // The checks every SGD-trained run shares; throws fusenas::Error naming the first bad value.
