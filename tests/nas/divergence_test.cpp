@@ -14,6 +14,7 @@
 #include "fusenas/nas/run/checkpoint.h"
 #include "fusenas/nas/run/deferred_stats.h"
 #include "fusenas/nas/train/trainer.h"
+#include "support/expect.h"
 #include "support/run_fixtures.h"
 
 namespace fusenas::nas {
@@ -22,15 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::TempDir;
 
-template <typename F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using testing::message_of;
 
 TEST(Divergence, CheckFiniteNamesTheValueThePlaceAndTheLr) {
   EXPECT_NO_THROW(check_finite(1.5, "the training loss", {1, 2, 0.1}));

@@ -16,6 +16,7 @@
 #include "fusenas/nas/run/checkpoint.h"
 #include "fusenas/nas/run/run_dir.h"
 #include "fusenas/nas/train/train_config.h"
+#include "support/expect.h"
 #include "support/run_fixtures.h"
 
 namespace fusenas::nas {
@@ -24,15 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::TempDir;
 
-template <typename F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using testing::message_of;
 
 std::string only_tensor_file(const std::string& dir) {
   for (const auto& e : fs::directory_iterator(dir))

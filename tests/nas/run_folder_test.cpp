@@ -14,6 +14,7 @@
 #include "fusenas/nas/run/new_run_dir.h"
 #include "fusenas/nas/run/run_lock.h"
 #include "fusenas/nas/train/trainer.h"
+#include "support/expect.h"
 #include "support/run_fixtures.h"
 
 namespace fusenas::nas {
@@ -22,15 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::TempDir;
 
-template <typename F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using testing::message_of;
 
 void write(const std::string& path, const std::string& text) {
   std::ofstream(path) << text;

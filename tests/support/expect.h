@@ -1,5 +1,5 @@
-// Small gtest expectations the op tests share: an error whose message names what it should, and
-// a tensor's values.
+// Small gtest expectations the tests share: an error whose message names what it should (or the
+// message itself), and a tensor's values.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -22,6 +22,17 @@ void expect_error(F&& fn, const std::vector<std::string>& parts) {
     const std::string msg = e.what();
     for (const auto& p : parts) EXPECT_NE(msg.find(p), std::string::npos) << msg;
   }
+}
+
+// The message of the fusenas::Error `fn` throws, or "no error".
+template <typename F>
+std::string message_of(F&& fn) {
+  try {
+    fn();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
 }
 
 inline void expect_values(const Tensor& t, const std::vector<double>& expected,
