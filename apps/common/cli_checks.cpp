@@ -63,6 +63,20 @@ std::string version_line(const std::string& name) {
   return fmt::format("{} {} (git {})", name, FUSENAS_VERSION, FUSENAS_GIT_COMMIT);
 }
 
+std::string invocation_line(const std::string& name, int argc, char** argv) {
+  std::string command;
+  for (int i = 0; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const bool plain = !arg.empty() && arg.find_first_not_of(
+                                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                           "0123456789-_=./:,+@%") == std::string::npos;
+    std::string quoted = "'";
+    for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    command += (i > 0 ? " " : "") + (plain ? arg : quoted + "'");
+  }
+  return fmt::format("{}; command: {}", version_line(name), command);
+}
+
 void add_version_flag(CLI::App& app, const std::string& name) {
   app.set_version_flag("--version", version_line(name), "Print the version and git commit");
 }

@@ -115,6 +115,7 @@ class SearchCli {
       return 2;
     }
     options.threads = usable_threads(options.threads, name_);
+    options.invocation = invocation_line(name_, argc, argv);
     bool search_flags = ov.any() || !preset.empty();
     for (const CLI::Option* opt : extra_) search_flags = search_flags || opt->count() > 0;
     if (!resume_dir.empty() && search_flags) {

@@ -115,6 +115,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   o.threads = apps::usable_threads(o.threads, "nas_train");
+  o.invocation = apps::invocation_line("nas_train", argc, argv);
   if (resume_opt->count() > 0) {
     // The saved config.json decides the run; a changed hyperparameter would silently not apply.
     for (const auto* opt : training) {

@@ -83,16 +83,21 @@ TEST(Divergence, ADivergedTrainingRunFailsAndKeepsItsLastGoodCheckpoint) {
   const std::string before = io::read_file(run + "/checkpoint.json");
   const std::string metrics_before = io::read_file(run + "/metrics.jsonl");
 
-  const std::string msg =
-      message_of([&] { resume(run, testing::quiet_options<TrainOptions>("")); });
+  TrainOptions again = testing::quiet_options<TrainOptions>("");
+  again.invocation = "nas_train 0.1.0 (git test); command: nas_train --resume run";
+  const std::string msg = message_of([&] { resume(run, again); });
   EXPECT_NE(msg.find("diverged: "), std::string::npos) << msg;
   EXPECT_NE(msg.find("at epoch 2, step"), std::string::npos) << msg;
   EXPECT_NE(msg.find("(lr 5e+29)"), std::string::npos) << msg;  // cosine: half way at epoch 2
   EXPECT_EQ(io::read_file(run + "/checkpoint.json"), before);
   EXPECT_EQ(io::read_file(run + "/metrics.jsonl"), metrics_before);
   EXPECT_NO_THROW(CheckpointReader::load(run));
-  // The log says what ended the run, for whoever looks at the folder later (nas_report).
-  EXPECT_NE(io::read_file(run + "/train.log").find("failed: diverged: "), std::string::npos);
+  // The log says who resumed the run and what ended it, for whoever looks at the folder later
+  // (nas_report).
+  const std::string log = io::read_file(run + "/train.log");
+  EXPECT_NE(log.find("nas_train 0.1.0 (git test); command: nas_train --resume run"),
+            std::string::npos);
+  EXPECT_NE(log.find("failed: diverged: "), std::string::npos);
 }
 
 TEST(Divergence, ASearchThatDivergesBeforeItsFirstCheckpointLeavesNoFolder) {

@@ -37,10 +37,11 @@ nlohmann::json read_run_config(const std::string& run_dir, const std::string& ki
   }
 }
 
-void log_failure(const std::string& run_dir, const std::string& kind, const std::string& message) {
+void append_to_run_log(const std::string& run_dir, const std::string& kind,
+                       const std::string& text) {
   try {
     const RunDir run(run_dir);
-    RunLog(run, false, kind == "train" ? "train.log" : "search.log").line("failed: " + message);
+    RunLog(run, false, kind == "train" ? "train.log" : "search.log").line(text);
   } catch (const std::exception&) {
     // The error being reported matters more than its copy in the log.
   }

@@ -68,9 +68,11 @@ Config checked_config(const Config& config) {
   return c;
 }
 
-// Appends "failed: <message>" to the run's log (train.log or search.log), so the folder tells
-// what ended the run (a divergence, say) after the process is gone. Never throws.
-void log_failure(const std::string& run_dir, const std::string& kind, const std::string& message);
+// Appends a line to the run's log (train.log or search.log) without echoing it: the invocation
+// at a start or resume, and "failed: <message>" when an error ends the run, so the folder tells
+// what ended it (a divergence, say) after the process is gone. Never throws.
+void append_to_run_log(const std::string& run_dir, const std::string& kind,
+                       const std::string& text);
 
 // Starts a `Runner` (built from (config, options, run folder), with run()) in a new run folder
 // (NewRunDir: claimed and locked for the whole run), and writes config.json. A start that fails
@@ -82,12 +84,13 @@ auto start_run(const Config& config, const Options& options, const std::string& 
   try {
     Runner runner(c, options, out.path());
     RunDir(out.path()).write_json("config.json", to_json(c));
+    if (!options.invocation.empty()) append_to_run_log(out.path(), kind, options.invocation);
     return runner.run();
   } catch (const std::exception& e) {
     if (!CheckpointReader::exists(out.path())) {
       out.discard();
     } else {
-      log_failure(out.path(), kind, e.what());
+      append_to_run_log(out.path(), kind, std::string("failed: ") + e.what());
     }
     throw;
   }
@@ -109,10 +112,11 @@ auto resume_run(const std::string& run_dir, const Options& options, const std::s
   CheckpointReader::load(run_dir);  // fail on a bad checkpoint before loading any data
   try {
     Runner runner(c, options, run_dir);
+    if (!options.invocation.empty()) append_to_run_log(run_dir, kind, options.invocation);
     runner.restore();
     return runner.run();
   } catch (const std::exception& e) {
-    log_failure(run_dir, kind, e.what());
+    append_to_run_log(run_dir, kind, std::string("failed: ") + e.what());
     throw;
   }
 }
