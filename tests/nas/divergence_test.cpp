@@ -55,26 +55,13 @@ TEST(Divergence, DrainingNamesTheFirstNonFiniteStep) {
             std::string::npos);
 }
 
-TrainConfig tiny_train(const std::string& data_dir) {
-  TrainConfig c;
-  c.arch = "DARTS_V2";
-  c.init_channels = 4;
-  c.layers = 3;
-  c.dataset = "cifar10";
-  c.data_dir = data_dir;
-  c.epochs = 2;
-  c.batch_size = 8;
-  c.train_subset = 24;
-  return c;
-}
-
 TEST(Divergence, ADivergedTrainingRunFailsAndKeepsItsLastGoodCheckpoint) {
   TempDir tmp;
   testing::write_tiny_cifar(tmp.sub("data"), 8);
   const std::string run = tmp.sub("run");
   // One good epoch and a step, then stopped: the checkpoint holds them.
-  const TrainResult first =
-      train(tiny_train(tmp.sub("data")), testing::quiet_options<TrainOptions>(run, 4));
+  const TrainResult first = train(testing::tiny_train_config(tmp.sub("data")),
+                                  testing::quiet_options<TrainOptions>(run, 4));
   ASSERT_FALSE(first.finished);
   // The lr a resumed run continues with comes from the checkpoint: make it absurd there.
   auto state = nlohmann::json::parse(io::read_file(run + "/checkpoint.json"));

@@ -30,26 +30,6 @@ std::vector<nlohmann::json> metrics(const std::string& run) {
   return testing::json_lines(run, "metrics.jsonl");
 }
 
-// Small enough for a second per run, yet with every stateful part switched on: augmentation
-// (crop, flip, cutout), the auxiliary head, drop-path (> 0 from the second epoch), momentum,
-// weight decay and clipping.
-TrainConfig tiny_config(const std::string& data_dir) {
-  TrainConfig c;
-  c.arch = "DARTS_V2";
-  c.init_channels = 4;
-  c.layers = 3;
-  c.dataset = "cifar10";
-  c.data_dir = data_dir;
-  c.epochs = 2;
-  c.batch_size = 8;
-  c.train_subset = 24;  // 3 batches per epoch
-  c.cutout = 8;
-  c.auxiliary = 0.4;
-  c.drop_path = 0.3;
-  c.seed = 7;
-  return c;
-}
-
 TrainOptions quiet(const std::string& out, int64_t stop_after = 0) {
   TrainOptions o;
   o.device = "cpu";
@@ -64,7 +44,7 @@ TrainOptions quiet(const std::string& out, int64_t stop_after = 0) {
 TEST(Trainer, StoppedAndResumedRunEqualsTheUninterruptedOneBitForBit) {
   TempDir tmp;
   write_tiny_cifar(tmp.sub("data"), 8);
-  const TrainConfig config = tiny_config(tmp.sub("data"));
+  const TrainConfig config = testing::tiny_train_config(tmp.sub("data"));
 
   const TrainResult whole = train(config, quiet(tmp.sub("whole")));
   ASSERT_TRUE(whole.finished);
@@ -102,7 +82,7 @@ TEST(Trainer, StoppedAndResumedRunEqualsTheUninterruptedOneBitForBit) {
 TEST(Trainer, SeededRunsRepeatAndOtherSeedsDiffer) {
   TempDir tmp;
   write_tiny_cifar(tmp.sub("data"), 8);
-  TrainConfig config = tiny_config(tmp.sub("data"));
+  TrainConfig config = testing::tiny_train_config(tmp.sub("data"));
   config.epochs = 1;
   train(config, quiet(tmp.sub("a")));
   train(config, quiet(tmp.sub("b")));
@@ -120,7 +100,7 @@ TEST(Trainer, SeededRunsRepeatAndOtherSeedsDiffer) {
 TEST(Trainer, RunFolderHoldsConfigMetricsLogAndResult) {
   TempDir tmp;
   write_tiny_cifar(tmp.sub("data"), 8);
-  TrainConfig config = tiny_config(tmp.sub("data"));
+  TrainConfig config = testing::tiny_train_config(tmp.sub("data"));
   config.epochs = 1;
   const std::string run = tmp.sub("run");
   const TrainResult r = train(config, quiet(run));

@@ -29,6 +29,23 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
+nas::TrainConfig tiny_train_config(const std::string& data_dir) {
+  nas::TrainConfig c;
+  c.arch = "DARTS_V2";
+  c.init_channels = 4;
+  c.layers = 3;
+  c.dataset = "cifar10";
+  c.data_dir = data_dir;
+  c.epochs = 2;
+  c.batch_size = 8;
+  c.train_subset = 24;  // 3 batches per epoch
+  c.cutout = 8;
+  c.auxiliary = 0.4;
+  c.drop_path = 0.3;
+  c.seed = 7;
+  return c;
+}
+
 void write_tiny_cifar(const std::string& dir, int per_file) {
   fs::create_directories(dir);
   Generator gen(42);

@@ -1,5 +1,6 @@
-// Fixtures for tests of whole runs (training, search): a temporary folder, a tiny CIFAR-10 set
-// written on the spot, and comparisons of two run folders' checkpoints and JSON-lines files.
+// Fixtures for tests of whole runs (training, search): a temporary folder, a tiny training config
+// and a tiny CIFAR-10 set written on the spot, and comparisons of two run folders' checkpoints and
+// JSON-lines files.
 #pragma once
 
 #include <filesystem>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "fusenas/engine/tensor.h"
+#include "fusenas/nas/train/train_config.h"
 
 namespace fusenas::testing {
 
@@ -23,6 +25,12 @@ class TempDir {
  private:
   std::filesystem::path path_;
 };
+
+// A nas_train config small enough for a second per run on write_tiny_cifar(data_dir, 8), yet with
+// every stateful part switched on: augmentation (crop, flip, cutout), the auxiliary head,
+// drop-path (> 0 from the second epoch), momentum, weight decay and clipping. 2 epochs of 3
+// batches.
+nas::TrainConfig tiny_train_config(const std::string& data_dir);
 
 // CIFAR-10 binary files with `per_file` records each; the label shifts the image brightness so
 // there is something to learn.

@@ -19,7 +19,7 @@ DartsSearcher::DartsSearcher(const DartsConfig& config, const DartsOptions& opti
       device_(pick_device(options.device)),
       data_(load_dataset(config_.dataset, config_.data_dir, true)),
       run_(run_dir),
-      log_(run_, options.echo, "search.log") {
+      log_(run_, options.echo, run_log_file("darts")) {
   use_threads(options_.threads);
   // DARTS draws a fresh random validation batch for every architect step.
   SearchLoaders loaders = make_search_loaders(data_, config_.data());

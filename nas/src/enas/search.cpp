@@ -21,7 +21,7 @@ EnasSearcher::EnasSearcher(const EnasConfig& config, const EnasOptions& options,
       device_(pick_device(options.device)),
       data_(load_dataset(config_.dataset, config_.data_dir, true)),
       run_(run_dir),
-      log_(run_, options.echo, "search.log") {
+      log_(run_, options.echo, run_log_file("enas")) {
   use_threads(options_.threads);
   SearchLoaders loaders = make_search_loaders(data_, config_.data());
   train_loader_ = std::move(loaders.train);

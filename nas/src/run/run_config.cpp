@@ -41,7 +41,7 @@ void append_to_run_log(const std::string& run_dir, const std::string& kind,
                        const std::string& text) {
   try {
     const RunDir run(run_dir);
-    RunLog(run, false, kind == "train" ? "train.log" : "search.log").line(text);
+    RunLog(run, false, run_log_file(kind)).line(text);
   } catch (const std::exception&) {
     // The error being reported matters more than its copy in the log.
   }

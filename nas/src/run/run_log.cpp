@@ -13,6 +13,10 @@
 
 namespace fusenas::nas {
 
+std::string run_log_file(const std::string& kind) {
+  return kind == "train" ? "train.log" : "search.log";
+}
+
 void RunLog::line(const std::string& text) const {
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   const std::string stamped = fmt::format("{:%Y-%m-%d %H:%M:%S} {}\n", fmt::localtime(now), text);

@@ -47,7 +47,7 @@ Trainer::Trainer(const TrainConfig& config, const TrainOptions& options, const s
       train_data_(load_dataset(config_.dataset, config_.data_dir, true)),
       test_data_(load_dataset(config_.dataset, config_.data_dir, false)),
       run_(run_dir),
-      log_(run_, options.echo),
+      log_(run_, options.echo, run_log_file("train")),
       drop_gen_(data::mix_seed(config.seed, kDropPathStream, 0)) {
   use_threads(options_.threads);
   setup_data();

@@ -9,6 +9,9 @@
 
 namespace fusenas::nas {
 
+// The log file of a run kind: train.log for "train", search.log for the searches.
+std::string run_log_file(const std::string& kind);
+
 class RunLog {
  public:
   RunLog(const RunDir& run, bool echo, std::string file = "train.log")
