@@ -48,6 +48,10 @@ DartsSearcher::DartsSearcher(const DartsConfig& config, const DartsOptions& opti
     architect_->optimizer().keep_scalars_on_device();
     graphs_ = std::make_unique<GraphedStep>(device_);
   }
+  const Phase search{"the search", "step", "batch", train_loader_->batches_per_epoch()};
+  runner_ = std::make_unique<EpochRunner>(static_cast<RunBody&>(*this), std::vector<Phase>{search},
+                                          config_.epochs, run_.path(), log_, options_.progress,
+                                          options_.stop_after_steps);
 }
 
 DartsResult darts_search(const DartsConfig& config, const DartsOptions& options) {

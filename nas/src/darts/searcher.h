@@ -11,24 +11,15 @@
 #include "fusenas/nas/darts/search.h"
 #include "fusenas/nas/darts/search_step.h"
 #include "fusenas/nas/darts/supernet.h"
-#include "fusenas/nas/run/deferred_stats.h"
+#include "fusenas/nas/run/epoch_runner.h"
 #include "fusenas/nas/run/evaluate.h"
 #include "fusenas/nas/run/graphed_step.h"
 #include "fusenas/nas/run/run_dir.h"
 #include "fusenas/nas/run/run_log.h"
-#include "fusenas/nas/run/stop_signal.h"
 
 namespace fusenas::nas {
 
-struct SearchTotals {
-  double loss_sum = 0;      // weight-step training loss * batch size
-  double val_loss_sum = 0;  // architect's validation loss * batch size
-  int64_t correct = 0;
-  int64_t seen = 0;
-  double train_seconds = 0;
-};
-
-class DartsSearcher {
+class DartsSearcher : private RunBody {
  public:
   // `config` must be resolved and valid.
   DartsSearcher(const DartsConfig& config, const DartsOptions& options, const std::string& run_dir);
@@ -36,17 +27,16 @@ class DartsSearcher {
   DartsResult run();
 
  private:
-  bool train_epoch(const StopSignal& stop);
-  EvalResult evaluate(const StopSignal& stop);
-  void end_epoch(const EvalResult& val);
+  // RunBody: one phase of search steps, then the search-val evaluation.
+  void begin_phase(size_t phase) override;
+  int64_t run_step(size_t phase) override;
+  std::string progress_text(size_t phase) const override;
+  bool end_epoch(const std::function<bool()>& stopping) override;
+  void save_checkpoint() const override;
   void write_artifacts(bool render) const;
-  void save_checkpoint() const;
-  DartsResult stopped(const char* where);
   DartsResult result() const;
-  bool stopping(const StopSignal& stop) const;
-  int64_t global_step() const;
   // This epoch trains the weights only (DartsConfig::warmup_epochs).
-  bool warming_up() const { return epoch_ < config_.warmup_epochs; }
+  bool warming_up() const { return runner_->epoch() < config_.warmup_epochs; }
   // One search step on this batch pair: replayed from a CUDA graph where there is one.
   SearchStepResult search_step(const data::Batch& train, const data::Batch& val);
   Tensor on_device(const Tensor& t) const;
@@ -64,11 +54,8 @@ class DartsSearcher {
   std::unique_ptr<optim::CosineAnnealingLR> scheduler_;
   std::unique_ptr<Architect> architect_;
   std::unique_ptr<GraphedStep> graphs_;  // CUDA without options.eager: replayed search steps
+  std::unique_ptr<EpochRunner> runner_;  // the position, the epoch's sums, the loop
 
-  int epoch_ = 0;
-  int64_t batch_ = 0;  // == batches per epoch: training done, evaluation pending
-  SearchTotals totals_;
-  DeferredStepStats step_stats_;  // steps not yet added into totals_
   double last_val_acc_ = 0;
 };
 

@@ -50,6 +50,16 @@ EnasSearcher::EnasSearcher(const EnasConfig& config, const EnasOptions& options,
   auto controller = std::make_shared<Controller>(config_.controller(), init);
   trainer_ = std::make_unique<ReinforceTrainer>(controller, config_.reinforce(),
                                                 config_.seed ^ kControllerStream);
+  Phase shared{"shared-weight training", "shared step", "batch",
+               train_loader_->batches_per_epoch()};
+  shared.unit = "img";
+  Phase control{"controller training", "controller step", "controller_step",
+                config_.controller_steps};
+  control.training = false;
+  control.bar_label = "controller";
+  runner_ = std::make_unique<EpochRunner>(
+      static_cast<RunBody&>(*this), std::vector<Phase>{shared, control}, config_.epochs,
+      run_.path(), log_, options_.progress, options_.stop_after_steps);
 }
 
 EnasResult enas_search(const EnasConfig& config, const EnasOptions& options) {

@@ -1,6 +1,6 @@
-// The ENAS search loop: epochs of shared-weight training (a fresh child per minibatch) followed by
-// controller steps (rewards on search-val batches), metrics and sampled architectures, the final
-// derivation, and stopping at a step boundary.
+// The ENAS search's body in the run skeleton: shared-weight training (a fresh child per minibatch)
+// then controller steps (rewards on search-val batches), metrics and sampled architectures, and
+// the final derivation.
 #include <fmt/format.h>
 
 #include <chrono>
@@ -38,19 +38,6 @@ std::string arch_enas(const Arch& a) {
 
 }  // namespace
 
-int64_t EnasSearcher::steps_per_epoch() const {
-  return train_loader_->batches_per_epoch() + config_.controller_steps;
-}
-
-int64_t EnasSearcher::global_step() const {
-  return static_cast<int64_t>(epoch_) * steps_per_epoch() + batch_ + ctrl_step_;
-}
-
-bool EnasSearcher::stopping(const StopSignal& stop) const {
-  return stop.requested() ||
-         (options_.stop_after_steps > 0 && global_step() >= options_.stop_after_steps);
-}
-
 Tensor EnasSearcher::on_device(const Tensor& t) const {
   return device_.is_cpu() ? t : t.to(device_);
 }
@@ -80,21 +67,7 @@ int64_t EnasSearcher::child_correct(const data::Batch& batch, const Arch& arch) 
   return correct;
 }
 
-EnasResult EnasSearcher::stopped(const char* where) {
-  save_checkpoint();
-  log_.line(fmt::format(
-      "stopped {} (epoch {}, shared step {}/{}, controller step {}/{}); checkpoint saved, "
-      "continue with --resume {}",
-      where, epoch_ + 1, batch_, train_loader_->batches_per_epoch(), ctrl_step_,
-      config_.controller_steps, run_.path()));
-  EnasResult r;
-  r.run_dir = run_.path();
-  r.epochs_done = epoch_;
-  return r;
-}
-
 EnasResult EnasSearcher::run() {
-  const StopSignal stop;
   const int64_t per_epoch = train_loader_->batches_per_epoch();
   log_.line(fmt::format(
       "nas_enas: {} space on {} ({} search-train / {} search-val images), C={} {}={}{}, batch {}, "
@@ -108,145 +81,122 @@ EnasResult EnasSearcher::run() {
   for (const auto& p : child_->parameters()) params += p.numel();
   log_.line(fmt::format("shared weights: {} ({:.3f}M); run folder {}", params, params / 1e6,
                         run_.path()));
-  if (global_step() > 0 && epoch_ < config_.epochs)
-    log_.line(fmt::format("resuming at epoch {}, shared step {}/{}, controller step {}/{}",
-                          epoch_ + 1, batch_, per_epoch, ctrl_step_, config_.controller_steps));
-  while (epoch_ < config_.epochs) {
-    if (batch_ < per_epoch && !train_shared(stop)) return stopped("during shared-weight training");
-    if (ctrl_step_ < config_.controller_steps && !train_controller(stop))
-      return stopped("during controller training");
-    end_epoch();
-    if (stopping(stop) && epoch_ < config_.epochs) return stopped("at the end of an epoch");
-  }
-  const Derived d = derive();
   EnasResult r;
-  write_result(d, r);
+  r.run_dir = run_.path();
+  if (!runner_->run()) {
+    r.epochs_done = runner_->epoch();
+    return r;
+  }
+  write_result(derive(), r);
   return r;
 }
 
-bool EnasSearcher::train_shared(const StopSignal& stop) {
-  const int64_t per_epoch = train_loader_->batches_per_epoch();
-  const int64_t first = batch_;
-  optimizer_->set_lr(config_.lr_at(epoch_));
-  child_->train();
-  Progress bar(fmt::format("epoch {}/{}", epoch_ + 1, config_.epochs), per_epoch - first, "img");
-  while (batch_ < per_epoch) {
-    const auto t0 = Clock::now();
-    const data::Batch tb = train_loader_->next();
-    FUSENAS_CHECK(tb.epoch == epoch_ && tb.batch == batch_,
-                  "train loader is at epoch {} batch {}, the search at epoch {} step {}", tb.epoch,
-                  tb.batch, epoch_, batch_);
-    const Arch arch = sample_child(trainer_->generator());
-    optimizer_->zero_grad();
-    const Tensor logits = child_forward(on_device(tb.images), arch);
-    Tensor loss = cross_entropy(logits, on_device(tb.labels));
-    loss.backward();
-    if (config_.grad_clip > 0) {
-      optim::clip_grad_norm_on_device(optimizer_->params(), config_.grad_clip);
-    }
-    optimizer_->step();
-    step_stats_.add(loss, logits, tb.labels, Tensor(), 0,
-                    {epoch_ + 1, batch_ + 1, optimizer_->lr()});
-    totals_.seen += tb.labels.size(0);
-    totals_.train_seconds += seconds_since(t0);
-    ++batch_;
-    if (options_.progress && bar.due(batch_ - first)) {
-      step_stats_.drain_into(totals_);
-      bar.update(batch_ - first, totals_.seen,
-                 fmt::format("shared loss {:.4f} acc {:.2f}%", totals_.loss_sum / totals_.seen,
-                             100.0 * totals_.correct / totals_.seen));
-    }
-    if (stopping(stop)) {
-      step_stats_.drain_into(totals_);
-      if (options_.progress) bar.finish();
-      return false;
-    }
+void EnasSearcher::begin_phase(size_t phase) {
+  if (phase == 0) {
+    optimizer_->set_lr(config_.lr_at(runner_->epoch()));
+    child_->train();
   }
-  step_stats_.drain_into(totals_);
-  if (options_.progress) bar.finish();
-  return true;
 }
 
-bool EnasSearcher::train_controller(const StopSignal& stop) {
-  const int first = ctrl_step_;
-  Progress bar("controller", config_.controller_steps - first, "step");
-  while (ctrl_step_ < config_.controller_steps) {
-    const auto t0 = Clock::now();
-    const ReinforceStats s = trainer_->step([this](const Sample& sample) {
-      const data::Batch vb = val_loader_->next();
-      return static_cast<double>(child_correct(vb, sample.arch)) /
-             static_cast<double>(vb.labels.size(0));
-    });
-    for (size_t i = 0; i < s.archs.size(); ++i) {
-      run_.append_jsonl("sampled_archs.jsonl", {{"epoch", epoch_ + 1},
-                                                {"step", ctrl_step_ + 1},
-                                                {"sample", i + 1},
-                                                {"reward", s.rewards[i]},
-                                                {"enas", arch_enas(s.archs[i])},
-                                                {"arch", arch_json(s.archs[i])}});
-      if (s.rewards[i] > totals_.best_reward) {
-        totals_.best_reward = s.rewards[i];
-        totals_.best_arch = arch_enas(s.archs[i]);
-      }
-    }
-    totals_.reward_sum += s.reward;
-    totals_.entropy_sum += s.entropy;
-    totals_.skip_rate_sum += s.skip_rate;
-    totals_.controller_seconds += seconds_since(t0);
-    ++ctrl_step_;
-    if (options_.progress) {
-      bar.update(ctrl_step_ - first, ctrl_step_ - first,
-                 fmt::format("reward {:.4f} baseline {:.4f} entropy {:.3f}",
-                             totals_.reward_sum / ctrl_step_, s.baseline, s.entropy));
-    }
-    if (stopping(stop)) {
-      if (options_.progress) bar.finish();
-      return false;
-    }
+int64_t EnasSearcher::run_step(size_t phase) {
+  if (phase == 1) {
+    controller_step();
+    return 0;
   }
-  if (options_.progress) bar.finish();
-  return true;
+  const int epoch = runner_->epoch();
+  const int64_t step = runner_->steps_done(0);
+  const data::Batch tb = train_loader_->next();
+  FUSENAS_CHECK(tb.epoch == epoch && tb.batch == step,
+                "train loader is at epoch {} batch {}, the search at epoch {} step {}", tb.epoch,
+                tb.batch, epoch, step);
+  const Arch arch = sample_child(trainer_->generator());
+  optimizer_->zero_grad();
+  const Tensor logits = child_forward(on_device(tb.images), arch);
+  Tensor loss = cross_entropy(logits, on_device(tb.labels));
+  loss.backward();
+  if (config_.grad_clip > 0) {
+    optim::clip_grad_norm_on_device(optimizer_->params(), config_.grad_clip);
+  }
+  optimizer_->step();
+  runner_->step_stats().add(loss, logits, tb.labels, Tensor(), 0,
+                            {epoch + 1, step + 1, optimizer_->lr()});
+  return tb.labels.size(0);
 }
 
-void EnasSearcher::end_epoch() {
-  const double shared_loss = totals_.seen > 0 ? totals_.loss_sum / totals_.seen : 0;
-  const double shared_acc = totals_.seen > 0 ? 100.0 * totals_.correct / totals_.seen : 0;
+void EnasSearcher::controller_step() {
+  const auto t0 = Clock::now();
+  const int epoch = runner_->epoch();
+  const int64_t step = runner_->steps_done(1);
+  last_step_ = trainer_->step([this](const Sample& sample) {
+    const data::Batch vb = val_loader_->next();
+    return static_cast<double>(child_correct(vb, sample.arch)) /
+           static_cast<double>(vb.labels.size(0));
+  });
+  const ReinforceStats& s = last_step_;
+  for (size_t i = 0; i < s.archs.size(); ++i) {
+    run_.append_jsonl("sampled_archs.jsonl", {{"epoch", epoch + 1},
+                                              {"step", step + 1},
+                                              {"sample", i + 1},
+                                              {"reward", s.rewards[i]},
+                                              {"enas", arch_enas(s.archs[i])},
+                                              {"arch", arch_json(s.archs[i])}});
+    if (s.rewards[i] > ctrl_.best_reward) {
+      ctrl_.best_reward = s.rewards[i];
+      ctrl_.best_arch = arch_enas(s.archs[i]);
+    }
+  }
+  ctrl_.reward_sum += s.reward;
+  ctrl_.entropy_sum += s.entropy;
+  ctrl_.skip_rate_sum += s.skip_rate;
+  ctrl_.controller_seconds += seconds_since(t0);
+}
+
+std::string EnasSearcher::progress_text(size_t phase) const {
+  if (phase == 0) {
+    const EpochTotals& t = runner_->totals();
+    return fmt::format("shared loss {:.4f} acc {:.2f}%", t.mean_loss(), t.accuracy());
+  }
+  return fmt::format("reward {:.4f} baseline {:.4f} entropy {:.3f}",
+                     ctrl_.reward_sum / std::max<int64_t>(1, runner_->steps_done(1)),
+                     last_step_.baseline, last_step_.entropy);
+}
+
+bool EnasSearcher::end_epoch(const std::function<bool()>&) {
+  const EpochTotals& totals = runner_->totals();
+  const int epoch = runner_->epoch();
   const int steps = config_.controller_steps;
-  const double reward = steps > 0 ? totals_.reward_sum / steps : 0;
-  const double entropy = steps > 0 ? totals_.entropy_sum / steps : 0;
+  const double reward = steps > 0 ? ctrl_.reward_sum / steps : 0;
+  const double entropy = steps > 0 ? ctrl_.entropy_sum / steps : 0;
   const double baseline = trainer_->baseline().value_or(0.0);
-  const RunPoint at{epoch_ + 1, 0, optimizer_->lr()};
+  const RunPoint at{epoch + 1, 0, optimizer_->lr()};
   check_finite(entropy, "the controller's entropy", at);
   check_finite(baseline, "the reward baseline", at);
-  const double seconds = totals_.train_seconds + totals_.controller_seconds;
-  nlohmann::json m = {{"epoch", epoch_ + 1},
-                      {"shared_loss", shared_loss},
-                      {"shared_acc", shared_acc},
+  const double seconds = totals.train_seconds + ctrl_.controller_seconds;
+  nlohmann::json m = {{"epoch", epoch + 1},
+                      {"shared_loss", totals.mean_loss()},
+                      {"shared_acc", totals.accuracy()},
                       {"lr", optimizer_->lr()},
                       {"controller_steps", steps},
                       {"mean_reward", reward},
                       {"baseline", baseline},
                       {"entropy", entropy},
-                      {"best_reward", totals_.best_reward < 0 ? 0.0 : totals_.best_reward},
-                      {"best_arch", totals_.best_arch},
-                      {"train_seconds", totals_.train_seconds},
-                      {"controller_seconds", totals_.controller_seconds},
+                      {"best_reward", ctrl_.best_reward < 0 ? 0.0 : ctrl_.best_reward},
+                      {"best_arch", ctrl_.best_arch},
+                      {"train_seconds", totals.train_seconds},
+                      {"controller_seconds", ctrl_.controller_seconds},
                       {"seconds", seconds}};
-  if (!config_.micro()) m["skip_rate"] = steps > 0 ? totals_.skip_rate_sum / steps : 0;
+  if (!config_.micro()) m["skip_rate"] = steps > 0 ? ctrl_.skip_rate_sum / steps : 0;
   run_.append_jsonl("metrics.jsonl", m);
   log_.line(fmt::format(
       "epoch {}/{}  shared loss {:.4f} acc {:.2f}%  reward {:.4f} baseline {:.4f} entropy {:.3f}"
       "{}  lr {:.6f}  {:.1f} s",
-      epoch_ + 1, config_.epochs, shared_loss, shared_acc, reward, baseline, entropy,
+      epoch + 1, config_.epochs, totals.mean_loss(), totals.accuracy(), reward, baseline, entropy,
       config_.micro() ? "" : fmt::format(" skips {:.3f}", m["skip_rate"].get<double>()),
       optimizer_->lr(), seconds));
-  if (!totals_.best_arch.empty())
-    log_.line(fmt::format("  best sample {:.4f}: {}", totals_.best_reward, totals_.best_arch));
-  ++epoch_;
-  batch_ = 0;
-  ctrl_step_ = 0;
-  totals_ = {};
-  save_checkpoint();
+  if (!ctrl_.best_arch.empty())
+    log_.line(fmt::format("  best sample {:.4f}: {}", ctrl_.best_reward, ctrl_.best_arch));
+  ctrl_ = {};
+  return true;
 }
 
 Derived EnasSearcher::derive() {
@@ -293,7 +243,7 @@ Derived EnasSearcher::derive() {
 void EnasSearcher::write_result(const Derived& d, EnasResult& r) const {
   r.run_dir = run_.path();
   r.finished = true;
-  r.epochs_done = epoch_;
+  r.epochs_done = runner_->epoch();
   r.arch = d.arch;
   r.derive_acc = d.acc;
   r.val_acc = d.val_acc;
@@ -301,7 +251,7 @@ void EnasSearcher::write_result(const Derived& d, EnasResult& r) const {
   run_.write_text("arch.txt", arch_text(d.arch));
   nlohmann::json result = {{"space", config_.space},    {"arch", arch_json(d.arch)},
                            {"enas", arch_enas(d.arch)}, {"derive_acc", d.acc},
-                           {"val_acc", d.val_acc},      {"epochs", epoch_}};
+                           {"val_acc", d.val_acc},      {"epochs", runner_->epoch()}};
   std::vector<std::string> files = {"arch.json", "arch.txt"};
   if (const auto* m = std::get_if<MicroArch>(&d.arch)) {
     const Genotype g = to_genotype(*m);

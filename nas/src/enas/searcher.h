@@ -13,22 +13,17 @@
 #include "fusenas/nas/enas/child_network.h"
 #include "fusenas/nas/enas/reinforce.h"
 #include "fusenas/nas/enas/search.h"
-#include "fusenas/nas/run/deferred_stats.h"
+#include "fusenas/nas/run/epoch_runner.h"
 #include "fusenas/nas/run/run_dir.h"
 #include "fusenas/nas/run/run_log.h"
-#include "fusenas/nas/run/stop_signal.h"
 
 namespace fusenas::nas::enas {
 
 using Arch = std::variant<MicroArch, MacroArch>;
 
-struct EnasTotals {
-  // Shared-weight training.
-  double loss_sum = 0;  // loss * batch size
-  int64_t correct = 0;
-  int64_t seen = 0;
-  double train_seconds = 0;
-  // Controller steps (sums of the per-step means).
+// The controller phase's sums over the current epoch (the shared-weight phase's are the runner's).
+struct ControllerTotals {
+  // Sums of the per-step means.
   double reward_sum = 0;
   double entropy_sum = 0;
   double skip_rate_sum = 0;
@@ -43,7 +38,7 @@ struct Derived {
   double val_acc = 0;  // percent on the whole search-val split
 };
 
-class EnasSearcher {
+class EnasSearcher : private RunBody {
  public:
   // `config` must be resolved and valid.
   EnasSearcher(const EnasConfig& config, const EnasOptions& options, const std::string& run_dir);
@@ -51,16 +46,16 @@ class EnasSearcher {
   EnasResult run();
 
  private:
-  bool train_shared(const StopSignal& stop);
-  bool train_controller(const StopSignal& stop);
-  void end_epoch();
+  // RunBody: a phase of shared-weight steps, then a phase of controller steps.
+  void begin_phase(size_t phase) override;
+  int64_t run_step(size_t phase) override;
+  std::string progress_text(size_t phase) const override;
+  bool end_epoch(const std::function<bool()>& stopping) override;
+  void save_checkpoint() const override;
+  void shared_step();
+  void controller_step();
   Derived derive();
   void write_result(const Derived& d, EnasResult& r) const;
-  void save_checkpoint() const;
-  EnasResult stopped(const char* where);
-  bool stopping(const StopSignal& stop) const;
-  int64_t global_step() const;
-  int64_t steps_per_epoch() const;
   Tensor on_device(const Tensor& t) const;
 
   // The shared-weight child running `arch`.
@@ -85,11 +80,9 @@ class EnasSearcher {
   std::unique_ptr<optim::SGD> optimizer_;
   std::unique_ptr<ReinforceTrainer> trainer_;
 
-  int epoch_ = 0;
-  int64_t batch_ = 0;  // shared-weight minibatches done this epoch
-  int ctrl_step_ = 0;  // controller steps done this epoch
-  EnasTotals totals_;
-  DeferredStepStats step_stats_;  // steps not yet added into totals_
+  std::unique_ptr<EpochRunner> runner_;  // the position, the shared phase's sums, the loop
+  ControllerTotals ctrl_;
+  ReinforceStats last_step_;  // the latest controller step, for the progress bar
 };
 
 }  // namespace fusenas::nas::enas

@@ -20,18 +20,11 @@ void Trainer::save_checkpoint() const {
   nlohmann::json& s = w.state();
   s["format"] = kFormat;
   s["version"] = kVersion;
-  s["epoch"] = epoch_;
-  s["batch"] = batch_;
-  s["global_step"] = global_step();
-  s["finished"] = epoch_ >= config_.epochs;
+  runner_->save_position(s);
   s["scheduler"] = to_json(scheduler_->state_dict());
   s["drop_path_rng"] = to_json(drop_gen_.state());
   s["train_loader"] = to_json(train_loader_->state());
   s["metrics_bytes"] = run_.size_of("metrics.jsonl");
-  s["partial"] = {{"loss_sum", totals_.loss_sum},
-                  {"correct", totals_.correct},
-                  {"seen", totals_.seen},
-                  {"train_seconds", totals_.train_seconds}};
   s["last_test"] = {{"acc", last_test_acc_}, {"loss", last_test_loss_}};
   w.save(run_.path());
 }
@@ -46,13 +39,6 @@ void Trainer::restore() {
     scheduler_->load_state_dict(scheduler_state_from_json(s.at("scheduler")));
     drop_gen_.set_state(generator_state_from_json(s.at("drop_path_rng")));
     train_loader_->set_state(loader_state_from_json(s.at("train_loader")));
-    epoch_ = json_field<int>(s, "epoch");
-    batch_ = json_field<int64_t>(s, "batch");
-    const nlohmann::json& p = s.at("partial");
-    totals_.loss_sum = json_field<double>(p, "loss_sum");
-    totals_.correct = json_field<int64_t>(p, "correct");
-    totals_.seen = json_field<int64_t>(p, "seen");
-    totals_.train_seconds = json_field<double>(p, "train_seconds");
     last_test_acc_ = json_field<double>(s.at("last_test"), "acc");
     last_test_loss_ = json_field<double>(s.at("last_test"), "loss");
     // Metrics lines written after the checkpoint belong to work that will be redone.
@@ -62,11 +48,7 @@ void Trainer::restore() {
   } catch (const Error& e) {
     FUSENAS_FAIL("{}/checkpoint.json: {}", run_.path(), e.what());
   }
-  FUSENAS_CHECK(epoch_ >= 0 && epoch_ <= config_.epochs && batch_ >= 0 &&
-                    batch_ <= train_loader_->batches_per_epoch(),
-                "checkpoint in {} is at epoch {} batch {}, outside this run's {} epochs of {} "
-                "batches",
-                run_.path(), epoch_, batch_, config_.epochs, train_loader_->batches_per_epoch());
+  runner_->restore_position(s);
 }
 
 }  // namespace fusenas::nas

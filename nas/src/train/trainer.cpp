@@ -52,6 +52,11 @@ Trainer::Trainer(const TrainConfig& config, const TrainOptions& options, const s
   use_threads(options_.threads);
   setup_data();
   setup_model();
+  Phase training{"training", "batch", "batch", train_loader_->batches_per_epoch()};
+  training.unit = "img";
+  runner_ = std::make_unique<EpochRunner>(static_cast<RunBody&>(*this),
+                                          std::vector<Phase>{training}, config_.epochs, run_.path(),
+                                          log_, options_.progress, options_.stop_after_steps);
 }
 
 void Trainer::setup_data() {
@@ -80,7 +85,8 @@ void Trainer::setup_model() {
   Generator init(config_.seed);
   net_ = std::make_shared<EvalNetwork>(network_config(config_, train_data_.num_classes), init);
   if (!device_.is_cpu()) net_->to(device_);
-  optimizer_ = std::make_unique<optim::SGD>(net_->parameters(), config_.lr, config_.momentum,
+  params_ = net_->parameters();
+  optimizer_ = std::make_unique<optim::SGD>(params_, config_.lr, config_.momentum,
                                             config_.weight_decay, /*nesterov=*/false);
   // DARTS train.py: CosineAnnealingLR(T_max=epochs), stepped once per epoch.
   scheduler_ =

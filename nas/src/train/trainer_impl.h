@@ -10,24 +10,15 @@
 #include "fusenas/engine/generator.h"
 #include "fusenas/engine/optim/optim.h"
 #include "fusenas/nas/eval_network.h"
-#include "fusenas/nas/run/deferred_stats.h"
+#include "fusenas/nas/run/epoch_runner.h"
 #include "fusenas/nas/run/evaluate.h"
 #include "fusenas/nas/run/run_dir.h"
 #include "fusenas/nas/run/run_log.h"
-#include "fusenas/nas/run/stop_signal.h"
 #include "fusenas/nas/train/trainer.h"
 
 namespace fusenas::nas {
 
-// Sums over the batches of one epoch so far; checkpointed so a resumed epoch reports the same.
-struct EpochTotals {
-  double loss_sum = 0;  // sum of batch loss * batch size
-  int64_t correct = 0;
-  int64_t seen = 0;
-  double train_seconds = 0;
-};
-
-class Trainer {
+class Trainer : private RunBody {
  public:
   // `config` must be resolved and valid. Builds data, network and optimizer; loads nothing.
   Trainer(const TrainConfig& config, const TrainOptions& options, const std::string& run_dir);
@@ -38,15 +29,13 @@ class Trainer {
  private:
   void setup_data();
   void setup_model();
-  // Trains epoch_ from batch_ on; false when stopped mid-way.
-  bool train_epoch(const StopSignal& stop);
-  EvalResult evaluate(const StopSignal& stop);
-  void end_epoch(const EvalResult& test);
-  void save_checkpoint() const;
-  TrainResult stopped(const char* where);
+  // RunBody: one phase of SGD steps, then the test-set evaluation.
+  void begin_phase(size_t phase) override;
+  int64_t run_step(size_t phase) override;
+  std::string progress_text(size_t phase) const override;
+  bool end_epoch(const std::function<bool()>& stopping) override;
+  void save_checkpoint() const override;
   TrainResult result() const;
-  bool stopping(const StopSignal& stop) const;
-  int64_t global_step() const;
   double drop_prob() const;
 
   // Declaration order is construction order: the data loads before the run folder is created,
@@ -63,14 +52,9 @@ class Trainer {
   std::unique_ptr<optim::SGD> optimizer_;
   std::unique_ptr<optim::CosineAnnealingLR> scheduler_;
   Generator drop_gen_;
+  std::unique_ptr<EpochRunner> runner_;  // the position, the epoch's sums, the loop
+  std::vector<Tensor> params_;           // for gradient clipping
 
-  // Position: the next batch to train is (epoch_, batch_); batch_ == batches per epoch means the
-  // epoch's training is done and its evaluation is pending.
-  int epoch_ = 0;
-  int64_t batch_ = 0;
-  EpochTotals totals_;
-  DeferredStepStats step_stats_;  // steps not yet added into totals_
-  bool finished_ = false;
   double last_test_acc_ = 0, last_test_loss_ = 0;
 };
 
