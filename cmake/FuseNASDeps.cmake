@@ -5,6 +5,8 @@ find_package(nlohmann_json REQUIRED)
 find_package(OpenMP REQUIRED COMPONENTS CXX)
 find_package(ZLIB REQUIRED)
 find_package(Threads REQUIRED)
+# The trial database of black-box searches (nas/src/run/trial_db.cpp): libsqlite3-dev.
+find_package(SQLite3 REQUIRED)
 
 # Debian ships OpenBLAS' config without an imported target; wrap it in one.
 find_package(OpenBLAS CONFIG QUIET)

@@ -5,8 +5,8 @@
 set -euo pipefail
 
 packages=(cmake ninja-build g++ pkg-config libfmt-dev libspdlog-dev libcli11-dev nlohmann-json3-dev
-  libgtest-dev libbenchmark-dev libopenblas-dev zlib1g-dev libboost-context-dev python3-torch python3-numpy
-  dataset-fashion-mnist chromium "$@")
+  libgtest-dev libbenchmark-dev libopenblas-dev zlib1g-dev libboost-context-dev libsqlite3-dev
+  python3-torch python3-numpy dataset-fashion-mnist chromium "$@")
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,5 +1,5 @@
-// Line and bar charts as inline SVG for nas_report: axes with round ticks, a second axis for the
-// lr, legends, and nothing the page would have to fetch.
+// Line, step, scatter and bar charts as inline SVG for nas_report and the search plots: axes with
+// round ticks, a second axis for the lr, a log x axis, legends, and nothing a page would fetch.
 #include "fusenas/nas/report/svg_chart.h"
 
 #include <fmt/format.h>
@@ -26,13 +26,53 @@ struct Range {
   }
   bool empty() const { return lo > hi; }
   // A flat range still needs a width to draw against.
-  Range widened() const {
-    if (empty()) return Range{0, 1};
+  Range widened(bool log = false) const {
+    if (empty()) return log ? Range{1, 10} : Range{0, 1};
     if (hi > lo) return *this;
+    if (log) return Range{lo / 2, hi * 2};
     const double pad = lo == 0 ? 1 : std::abs(lo) * 0.5;
     return Range{lo - pad, hi + pad};
   }
 };
+
+bool drawable(const LineChart& chart, double x, double y) {
+  return std::isfinite(x) && std::isfinite(y) && (!chart.log_x || x > 0);
+}
+
+// Ticks of a log axis: the powers of ten inside [lo, hi], with 2 and 5 times them when fewer than
+// three powers fall inside; round linear ticks when not even two of those do.
+std::vector<double> log_ticks(double lo, double hi) {
+  const auto inside = [&](double t) { return t >= lo * (1 - 1e-9) && t <= hi * (1 + 1e-9); };
+  const int e_lo = static_cast<int>(std::floor(std::log10(lo)));
+  const int e_hi = static_cast<int>(std::ceil(std::log10(hi)));
+  std::vector<double> ticks;
+  for (const auto& steps : {std::vector<double>{1}, std::vector<double>{1, 2, 5}}) {
+    ticks.clear();
+    for (int e = e_lo; e <= e_hi; ++e) {
+      for (double m : steps) {
+        if (inside(m * std::pow(10.0, e))) ticks.push_back(m * std::pow(10.0, e));
+      }
+    }
+    if (ticks.size() >= 3) return ticks;
+  }
+  if (ticks.size() >= 2) return ticks;
+  ticks.clear();
+  for (double t : nice_ticks(lo, hi, 3)) {
+    if (inside(t)) ticks.push_back(t);
+  }
+  return ticks;
+}
+
+// 120000 -> "120k", 3e6 -> "3M": parameter counts read at a glance.
+std::string si_text(double v) {
+  const char* suffix[] = {"", "k", "M", "G"};
+  int i = 0;
+  while (i < 3 && std::abs(v) >= 1000) {
+    v /= 1000;
+    ++i;
+  }
+  return fmt::format("{:g}{}", v, suffix[i]);
+}
 
 std::string tick_text(double v) {
   if (std::abs(v) < 1e-12) return "0";
@@ -65,9 +105,10 @@ int legend_rows(const std::vector<std::string>& names, int width, int x0 = kLeft
   return rows;
 }
 
-// Legend items laid out in rows from (x0, y0); returns the SVG elements.
+// Legend items laid out in rows from (x0, y0); returns the SVG elements. A scatter's series shows
+// a marker instead of a line.
 std::string legend_items(const std::vector<std::string>& names, const std::vector<bool>& dashed,
-                         int x0, int y0, int width) {
+                         int x0, int y0, int width, const std::vector<bool>& markers = {}) {
   std::string out;
   int x = x0, y = y0;
   for (size_t i = 0; i < names.size(); ++i) {
@@ -77,10 +118,16 @@ std::string legend_items(const std::vector<std::string>& names, const std::vecto
       y += kLegendRow;
     }
     const char* dash = dashed[i] ? "6 3" : kDashes[i % 8];
-    out += fmt::format(
-        "<line x1='{}' y1='{}' x2='{}' y2='{}' stroke='{}' stroke-width='2.5' "
-        "stroke-dasharray='{}'/><text x='{}' y='{}'>{}</text>",
-        x, y - 4, x + 24, y - 4, series_color(i), dash, x + 28, y, escape_xml(names[i]));
+    if (i < markers.size() && markers[i]) {
+      out +=
+          fmt::format("<circle cx='{}' cy='{}' r='4' fill='{}'/>", x + 12, y - 4, series_color(i));
+    } else {
+      out += fmt::format(
+          "<line x1='{}' y1='{}' x2='{}' y2='{}' stroke='{}' stroke-width='2.5' "
+          "stroke-dasharray='{}'/>",
+          x, y - 4, x + 24, y - 4, series_color(i), dash);
+    }
+    out += fmt::format("<text x='{}' y='{}'>{}</text>", x + 28, y, escape_xml(names[i]));
     x += w;
   }
   return out;
@@ -97,6 +144,9 @@ std::string svg_open(int width, int height, const std::string& title) {
 
 double Scale::operator()(double v) const {
   if (hi == lo) return (px_lo + px_hi) / 2;
+  if (log) {
+    return px_lo + std::log10(v / lo) / std::log10(hi / lo) * (px_hi - px_lo);
+  }
   return px_lo + (v - lo) / (hi - lo) * (px_hi - px_lo);
 }
 
@@ -122,14 +172,14 @@ PlotArea line_chart_area(const LineChart& chart) {
   bool has_right = false;
   for (const auto& s : chart.series) {
     for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
-      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
+      if (!drawable(chart, s.x[i], s.y[i])) continue;
       xr.add(s.x[i]);
       (s.right_axis ? y2r : yr).add(s.y[i]);
     }
     has_right = has_right || s.right_axis;
   }
   if (chart.y_from_zero && !yr.empty()) yr.add(0);
-  xr = xr.widened();
+  xr = xr.widened(chart.log_x);
   yr = yr.widened();
   y2r = y2r.widened();
   std::vector<std::string> names;
@@ -140,7 +190,7 @@ PlotArea line_chart_area(const LineChart& chart) {
   // x spans exactly the data, so the last epoch sits on the right edge; y axes end on round ticks.
   const auto yt = nice_ticks(yr.lo, yr.hi), y2t = nice_ticks(y2r.lo, y2r.hi);
   PlotArea a;
-  a.x = Scale{xr.lo, xr.hi, left, right};
+  a.x = Scale{xr.lo, xr.hi, left, right, chart.log_x};
   a.y = Scale{yt.front(), yt.back(), bottom, top};
   a.y2 = Scale{y2t.front(), y2t.back(), bottom, top};
   return a;
@@ -176,12 +226,15 @@ std::string svg_line_chart(const LineChart& chart) {
   bool whole_x = true;
   for (const auto& s : chart.series)
     for (double v : s.x) whole_x = whole_x && (!std::isfinite(v) || v == std::round(v));
-  for (double t : nice_ticks(a.x.lo, a.x.hi, std::max(2, chart.width / 90), whole_x ? 1 : 0)) {
+  const auto xt = chart.log_x
+                      ? log_ticks(a.x.lo, a.x.hi)
+                      : nice_ticks(a.x.lo, a.x.hi, std::max(2, chart.width / 90), whole_x ? 1 : 0);
+  for (double t : xt) {
     if (t < a.x.lo - 1e-9 || t > a.x.hi + 1e-9) continue;
     out += fmt::format(
         "<line x1='{0:.1f}' y1='{1:.1f}' x2='{0:.1f}' y2='{2:.1f}' stroke='#888'/>"
         "<text x='{0:.1f}' y='{3:.1f}' text-anchor='middle'>{4}</text>",
-        a.x(t), bottom, bottom + 4, bottom + 15, tick_text(t));
+        a.x(t), bottom, bottom + 4, bottom + 15, chart.log_x ? si_text(t) : tick_text(t));
   }
   out += fmt::format(
       "<rect x='{:.1f}' y='{:.1f}' width='{:.1f}' height='{:.1f}' fill='none' stroke='#888'/>",
@@ -199,39 +252,53 @@ std::string svg_line_chart(const LineChart& chart) {
   }
   // Series.
   std::vector<std::string> names;
-  std::vector<bool> dashed;
+  std::vector<bool> dashed, markers;
   for (size_t si = 0; si < chart.series.size(); ++si) {
     const Series& s = chart.series[si];
     const Scale& ys = s.right_axis ? a.y2 : a.y;
+    const bool scatter = s.style == SeriesStyle::kPoints;
     std::string points;
     size_t count = 0;
+    double prev_py = 0;
     for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
-      if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
-      points += fmt::format("{:.1f},{:.1f} ", a.x(s.x[i]), ys(s.y[i]));
+      if (!drawable(chart, s.x[i], s.y[i])) continue;
+      const double px = a.x(s.x[i]), py = ys(s.y[i]);
+      // A step holds the previous value up to this x, then jumps.
+      if (s.style == SeriesStyle::kStep && count > 0)
+        points += fmt::format("{:.1f},{:.1f} ", px, prev_py);
+      points += fmt::format("{:.1f},{:.1f} ", px, py);
+      prev_py = py;
       ++count;
     }
     const char* dash = s.right_axis ? "6 3" : kDashes[si % 8];
-    out += fmt::format(
-        "<polyline class='series' data-name='{}' points='{}' fill='none' stroke='{}' "
-        "stroke-width='2' stroke-dasharray='{}'/>",
-        escape_xml(s.name), points, series_color(si), dash);
-    // Single points would be invisible as a polyline.
-    if (count <= 40) {
+    if (scatter) {
+      out += fmt::format("<g class='series' data-name='{}'>", escape_xml(s.name));
+    } else {
+      out += fmt::format(
+          "<polyline class='series' data-name='{}' points='{}' fill='none' stroke='{}' "
+          "stroke-width='2' stroke-dasharray='{}'/>",
+          escape_xml(s.name), points, series_color(si), dash);
+    }
+    // Single points would be invisible as a polyline; a scatter is nothing but its points.
+    if (count <= 40 || scatter) {
+      const char* marker = scatter ? "r='3.5' fill-opacity='0.7'" : "r='2.5'";
       for (size_t i = 0; i < std::min(s.x.size(), s.y.size()); ++i) {
-        if (!std::isfinite(s.x[i]) || !std::isfinite(s.y[i])) continue;
+        if (!drawable(chart, s.x[i], s.y[i])) continue;
         out += fmt::format(
-            "<circle cx='{:.1f}' cy='{:.1f}' r='2.5' fill='{}'><title>{} {}: {:g}</title></circle>",
-            a.x(s.x[i]), ys(s.y[i]), series_color(si), escape_xml(s.name), tick_text(s.x[i]),
-            s.y[i]);
+            "<circle cx='{:.1f}' cy='{:.1f}' {} fill='{}'><title>{} {}: {:g}</title></circle>",
+            a.x(s.x[i]), ys(s.y[i]), marker, series_color(si), escape_xml(s.name),
+            tick_text(s.x[i]), s.y[i]);
       }
     }
+    if (scatter) out += "</g>";
     names.push_back(s.name);
     dashed.push_back(s.right_axis);
+    markers.push_back(scatter);
   }
   if (chart.legend) {
     const int legend_h = kLegendRow * legend_rows(names, chart.width);
-    out +=
-        legend_items(names, dashed, kLeft, chart.height - legend_h + kLegendRow - 6, chart.width);
+    out += legend_items(names, dashed, kLeft, chart.height - legend_h + kLegendRow - 6, chart.width,
+                        markers);
   }
   out += "</svg>";
   return out;
@@ -272,8 +339,12 @@ std::string svg_bar_chart(const BarChart& chart) {
   return out;
 }
 
+int svg_legend_height(const std::vector<std::string>& names, int width) {
+  return kLegendRow * legend_rows(names, width, 8) + 8;
+}
+
 std::string svg_legend(const std::vector<std::string>& names, int width) {
-  const int height = kLegendRow * legend_rows(names, width, 8) + 8;
+  const int height = svg_legend_height(names, width);
   return svg_open(width, height, "legend") +
          legend_items(names, std::vector<bool>(names.size(), false), 8, kLegendRow - 2, width) +
          "</svg>";

@@ -1,5 +1,6 @@
-// The report's charts: line charts (a left and an optional right axis) and horizontal bar charts,
-// written as self-contained inline SVG. All chart drawing of nas_report lives here.
+// The report's charts: line, step and scatter charts (a left and an optional right axis, a linear
+// or log x axis) and horizontal bar charts, written as self-contained inline SVG. All chart drawing
+// of nas_report and of the search plots lives here.
 #pragma once
 
 #include <string>
@@ -9,9 +10,10 @@
 namespace fusenas::nas::report {
 
 // Maps data values in [lo, hi] linearly onto pixels [px_lo, px_hi] (px_hi < px_lo for a y axis,
-// whose pixels grow downwards).
+// whose pixels grow downwards); with `log`, log10 of the values (lo, hi and v > 0).
 struct Scale {
   double lo = 0, hi = 1, px_lo = 0, px_hi = 1;
+  bool log = false;
   double operator()(double v) const;
 };
 
@@ -19,10 +21,15 @@ struct Scale {
 // the first and last tick enclose the data, so they become the y axis limits.
 std::vector<double> nice_ticks(double lo, double hi, int approx_count = 5, double min_step = 0);
 
+// kStep holds each value until the next x (a best-so-far curve); kPoints draws markers only.
+enum class SeriesStyle { kLine, kStep, kPoints };
+
 struct Series {
   std::string name;
-  std::vector<double> x, y;  // same length; non-finite points are left out
-  bool right_axis = false;   // drawn dashed against the right axis
+  std::vector<double> x,
+      y;  // same length; non-finite points (and x <= 0 on a log axis) are left out
+  bool right_axis = false;  // drawn dashed against the right axis
+  SeriesStyle style = SeriesStyle::kLine;
 };
 
 struct LineChart {
@@ -38,6 +45,7 @@ struct LineChart {
   int width = 640, height = 300;
   bool legend = true;  // small multiples share one legend drawn apart (svg_legend)
   bool y_from_zero = false;
+  bool log_x = false;  // powers of ten as ticks; for values spanning decades (parameter counts)
 };
 
 struct BarChart {
@@ -58,6 +66,8 @@ std::string svg_line_chart(const LineChart& chart);
 std::string svg_bar_chart(const BarChart& chart);
 // A legend alone: one coloured line per name, in the colours line charts give their series.
 std::string svg_legend(const std::vector<std::string>& names, int width = 640);
+// Its height, for placing it under charts drawn apart.
+int svg_legend_height(const std::vector<std::string>& names, int width = 640);
 // The i-th colour of the palette (colour-blind safe, distinguishable in grey print by dashes).
 const char* series_color(size_t i);
 // Text made safe for HTML and SVG content and attributes.
