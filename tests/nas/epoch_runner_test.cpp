@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -149,6 +150,28 @@ TEST_F(EpochRunnerTest, APositionOutsideTheRunOrWithMissingFieldsIsRefused) {
   nlohmann::json late = state;
   late["epoch"] = 3;
   expect_error([&] { runner.restore_position(late); }, {"is at epoch 4"});
+}
+
+TEST(StopSignal, NestedOnesShareOneFlagAndTheOutermostRestoresTheHandlers) {
+  struct sigaction before {};
+  sigaction(SIGTERM, nullptr, &before);
+  {
+    const StopSignal search;  // a search holds one across its trials
+    {
+      const StopSignal trial;  // and each trial's run another
+      EXPECT_FALSE(trial.requested());
+      StopSignal::raise_for_test();
+      EXPECT_TRUE(trial.requested());
+    }
+    EXPECT_TRUE(search.requested());
+    const StopSignal next_trial;  // a signal between two trials is not forgotten
+    EXPECT_TRUE(next_trial.requested());
+  }
+  struct sigaction after {};
+  sigaction(SIGTERM, nullptr, &after);
+  EXPECT_EQ(after.sa_handler, before.sa_handler);
+  const StopSignal fresh;  // a new outermost one starts clear
+  EXPECT_FALSE(fresh.requested());
 }
 
 }  // namespace

@@ -8,6 +8,10 @@ namespace {
 
 volatile std::sig_atomic_t g_signal = 0;
 struct sigaction g_old_int, g_old_term;
+// Live StopSignals: a search holds one across its trials and each trial's run holds another, so
+// only the outermost installs the handlers, restores the old ones and starts with a clear flag
+// (an inner one must not forget a signal that came between two trials).
+int g_depth = 0;
 
 void on_signal(int sig) {
   if (g_signal != 0) {
@@ -21,6 +25,7 @@ void on_signal(int sig) {
 }  // namespace
 
 StopSignal::StopSignal() {
+  if (g_depth++ > 0) return;
   g_signal = 0;
   struct sigaction sa {};
   sa.sa_handler = on_signal;
@@ -30,6 +35,7 @@ StopSignal::StopSignal() {
 }
 
 StopSignal::~StopSignal() {
+  if (--g_depth > 0) return;
   sigaction(SIGINT, &g_old_int, nullptr);
   sigaction(SIGTERM, &g_old_term, nullptr);
 }

@@ -6,8 +6,10 @@ namespace fusenas::nas {
 
 class StopSignal {
  public:
-  StopSignal();   // installs the handlers
-  ~StopSignal();  // restores the previous ones
+  // The outermost live StopSignal installs the handlers (clearing the flag) and restores the
+  // previous ones when it goes; nested ones share its flag.
+  StopSignal();
+  ~StopSignal();
   StopSignal(const StopSignal&) = delete;
   StopSignal& operator=(const StopSignal&) = delete;
 

@@ -1,0 +1,89 @@
+// nas_search: black-box architecture (and hyperparameter) search over trained children; flags in
+// (a preset plus overrides), library call, one line on stderr for any error.
+#include <fmt/format.h>
+
+#include <string>
+
+#include "../common/app_support.h"
+#include "../common/search_cli.h"
+#include "fusenas/engine/error.h"
+#include "fusenas/nas/search/search.h"
+
+int main(int argc, char** argv) {
+  fusenas::apps::tune_process(argv);
+  using namespace fusenas;
+  using namespace fusenas::nas;
+  apps::SearchCli<BlackBoxConfig, BlackBoxOptions> cli(
+      "nas_search",
+      "nas_search: black-box NAS over trained children: random search, regularized evolution "
+      "(Real et al. 2019) or Bayesian optimisation (a Gaussian process with expected "
+      "improvement), on the DARTS cell space, a chain of layers or ENAS's multi-branch space, "
+      "optionally with the hyperparameters. Every trial trains a network from scratch at low "
+      "fidelity and is scored on search-val. Trials live in trials.sqlite in the run folder; "
+      "Ctrl-C stops, --resume continues without retraining finished trials.");
+  CLI::App& app = cli.app;
+  auto& ov = cli.ov;
+  cli.add_preset(
+      "quick (small networks, a few thousand images, 2-3 epochs per trial, 20 trials: 10 "
+      "minutes or less on a CPU) or paper (the space's networks, every image, 10 epochs, 100 "
+      "trials) [default: paper with a GPU, quick without]");
+  ov.add(app, "--strategy", &BlackBoxConfig::strategy, "random, evolution or bo")
+      ->check(CLI::IsMember({"random", "evolution", "bo"}));
+  ov.add(app, "--space", &BlackBoxConfig::space, "darts-cell, chain or multibranch")
+      ->check(CLI::IsMember({"darts-cell", "chain", "multibranch"}));
+  std::string space_options;
+  CLI::Option* space_options_opt = cli.track(app.add_option(
+      "--space-options", space_options,
+      "The space's options as JSON, e.g. '{\"max_layers\": 6}'; missing keys keep the preset's "
+      "(docs/cli.md)"));
+  ov.add(app, "--hpo", &BlackBoxConfig::hpo,
+         "Hyperparameters: off, joint (searched with the architecture) or after (tuned for the "
+         "best architecture in the last share of the trials)")
+      ->check(CLI::IsMember({"off", "joint", "after"}));
+  ov.add(app, "--hpo-share", &BlackBoxConfig::hpo_share, "--hpo after: share of the trials [0.25]");
+  ov.add(app, "--budget-trials", &BlackBoxConfig::budget_trials, "Trials in all [quick 20]");
+  ov.add(app, "--budget-minutes", &BlackBoxConfig::budget_minutes,
+         "Also stop at the first trial end after this many minutes of training; 0 = no limit");
+  ov.add(app, "--epochs", &BlackBoxConfig::epochs, "Training epochs per trial (the fidelity)");
+  cli.add_data_flags("Share of those images each trial trains on; the rest scores it");
+  ov.add(app, "--batch-size", &BlackBoxConfig::batch_size, "Batch size where not searched [96]");
+  ov.add(app, "--lr", &BlackBoxConfig::lr, "SGD lr where not searched, cosine-annealed [0.05]");
+  ov.add(app, "--lr-min", &BlackBoxConfig::lr_min, "Final lr [0]");
+  ov.add(app, "--momentum", &BlackBoxConfig::momentum, "Momentum where not searched [0.9]");
+  ov.add(app, "--weight-decay", &BlackBoxConfig::weight_decay,
+         "Weight decay where not searched [3e-4]");
+  ov.add(app, "--grad-clip", &BlackBoxConfig::grad_clip, "Max gradient L2 norm; 0 = off [5]");
+  ov.add(app, "--population", &BlackBoxConfig::population,
+         "Evolution: population P [budget / 5 in [4, 100]]");
+  ov.add(app, "--tournament", &BlackBoxConfig::tournament, "Evolution: tournament S [P / 4, >= 2]");
+  ov.add(app, "--bo-init", &BlackBoxConfig::bo_init,
+         "BO: random trials before the surrogate [budget / 10 in [5, 20]]");
+  ov.add(app, "--acquisition", &BlackBoxConfig::acquisition, "BO: ei or thompson")
+      ->check(CLI::IsMember({"ei", "thompson"}));
+  cli.add_augmentation_and_seed("Seed of the strategy, the weights and the data order");
+  cli.add_run_flags();
+  app.footer(
+      "Examples:\n"
+      "  nas_search                                  # quick random search over chains\n"
+      "  nas_search --strategy evolution --space darts-cell --budget-trials 40\n"
+      "  nas_search --strategy bo --space multibranch --hpo joint --budget-minutes 60\n"
+      "  nas_search --resume runs/search-20260101-120000\n"
+      "Exit status: 0 done, 1 error, 2 bad flags, 130 stopped by a signal (resumable).");
+
+  if (const auto rc = cli.parse(argc, argv)) return *rc;
+  return cli.run([&] {
+    if (!cli.resume_dir.empty()) return blackbox_resume(cli.resume_dir, cli.options);
+    // The preset's values depend on the space, which a flag may choose.
+    BlackBoxConfig probe = blackbox_preset(cli.chosen_preset());
+    cli.apply(probe);
+    BlackBoxConfig c = blackbox_preset(cli.chosen_preset(), probe.space);
+    cli.apply(c);
+    if (space_options_opt->count() > 0) {
+      const auto j = nlohmann::json::parse(space_options, nullptr, /*allow_exceptions=*/false);
+      if (j.is_discarded() || !j.is_object())
+        throw Error(fmt::format("--space-options must be a JSON object, got '{}'", space_options));
+      c.space_options.update(j);
+    }
+    return blackbox_search(c, cli.options);
+  });
+}

@@ -1,0 +1,34 @@
+// Black-box architecture (and hyperparameter) search over trained children: random search,
+// regularized evolution or Bayesian optimisation on a space, one trial per candidate, trials in a
+// SQLite database in the run folder, resumable.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+
+#include "fusenas/nas/search/search_config.h"
+
+namespace fusenas::nas {
+
+struct BlackBoxResult {
+  std::string run_dir;
+  bool finished = false;  // the budget is spent (false: stopped by a signal, resumable)
+  int64_t trials = 0;     // trials that ended (done or failed)
+  int64_t failed = 0;
+  std::optional<double> best_score;  // search-val accuracy (%) of the incumbent
+  int64_t best_trial = 0;
+  nlohmann::json best_arch;  // the incumbent's architecture point
+  nlohmann::json best_hp;    // and the hyperparameters it trained with
+  std::string best_text;
+  std::string train_command;  // nas_train command that trains the incumbent fully
+};
+
+// Starts a search in a new run folder (options.out_dir or runs/search-<time>).
+BlackBoxResult blackbox_search(const BlackBoxConfig& config, const BlackBoxOptions& options);
+// Continues the search in `run_dir`: finished trials are kept, a trial that was running is run
+// again, the strategy replays the results and asks what it would have asked.
+BlackBoxResult blackbox_resume(const std::string& run_dir, const BlackBoxOptions& options);
+
+}  // namespace fusenas::nas

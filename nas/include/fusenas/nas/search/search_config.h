@@ -1,0 +1,76 @@
+// Black-box search configuration (nas_search): strategy, space, hyperparameter mode, budget, the
+// fidelity every trial trains at, the data, the default hyperparameters, presets, validation and
+// the config.json form.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "fusenas/nas/run/run_config.h"
+#include "fusenas/nas/run/run_options.h"
+
+namespace fusenas::nas {
+
+struct BlackBoxConfig {
+  std::string preset = "quick";     // "quick" or "paper": where the values below started from
+  std::string strategy = "random";  // random | evolution | bo
+  std::string space = "chain";      // darts-cell | chain | multibranch
+  // The space's own options ({"max_layers": 6} for chain; docs/cli.md lists them); missing keys
+  // keep the space's defaults.
+  nlohmann::json space_options = nlohmann::json::object();
+  // off: every trial trains with the hyperparameters below; joint: an architecture and its
+  // hyperparameters are one candidate; after: the first (1 - hpo_share) of the trials search the
+  // architecture with the hyperparameters below, the rest tune the best one's hyperparameters.
+  std::string hpo = "off";
+  double hpo_share = 0.25;
+  // Budget: the search ends after budget_trials trials or, when budget_minutes > 0, at the first
+  // trial end after that many minutes, whichever comes first.
+  int budget_trials = 20;
+  double budget_minutes = 0;
+  // Fidelity: every trial trains from scratch for `epochs` epochs on search-train (cosine lr from
+  // lr to lr_min) and is scored by its accuracy on search-val.
+  int epochs = 3;
+  std::string dataset = "fashion-mnist";
+  std::string data_dir;
+  int64_t train_subset = 10000;
+  double train_portion = 0.5;
+  int64_t crop_padding = -1;  // -1: the dataset's default
+  int flip = -1;              // -1: the dataset's default
+  // Hyperparameters where they are not searched (nas_train's SGD defaults).
+  int64_t batch_size = 96;
+  double lr = 0.05;
+  double lr_min = 0;
+  double momentum = 0.9;
+  double weight_decay = 3e-4;
+  double grad_clip = 5.0;
+  // Strategy options; 0 = the default scaled to the budget (docs/cli.md).
+  int population = 0;              // evolution: P
+  int tournament = 0;              // evolution: S
+  int bo_init = 0;                 // bo: random trials before the surrogate
+  std::string acquisition = "ei";  // bo: ei | thompson
+  uint64_t seed = 0;
+
+  // Fills data_dir, crop_padding and flip with the dataset's defaults.
+  BlackBoxConfig resolved() const;
+  // Throws fusenas::Error with one clear sentence for the first bad value (the space's options
+  // and the strategy's included).
+  void validate() const;
+  // Trials that search the architecture (all of them unless hpo is "after").
+  int architecture_trials() const;
+  SearchDataConfig data(int64_t batch) const;
+};
+
+// The preset's values for a space: "quick" (small networks and a few thousand images, 20 trials
+// in about 10 minutes or less on two CPU cores) or "paper" (the space's default networks on the
+// whole training set, 10 epochs per trial, 100 trials).
+BlackBoxConfig blackbox_preset(const std::string& name, const std::string& space = "chain");
+
+nlohmann::json to_json(const BlackBoxConfig& c);
+// Unknown keys are an error; missing keys keep their defaults.
+BlackBoxConfig blackbox_config_from_json(const nlohmann::json& j);
+
+using BlackBoxOptions = RunOptions;
+
+}  // namespace fusenas::nas

@@ -1,0 +1,70 @@
+// The black-box search run behind blackbox_search()/blackbox_resume(): the space(s), the
+// strategy of each stage, the trial database, the trial loop and the files a search leaves.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "fusenas/engine/data/dataset.h"
+#include "fusenas/engine/device.h"
+#include "fusenas/nas/run/run_dir.h"
+#include "fusenas/nas/run/run_log.h"
+#include "fusenas/nas/run/stop_signal.h"
+#include "fusenas/nas/run/trial_db.h"
+#include "fusenas/nas/search/search.h"
+#include "fusenas/nas/space/hp_space.h"
+#include "fusenas/nas/space/joint_space.h"
+#include "fusenas/nas/strategy/strategy.h"
+
+namespace fusenas::nas {
+
+class BlackBoxSearcher {
+ public:
+  // `config` must be resolved and valid.
+  BlackBoxSearcher(const BlackBoxConfig& config, const BlackBoxOptions& options,
+                   const std::string& run_dir);
+  // Nothing to load beyond the trial database, which run() opens (a resumed search replays it).
+  void restore() {}
+  BlackBoxResult run();
+
+ private:
+  // What one trial trains: the architecture and its hyperparameters, from a strategy's point.
+  struct Candidate {
+    space::Point arch;
+    space::Hyperparameters hp;
+  };
+  bool in_hp_stage(int64_t trial_id) const { return trial_id > config_.architecture_trials(); }
+  Candidate candidate(int64_t trial_id, const space::Point& point) const;
+  // The stage's strategy, made when its first trial is asked or replayed.
+  strategy::Strategy& stage_strategy(int64_t trial_id);
+  void replay();
+  // The next trial to run: a pending one (left by a killed process) or a newly asked one; none
+  // when the budget is spent.
+  std::optional<Trial> next_trial();
+  // Trains it and records the outcome; false when a stop signal cut it short.
+  bool run_trial(const Trial& t);
+  double spent_seconds() const;
+  bool out_of_time() const;
+  void save_checkpoint(bool finished) const;
+  void write_outputs() const;
+  BlackBoxResult result(bool finished) const;
+
+  BlackBoxConfig config_;
+  BlackBoxOptions options_;
+  Device device_;
+  data::Dataset data_;
+  RunDir run_;
+  RunLog log_;
+  space::ImageShape shape_;
+
+  std::shared_ptr<space::ArchSpace> arch_space_;
+  std::shared_ptr<space::HpSpace> hp_space_;
+  std::shared_ptr<space::JointSpace> joint_space_;  // hpo == "joint"
+  std::unique_ptr<strategy::Strategy> arch_strategy_, hp_strategy_;
+  space::Point tuned_arch_;  // hpo == "after": the architecture whose hyperparameters are tuned
+  std::optional<TrialDb> db_;
+  const StopSignal* stop_ = nullptr;
+};
+
+}  // namespace fusenas::nas

@@ -1,0 +1,91 @@
+// One black-box trial trained in the run skeleton: SGD steps, the search-val evaluation per epoch,
+// the learning curve.
+#include "trial_trainer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "fusenas/engine/ops.h"
+#include "fusenas/nas/run/divergence.h"
+#include "fusenas/nas/run/evaluate.h"
+
+namespace fusenas::nas {
+
+TrialTrainer::TrialTrainer(const data::Dataset& data, const BlackBoxConfig& config,
+                           std::shared_ptr<space::Network> net, const space::Hyperparameters& hp,
+                           Device device, RunLog& log, const std::string& run_path, bool progress,
+                           std::function<void(const nlohmann::json&)> on_epoch)
+    : config_(config),
+      net_(std::move(net)),
+      device_(device),
+      loaders_(make_search_loaders(data, config.data(hp.batch_size))),
+      on_epoch_(std::move(on_epoch)) {
+  if (!device_.is_cpu()) net_->to(device_);
+  params_ = net_->parameters();
+  optimizer_ = std::make_unique<optim::SGD>(params_, hp.lr, hp.momentum, hp.weight_decay,
+                                            /*nesterov=*/false);
+  // A searched lr may lie below the configured floor: the schedule then stays flat.
+  scheduler_ = std::make_unique<optim::CosineAnnealingLR>(*optimizer_, config.epochs,
+                                                          std::min(config.lr_min, hp.lr));
+  Phase training("training", "batch", "batch", loaders_.train->batches_per_epoch());
+  training.unit = "img";
+  runner_ =
+      std::make_unique<EpochRunner>(static_cast<RunBody&>(*this), std::vector<Phase>{training},
+                                    config.epochs, run_path, log, progress, /*stop_after_steps=*/0);
+}
+
+TrialOutcome TrialTrainer::run() {
+  net_->train();
+  outcome_.finished = runner_->run();
+  return outcome_;
+}
+
+int64_t TrialTrainer::run_step(size_t) {
+  const data::Batch batch = loaders_.train->next();
+  const Tensor x = device_.is_cpu() ? batch.images : batch.images.to(device_);
+  const Tensor y = device_.is_cpu() ? batch.labels : batch.labels.to(device_);
+  optimizer_->zero_grad();
+  const Tensor logits = net_->forward(x);
+  Tensor loss = cross_entropy(logits, y);
+  loss.backward();
+  if (config_.grad_clip > 0) optim::clip_grad_norm_on_device(params_, config_.grad_clip);
+  optimizer_->step();
+  runner_->step_stats().add(loss, logits, batch.labels, Tensor(), 0,
+                            {runner_->epoch() + 1, runner_->steps_done(0) + 1, optimizer_->lr()});
+  return batch.labels.size(0);
+}
+
+std::string TrialTrainer::progress_text(size_t) const {
+  const EpochTotals& t = runner_->totals();
+  return fmt::format("loss {:.4f} acc {:.2f}%", t.mean_loss(), t.accuracy());
+}
+
+bool TrialTrainer::end_epoch(const std::function<bool()>& stopping) {
+  net_->eval();
+  const EvalResult val = evaluate_classifier(
+      *loaders_.eval, device_, [&](const Tensor& x) { return net_->forward(x); }, stopping,
+      /*progress=*/false, "search-val");
+  net_->train();
+  if (val.aborted) return false;
+  const EpochTotals& t = runner_->totals();
+  const int epoch = runner_->epoch();
+  check_finite(val.loss, "the search-val loss", {epoch + 1, 0, optimizer_->lr()});
+  const nlohmann::json m = {{"epoch", epoch + 1},
+                            {"train_loss", t.mean_loss()},
+                            {"train_acc", t.accuracy()},
+                            {"val_loss", val.loss},
+                            {"val_acc", val.acc},
+                            {"lr", optimizer_->lr()},
+                            {"seconds", t.train_seconds + val.seconds}};
+  outcome_.curve.push_back(m);
+  outcome_.val_acc = val.acc;
+  outcome_.val_loss = val.loss;
+  outcome_.train_acc = t.accuracy();
+  outcome_.train_loss = t.mean_loss();
+  if (on_epoch_) on_epoch_(m);
+  scheduler_->step();
+  return true;
+}
+
+}  // namespace fusenas::nas

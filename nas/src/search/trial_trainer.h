@@ -1,0 +1,57 @@
+// One black-box trial: a candidate network trained from scratch at the search's fidelity (SGD,
+// cosine schedule, the run skeleton's epochs and stop) and scored on search-val after each epoch.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fusenas/engine/data/dataset.h"
+#include "fusenas/engine/device.h"
+#include "fusenas/engine/optim/optim.h"
+#include "fusenas/nas/run/epoch_runner.h"
+#include "fusenas/nas/run/run_config.h"
+#include "fusenas/nas/search/search_config.h"
+#include "fusenas/nas/space/hp_space.h"
+#include "fusenas/nas/space/space.h"
+
+namespace fusenas::nas {
+
+struct TrialOutcome {
+  bool finished = false;  // false: a stop signal came first
+  double val_acc = 0, val_loss = 0, train_acc = 0, train_loss = 0;
+  std::vector<nlohmann::json> curve;  // one object per epoch
+};
+
+class TrialTrainer : private RunBody {
+ public:
+  // `on_epoch` receives each epoch's metrics as soon as they are known (the database stores them).
+  TrialTrainer(const data::Dataset& data, const BlackBoxConfig& config,
+               std::shared_ptr<space::Network> net, const space::Hyperparameters& hp, Device device,
+               RunLog& log, const std::string& run_path, bool progress,
+               std::function<void(const nlohmann::json&)> on_epoch);
+  // Trains every epoch (or until a stop); a divergence or any other failure throws.
+  TrialOutcome run();
+
+ private:
+  int64_t run_step(size_t phase) override;
+  std::string progress_text(size_t phase) const override;
+  bool end_epoch(const std::function<bool()>& stopping) override;
+  void save_checkpoint() const override {}  // a stopped trial runs again from scratch
+
+  const BlackBoxConfig& config_;
+  std::shared_ptr<space::Network> net_;
+  Device device_;
+  SearchLoaders loaders_;
+  std::vector<Tensor> params_;
+  std::unique_ptr<optim::SGD> optimizer_;
+  std::unique_ptr<optim::CosineAnnealingLR> scheduler_;
+  std::function<void(const nlohmann::json&)> on_epoch_;
+  std::unique_ptr<EpochRunner> runner_;
+  TrialOutcome outcome_;
+};
+
+}  // namespace fusenas::nas
