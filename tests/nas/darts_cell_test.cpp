@@ -11,8 +11,8 @@
 #include "fusenas/engine/factory.h"
 #include "fusenas/engine/grad_mode.h"
 #include "fusenas/engine/ops.h"
-#include "fusenas/nas/darts/supernet.h"
 #include "fusenas/nas/primitives.h"
+#include "fusenas/nas/space/supernet.h"
 #include "support/darts_cell_harness.h"
 #include "support/torch_oracle.h"
 

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "fusenas/engine/error.h"
-#include "fusenas/nas/darts/derive.h"
+#include "fusenas/nas/space/derive.h"
 
 namespace fusenas::nas {
 namespace {

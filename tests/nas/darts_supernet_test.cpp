@@ -6,7 +6,7 @@
 #include "fusenas/engine/factory.h"
 #include "fusenas/engine/grad_mode.h"
 #include "fusenas/engine/ops.h"
-#include "fusenas/nas/darts/supernet.h"
+#include "fusenas/nas/space/supernet.h"
 #include "support/torch_oracle.h"
 
 namespace fusenas::nas {

@@ -277,7 +277,7 @@ TEST(DartsCellSpace, OptionsAreCheckedAndRoundTrip) {
 
 // The default network is nas_train's.
 TEST(DartsCellSpace, DefaultNetworkIsNasTrainsDefault) {
-  const TrainConfig train;
+  const TrainConfig train = TrainConfig{}.resolved();  // 0 = the default width and cells
   EXPECT_EQ(DartsCellOptions{}.init_channels, train.init_channels);
   EXPECT_EQ(DartsCellOptions{}.cells, train.layers);
 }

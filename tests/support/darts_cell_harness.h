@@ -9,7 +9,7 @@
 #include "fusenas/engine/device.h"
 #include "fusenas/engine/generator.h"
 #include "fusenas/engine/tensor.h"
-#include "fusenas/nas/darts/supernet.h"
+#include "fusenas/nas/space/supernet.h"
 
 namespace fusenas::testing {
 

@@ -7,7 +7,7 @@
 
 #include "fusenas/engine/optim/sgd.h"
 #include "fusenas/nas/darts/architect.h"
-#include "fusenas/nas/darts/supernet.h"
+#include "fusenas/nas/space/supernet.h"
 
 namespace fusenas::testing {
 

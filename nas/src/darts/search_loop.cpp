@@ -8,11 +8,11 @@
 #include "fusenas/engine/grad_mode.h"
 #include "fusenas/engine/ops.h"
 #include "fusenas/engine/threads.h"
-#include "fusenas/nas/darts/artifacts.h"
 #include "fusenas/nas/darts/search_step.h"
 #include "fusenas/nas/run/divergence.h"
 #include "fusenas/nas/run/evaluate.h"
 #include "fusenas/nas/run/setup.h"
+#include "fusenas/nas/space/artifacts.h"
 #include "searcher.h"
 
 namespace fusenas::nas {

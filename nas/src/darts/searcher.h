@@ -10,12 +10,12 @@
 #include "fusenas/nas/darts/architect.h"
 #include "fusenas/nas/darts/search.h"
 #include "fusenas/nas/darts/search_step.h"
-#include "fusenas/nas/darts/supernet.h"
 #include "fusenas/nas/run/epoch_runner.h"
 #include "fusenas/nas/run/evaluate.h"
 #include "fusenas/nas/run/graphed_step.h"
 #include "fusenas/nas/run/run_dir.h"
 #include "fusenas/nas/run/run_log.h"
+#include "fusenas/nas/space/supernet.h"
 
 namespace fusenas::nas {
 

@@ -9,10 +9,10 @@
 #include "fusenas/engine/grad_mode.h"
 #include "fusenas/engine/ops.h"
 #include "fusenas/engine/threads.h"
-#include "fusenas/nas/darts/artifacts.h"
 #include "fusenas/nas/run/divergence.h"
 #include "fusenas/nas/run/progress.h"
 #include "fusenas/nas/run/setup.h"
+#include "fusenas/nas/space/artifacts.h"
 #include "searcher.h"
 
 namespace fusenas::nas::enas {

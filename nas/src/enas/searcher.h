@@ -9,13 +9,13 @@
 #include "fusenas/engine/data/loader.h"
 #include "fusenas/engine/device.h"
 #include "fusenas/engine/optim/optim.h"
-#include "fusenas/nas/darts/supernet.h"
 #include "fusenas/nas/enas/child_network.h"
 #include "fusenas/nas/enas/reinforce.h"
 #include "fusenas/nas/enas/search.h"
 #include "fusenas/nas/run/epoch_runner.h"
 #include "fusenas/nas/run/run_dir.h"
 #include "fusenas/nas/run/run_log.h"
+#include "fusenas/nas/space/supernet.h"
 
 namespace fusenas::nas::enas {
 

@@ -5,7 +5,7 @@
 #include <memory>
 
 #include "fusenas/engine/optim/optim.h"
-#include "fusenas/nas/darts/supernet.h"
+#include "fusenas/nas/space/supernet.h"
 
 namespace fusenas::nas {
 

@@ -9,9 +9,9 @@
 #include <vector>
 
 #include "fusenas/nas/darts/architect.h"
-#include "fusenas/nas/darts/search_space.h"
 #include "fusenas/nas/run/run_config.h"
 #include "fusenas/nas/run/run_options.h"
+#include "fusenas/nas/space/search_space.h"
 
 namespace fusenas::nas {
 

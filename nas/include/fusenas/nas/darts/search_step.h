@@ -4,7 +4,7 @@
 
 #include "fusenas/engine/optim/optim.h"
 #include "fusenas/nas/darts/architect.h"
-#include "fusenas/nas/darts/supernet.h"
+#include "fusenas/nas/space/supernet.h"
 
 namespace fusenas::nas {
 

@@ -11,10 +11,10 @@
 #include "fusenas/engine/generator.h"
 #include "fusenas/engine/nn/nn.h"
 #include "fusenas/nas/cell_ops.h"
-#include "fusenas/nas/darts/mixed_op.h"
-#include "fusenas/nas/darts/search_space.h"
-#include "fusenas/nas/darts/supernet.h"
 #include "fusenas/nas/enas/arch.h"
+#include "fusenas/nas/space/mixed_op.h"
+#include "fusenas/nas/space/search_space.h"
+#include "fusenas/nas/space/supernet.h"
 
 namespace fusenas::nas::enas {
 

@@ -1,5 +1,5 @@
 // Collects a composed candidate op's weights for the fused DARTS cell.
-#include "fusenas/nas/darts/cell_weights.h"
+#include "fusenas/nas/space/cell_weights.h"
 
 #include "fusenas/engine/error.h"
 #include "fusenas/engine/nn/nn.h"

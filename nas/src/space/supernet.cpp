@@ -1,5 +1,5 @@
 // The DARTS search network (NHWC) and its one-shot sampled forward.
-#include "fusenas/nas/darts/supernet.h"
+#include "fusenas/nas/space/supernet.h"
 
 #include <algorithm>
 
@@ -8,8 +8,8 @@
 #include "fusenas/engine/grad_mode.h"
 #include "fusenas/engine/ops.h"
 #include "fusenas/nas/cell_ops.h"
-#include "fusenas/nas/darts/cell_weights.h"
-#include "fusenas/nas/darts/derive.h"
+#include "fusenas/nas/space/cell_weights.h"
+#include "fusenas/nas/space/derive.h"
 
 namespace fusenas::nas {
 namespace {

@@ -1,5 +1,5 @@
 // DARTS genotype derivation.
-#include "fusenas/nas/darts/derive.h"
+#include "fusenas/nas/space/derive.h"
 
 #include <algorithm>
 #include <numeric>

@@ -3,8 +3,8 @@
 
 #include <vector>
 
-#include "fusenas/nas/darts/search_space.h"
 #include "fusenas/nas/genotype.h"
+#include "fusenas/nas/space/search_space.h"
 
 namespace fusenas::nas {
 

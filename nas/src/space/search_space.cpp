@@ -1,5 +1,5 @@
 // SearchSpace: defaults, validation and JSON form.
-#include "fusenas/nas/darts/search_space.h"
+#include "fusenas/nas/space/search_space.h"
 
 #include <algorithm>
 #include <set>

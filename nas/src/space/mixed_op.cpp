@@ -1,5 +1,5 @@
 // The reference MixedOp built from engine ops.
-#include "fusenas/nas/darts/mixed_op.h"
+#include "fusenas/nas/space/mixed_op.h"
 
 #include "fusenas/engine/error.h"
 #include "fusenas/engine/nn/nn.h"

@@ -10,9 +10,9 @@
 #include "fusenas/engine/darts_cell.h"
 #include "fusenas/engine/device.h"
 #include "fusenas/engine/nn/nn.h"
-#include "fusenas/nas/darts/mixed_op.h"
-#include "fusenas/nas/darts/search_space.h"
 #include "fusenas/nas/genotype.h"
+#include "fusenas/nas/space/mixed_op.h"
+#include "fusenas/nas/space/search_space.h"
 
 namespace fusenas::nas {
 

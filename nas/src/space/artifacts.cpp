@@ -1,5 +1,5 @@
 // DOT and SVG renderings of a search's cells and alphas.
-#include "fusenas/nas/darts/artifacts.h"
+#include "fusenas/nas/space/artifacts.h"
 
 #include <fmt/format.h>
 
