@@ -1,8 +1,11 @@
-// nas_train: train a genotype's evaluation network (DARTS train.py); flags in, library call, one
-// line on stderr for any error.
+// nas_train: train a genotype's evaluation network (DARTS train.py) or the network of an
+// architecture nas_search found; flags in, library call, one line on stderr for any error.
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include <nlohmann/json.hpp>
+
+#include <set>
 #include <string>
 #include <vector>
 
@@ -11,6 +14,7 @@
 #include "fusenas/engine/data/cifar10.h"
 #include "fusenas/engine/data/fashion_mnist.h"
 #include "fusenas/engine/error.h"
+#include "fusenas/nas/train/arch_file.h"
 #include "fusenas/nas/train/trainer.h"
 
 using fusenas::apps::kStoppedExit;
@@ -22,12 +26,14 @@ int main(int argc, char** argv) {
   using namespace fusenas::nas;
   TrainConfig c;
   TrainOptions o;
-  std::string resume_dir;
+  std::string resume_dir, space_options;
   bool dry_run = false, flip = true;
 
   CLI::App app{
-      "nas_train: train the DARTS evaluation network of a genotype on Fashion-MNIST or CIFAR-10 "
-      "(DARTS train.py). Writes config.json, metrics.jsonl, train.log, result.json and a "
+      "nas_train: train the DARTS evaluation network of a genotype (DARTS train.py), or the "
+      "network "
+      "of a chain or multibranch architecture nas_search found, on Fashion-MNIST or CIFAR-10. "
+      "Writes config.json, metrics.jsonl, train.log, result.json and a "
       "checkpoint into the run folder; Ctrl-C checkpoints and stops, --resume continues."};
   app.option_defaults()->always_capture_default();
   app.get_formatter()->column_width(34);
@@ -47,9 +53,27 @@ int main(int argc, char** argv) {
   auto* genotype = add(app.add_option(
       "--genotype", c.genotype_file,
       "Genotype file instead of --arch: DARTS text form or JSON (see docs/formats.md)"));
+  auto* arch_file = add(app.add_option(
+      "--arch-file", c.arch_file,
+      "Architecture of a black-box search instead: its incumbent.json (space, architecture, "
+      "hyperparameters; the search's space options from config.json beside it) or a point of "
+      "--space"));
+  auto* space = add(app.add_option("--space", c.space,
+                                   "Space of a bare --arch-file point (an incumbent names its own)")
+                        ->check(CLI::IsMember({"chain", "multibranch", "darts-cell"})));
+  auto* space_opts = add(app.add_option(
+      "--space-options", space_options,
+      "JSON object of space options over the search's, e.g. '{\"filters\": [8, 16, 48]}'"));
   arch->excludes(genotype);
-  add(app.add_option("--init-channels", c.init_channels, "Channels of the first cells (C)"));
-  add(app.add_option("--layers", c.layers, "Number of cells; reductions at 1/3 and 2/3"));
+  arch_file->excludes(arch)->excludes(genotype);
+  space->needs(arch_file);
+  space_opts->needs(arch_file);
+  add(app.add_option("--init-channels", c.init_channels,
+                     "Width: channels of the first cells (C); chain: the stem's, every layer's "
+                     "filters scaled alike; multibranch: every layer's")
+          ->default_str("16, or the searched width"));
+  add(app.add_option("--layers", c.layers, "Number of cells; reductions at 1/3 and 2/3 (genotypes)")
+          ->default_str("8"));
   add(app.add_option("--dataset", c.dataset, "fashion-mnist or cifar10")
           ->check(CLI::IsMember({"fashion-mnist", "cifar10"})));
   add(app.add_option("--data-dir", c.data_dir,
@@ -57,17 +81,21 @@ int main(int argc, char** argv) {
                                  data::kCifar10Dir))
           ->always_capture_default(false));
   add(app.add_option("--epochs", c.epochs, "Training epochs"));
-  add(app.add_option("--batch-size", c.batch_size, "Training batch size"));
-  add(app.add_option("--lr", c.lr, "Initial learning rate (cosine schedule, stepped per epoch)"));
+  // An incumbent's hyperparameters replace these defaults; flags given by hand replace those.
+  auto* batch_size = add(app.add_option("--batch-size", c.batch_size, "Training batch size"));
+  auto* lr = add(
+      app.add_option("--lr", c.lr, "Initial learning rate (cosine schedule, stepped per epoch)"));
   add(app.add_option("--lr-min", c.lr_min, "Final learning rate of the cosine"));
-  add(app.add_option("--momentum", c.momentum, "SGD momentum (no Nesterov)"));
-  add(app.add_option("--weight-decay", c.weight_decay, "L2 weight decay on every parameter"));
+  auto* momentum = add(app.add_option("--momentum", c.momentum, "SGD momentum (no Nesterov)"));
+  auto* weight_decay =
+      add(app.add_option("--weight-decay", c.weight_decay, "L2 weight decay on every parameter"));
   add(app.add_option("--grad-clip", c.grad_clip, "Max gradient L2 norm; 0 = off"));
   add(app.add_option("--cutout", c.cutout, "Cutout square side in pixels; 0 = off"));
   add(app.add_option("--auxiliary", c.auxiliary,
-                     "Auxiliary head loss weight (DARTS: 0.4); 0 = no head"));
+                     "Auxiliary head loss weight (DARTS: 0.4); 0 = no head (genotypes)"));
   add(app.add_option("--drop-path", c.drop_path,
-                     "Drop-path probability, ramped linearly from 0 over the epochs"));
+                     "Drop-path probability, ramped linearly from 0 over the epochs (genotypes)")
+          ->default_str("0.2"));
   add(app.add_option("--crop-padding", c.crop_padding,
                      "Random-crop padding in pixels [default: 0 for fashion-mnist, 4 for "
                      "cifar10]")
@@ -100,6 +128,8 @@ int main(int argc, char** argv) {
       "  nas_train --arch DARTS_V2 --init-channels 8 --layers 5 --epochs 1 --device cpu\n"
       "  nas_train --genotype cell.txt --dataset cifar10 --data-dir ~/cifar-10 --cutout 16 "
       "--auxiliary 0.4\n"
+      "  nas_train --arch-file runs/search-20250101-120000/incumbent.json --epochs 20\n"
+      "  nas_train --arch-file chain.json --space chain --init-channels 32 --dry-run\n"
       "  nas_train --resume runs/train-20250101-120000\n"
       "Exit status: 0 done, 1 error, 2 bad flags, 130 stopped by a signal (resumable).");
 
@@ -109,6 +139,15 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (flip_opt->count() > 0) c.flip = flip ? 1 : 0;
+  if (space_opts->count() > 0) {
+    const auto j = nlohmann::json::parse(space_options, nullptr, /*allow_exceptions=*/false);
+    if (!j.is_object()) {
+      fmt::print(stderr, "nas_train: --space-options must be a JSON object, got '{}'\n",
+                 one_line(space_options.substr(0, 80)));
+      return 2;
+    }
+    c.space_options = j;
+  }
   if (resume_opt->count() > 0 && resume_dir.empty()) {
     // An unset shell variable must not quietly start a new run.
     fmt::print(stderr, "nas_train: --resume needs a run folder, got an empty path\n");
@@ -133,6 +172,16 @@ int main(int argc, char** argv) {
     if (dry_run) {
       fmt::print("{}", dry_run_summary(c));
       return 0;
+    }
+    if (resume_dir.empty()) {
+      std::set<std::string> keep;
+      if (batch_size->count() > 0) keep.insert("batch_size");
+      if (lr->count() > 0) keep.insert("lr");
+      if (momentum->count() > 0) keep.insert("momentum");
+      if (weight_decay->count() > 0) keep.insert("weight_decay");
+      const std::string adopted = adopt_incumbent_hyperparameters(c, keep);
+      if (!adopted.empty())
+        fmt::print("nas_train: the incumbent's {} (flags override them)\n", adopted);
     }
     const TrainResult r = resume_dir.empty() ? train(c, o) : resume(resume_dir, o);
     if (!r.finished) return kStoppedExit;

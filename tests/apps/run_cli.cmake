@@ -1,5 +1,6 @@
 # Runs one command-line case: cmake -DEXE=... -DARGS="a|b|c" -DRC=<expected exit status>
-#   [-DOUT_REGEX=...] [-DERR_REGEX=...] [-DSETUP=bad_checkpoint|genotype_*] [-DWORK=<scratch dir>]
+#   [-DOUT_REGEX=...] [-DERR_REGEX=...] [-DSETUP=bad_checkpoint|genotype_*|arch_files]
+#   [-DWORK=<scratch dir>]
 #   -P run_cli.cmake
 # A failing case must print exactly one line on stderr.
 string(REPLACE "|" ";" args "${ARGS}")
@@ -12,6 +13,9 @@ if(SETUP STREQUAL "bad_checkpoint")
 endif()
 if(SETUP MATCHES "^genotype_")
   include("${CMAKE_CURRENT_LIST_DIR}/genotype_files.cmake")
+endif()
+if(SETUP STREQUAL "arch_files")
+  include("${CMAKE_CURRENT_LIST_DIR}/arch_files.cmake")
 endif()
 execute_process(COMMAND "${EXE}" ${args} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
 if(NOT rc STREQUAL RC)
@@ -31,6 +35,6 @@ if(NOT RC STREQUAL "0")
     message(FATAL_ERROR "expected one '${app}: ...' line on stderr, got ${lines}:\n${err}")
   endif()
 endif()
-if(SETUP STREQUAL "bad_checkpoint" OR SETUP MATCHES "^genotype_")
+if(SETUP STREQUAL "bad_checkpoint" OR SETUP MATCHES "^genotype_" OR SETUP STREQUAL "arch_files")
   file(REMOVE_RECURSE "${WORK}")
 endif()

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <new>
 
+#include "fusenas/engine/data/fashion_mnist.h"
 #include "fusenas/engine/data/sample_random.h"
 #include "fusenas/engine/error.h"
 #include "fusenas/engine/threads.h"
@@ -163,8 +164,7 @@ bool BlackBoxSearcher::run_trial(const Trial& t) {
   strategy::Strategy& s = stage_strategy(t.id);
   const Candidate c = candidate(t.id, t.candidate);
   const std::string label = fmt::format("trial {}/{}", t.id, config_.budget_trials);
-  log_.line(fmt::format("{}: {} | {}", label, arch_space_->to_text(c.arch),
-                        hp_text(c.hp)));
+  log_.line(fmt::format("{}: {} | {}", label, arch_space_->to_text(c.arch), hp_text(c.hp)));
   const auto t0 = std::chrono::steady_clock::now();
   TrialOutcome outcome;
   int64_t params = 0;
@@ -191,11 +191,9 @@ bool BlackBoxSearcher::run_trial(const Trial& t) {
     return true;
   }
   TrialResult r;
-  r.metrics = {{"val_acc", outcome.val_acc},
-               {"val_loss", outcome.val_loss},
-               {"train_acc", outcome.train_acc},
-               {"train_loss", outcome.train_loss},
-               {"epochs", config_.epochs}};
+  r.metrics = {{"val_acc", outcome.val_acc},     {"val_loss", outcome.val_loss},
+               {"train_acc", outcome.train_acc}, {"train_loss", outcome.train_loss},
+               {"epochs", config_.epochs},       {"text", arch_space_->to_text(c.arch)}};
   r.score = outcome.val_acc;
   r.params = params;
   r.wall_seconds = wall;
@@ -248,6 +246,14 @@ BlackBoxResult BlackBoxSearcher::result(bool finished) const {
     if (config_.space == "darts-cell") {
       r.train_command = nas_train_command(run_.path() + "/best_genotype.txt", config_.dataset,
                                           config_.data_dir, config_.preset == "quick");
+    } else {
+      // nas_train reads the space, its options (config.json beside it) and the hyperparameters
+      // from the incumbent; a quick search's incumbent trains for a CPU-sized 10 epochs.
+      r.train_command = fmt::format("nas_train --arch-file {}/incumbent.json --dataset {}",
+                                    run_.path(), config_.dataset);
+      if (config_.dataset != "fashion-mnist" || config_.data_dir != data::kFashionMnistDir)
+        r.train_command += " --data-dir " + config_.data_dir;
+      if (config_.preset == "quick") r.train_command += " --epochs 10";
     }
   }
   return r;

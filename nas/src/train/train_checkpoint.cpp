@@ -15,7 +15,7 @@ constexpr int kVersion = 1;
 
 void Trainer::save_checkpoint() const {
   CheckpointWriter w;
-  w.add_module("model", *net_);
+  w.add_module("model", *net_.module);
   w.add_optimizer("optimizer", *optimizer_);
   nlohmann::json& s = w.state();
   s["format"] = kFormat;
@@ -33,7 +33,7 @@ void Trainer::restore() {
   const CheckpointReader r = CheckpointReader::load(run_.path());
   const nlohmann::json& s = r.state();
   check_checkpoint_format(r, kFormat, kVersion, "nas_train");
-  r.load_module("model", *net_);
+  r.load_module("model", *net_.module);
   r.load_optimizer("optimizer", *optimizer_);
   try {
     scheduler_->load_state_dict(scheduler_state_from_json(s.at("scheduler")));

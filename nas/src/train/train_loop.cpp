@@ -23,31 +23,41 @@ TrainResult Trainer::result() const {
   r.epochs_done = runner_->epoch();
   r.test_acc = last_test_acc_;
   r.test_loss = last_test_loss_;
-  r.params = net_->num_parameters();
+  r.params = net_.params;
   return r;
 }
 
 TrainResult Trainer::run() {
-  log_.line(fmt::format(
-      "nas_train: {} C={} layers={} on {} ({} train / {} test images), device {}, {} threads",
-      config_.genotype_file.empty() ? config_.arch : config_.genotype_file, config_.init_channels,
-      config_.layers, config_.dataset, train_loader_->num_samples(), test_loader_->num_samples(),
-      device_.str(), num_threads()));
-  log_.line(fmt::format("params: {} ({:.3f}M, auxiliary head excluded); run folder {}",
-                        net_->num_parameters(), net_->num_parameters() / 1e6, run_.path()));
+  log_.line(fmt::format("nas_train: {} on {} ({} train / {} test images), device {}, {} threads",
+                        describe_architecture(config_), config_.dataset,
+                        train_loader_->num_samples(), test_loader_->num_samples(), device_.str(),
+                        num_threads()));
+  log_.line(fmt::format("params: {} ({:.3f}M{}); run folder {}", net_.params, net_.params / 1e6,
+                        net_.cells ? ", auxiliary head excluded" : "", run_.path()));
+  if (!config_.is_genotype_network()) {
+    // The architecture beside the weights, in the files an ENAS run leaves (nas_report reads them).
+    run_.write_json("arch.json", config_.space_arch);
+    run_.write_text("arch.txt", space_architecture_text(config_) + "\n");
+  }
   if (!runner_->run()) return result();
   const TrainResult r = result();
-  run_.write_json("result.json", {{"test_acc", r.test_acc},
-                                  {"test_loss", r.test_loss},
-                                  {"epochs", r.epochs_done},
-                                  {"params", r.params},
-                                  {"genotype", config_.genotype_text}});
+  nlohmann::json result = {{"test_acc", r.test_acc},
+                           {"test_loss", r.test_loss},
+                           {"epochs", r.epochs_done},
+                           {"params", r.params}};
+  if (config_.is_genotype_network()) {
+    result["genotype"] = config_.genotype_text;
+  } else {
+    result["space"] = config_.space;
+    result["arch"] = config_.space_arch;
+  }
+  run_.write_json("result.json", result);
   log_.line(fmt::format("final test accuracy: {:.2f}%", r.test_acc));
   return r;
 }
 
 void Trainer::begin_phase(size_t) {
-  net_->train();
+  net_.module->train();
 }
 
 int64_t Trainer::run_step(size_t) {
@@ -60,7 +70,7 @@ int64_t Trainer::run_step(size_t) {
   const Tensor x = device_.is_cpu() ? batch.images : batch.images.to(device_);
   const Tensor y = device_.is_cpu() ? batch.labels : batch.labels.to(device_);
   optimizer_->zero_grad();
-  const EvalNetwork::Output out = net_->forward_full(x, drop_prob(), drop_gen_);
+  const EvalNetwork::Output out = net_.forward_train(x, drop_prob(), drop_gen_);
   Tensor loss = cross_entropy(out.logits, y);
   if (config_.auxiliary > 0)
     loss = add(loss, scale(cross_entropy(out.aux_logits, y), config_.auxiliary));
@@ -78,11 +88,11 @@ std::string Trainer::progress_text(size_t) const {
 }
 
 bool Trainer::end_epoch(const std::function<bool()>& stopping) {
-  net_->eval();
+  net_.module->eval();
   const EvalResult test = evaluate_classifier(
-      *test_loader_, device_, [&](const Tensor& x) { return net_->forward(x); }, stopping,
+      *test_loader_, device_, [&](const Tensor& x) { return net_.module->forward(x); }, stopping,
       options_.progress, "test");
-  net_->train();
+  net_.module->train();
   if (test.aborted) return false;
   const EpochTotals& totals = runner_->totals();
   const int epoch = runner_->epoch();

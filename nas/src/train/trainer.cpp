@@ -1,17 +1,15 @@
 // train()/resume()/dry_run_summary() and the Trainer's construction: device, threads, data
-// loaders, network, optimizer and schedule.
+// loaders, network (train_network.h), optimizer and schedule.
 #include "fusenas/nas/train/trainer.h"
 
 #include <fmt/format.h>
 
-#include <algorithm>
-
 #include "fusenas/engine/data/sample_random.h"
 #include "fusenas/engine/error.h"
 #include "fusenas/nas/run/checkpoint.h"
-#include "fusenas/nas/run/memory_check.h"
 #include "fusenas/nas/run/run_config.h"
 #include "fusenas/nas/run/setup.h"
+#include "train_network.h"
 #include "trainer_impl.h"
 
 namespace fusenas::nas {
@@ -20,23 +18,6 @@ namespace {
 constexpr uint64_t kDropPathStream = 0x64726f70ULL;  // "drop"
 // Evaluation runs without gradients, so a larger batch only amortises per-op overhead.
 constexpr int64_t kEvalBatch = 250;
-
-EvalNetworkConfig network_config(const TrainConfig& c, int64_t num_classes) {
-  EvalNetworkConfig n;
-  n.genotype = c.genotype();
-  n.in_channels = c.in_channels();
-  n.image_size = c.image_size();
-  n.num_classes = num_classes;
-  n.init_channels = c.init_channels;
-  n.layers = c.layers;
-  n.auxiliary = c.auxiliary > 0;
-  return n;
-}
-
-// States (inputs and nodes) of the cell with fewer of them: each cell keeps at least these.
-int64_t lightest_cell_states(const Genotype& g) {
-  return static_cast<int64_t>(std::min(g.normal.size(), g.reduce.size()) / 2) + 2;
-}
 
 }  // namespace
 
@@ -78,14 +59,11 @@ void Trainer::setup_data() {
 }
 
 void Trainer::setup_model() {
-  check_fits_in_memory(
-      cell_stack_lower_bound_bytes(config_.batch_size, config_.image_size(), config_.init_channels,
-                                   config_.layers, lightest_cell_states(config_.genotype())),
-      device_, fmt::format("a network of {} cells", config_.layers));
+  check_train_network_fits(config_, device_);
   Generator init(config_.seed);
-  net_ = std::make_shared<EvalNetwork>(network_config(config_, train_data_.num_classes), init);
-  if (!device_.is_cpu()) net_->to(device_);
-  params_ = net_->parameters();
+  net_ = build_train_network(config_, train_data_.num_classes, init);
+  if (!device_.is_cpu()) net_.module->to(device_);
+  params_ = net_.module->parameters();
   optimizer_ = std::make_unique<optim::SGD>(params_, config_.lr, config_.momentum,
                                             config_.weight_decay, /*nesterov=*/false);
   // DARTS train.py: CosineAnnealingLR(T_max=epochs), stepped once per epoch.
@@ -104,12 +82,12 @@ TrainResult resume(const std::string& run_dir, const TrainOptions& options) {
 std::string dry_run_summary(const TrainConfig& config) {
   const TrainConfig c = checked_config(config);
   Generator init(c.seed);
-  const EvalNetwork net(network_config(c, 10), init);
-  std::string s = net.summary();
-  if (c.auxiliary > 0)
+  const TrainNetwork net = build_train_network(c, 10, init);
+  std::string s = network_summary(c, net);
+  if (net.cells && c.auxiliary > 0)
     s += fmt::format("auxiliary head: {} params (not counted below)\n",
-                     net.num_parameters(true) - net.num_parameters());
-  s += fmt::format("params: {}\n", net.num_parameters());
+                     net.cells->num_parameters(true) - net.params);
+  s += fmt::format("params: {}\n", net.params);
   return s;
 }
 

@@ -9,12 +9,12 @@
 #include "fusenas/engine/device.h"
 #include "fusenas/engine/generator.h"
 #include "fusenas/engine/optim/optim.h"
-#include "fusenas/nas/eval_network.h"
 #include "fusenas/nas/run/epoch_runner.h"
 #include "fusenas/nas/run/evaluate.h"
 #include "fusenas/nas/run/run_dir.h"
 #include "fusenas/nas/run/run_log.h"
 #include "fusenas/nas/train/trainer.h"
+#include "train_network.h"
 
 namespace fusenas::nas {
 
@@ -48,7 +48,7 @@ class Trainer : private RunBody {
   RunLog log_;
 
   std::unique_ptr<data::DataLoader> train_loader_, test_loader_;
-  std::shared_ptr<EvalNetwork> net_;
+  TrainNetwork net_;
   std::unique_ptr<optim::SGD> optimizer_;
   std::unique_ptr<optim::CosineAnnealingLR> scheduler_;
   Generator drop_gen_;

@@ -14,14 +14,28 @@ namespace fusenas::nas {
 
 // Everything that determines the trained weights. Saved as config.json; `--resume` reads it back.
 struct TrainConfig {
-  // Architecture: a built-in cell by name, or a genotype file (DARTS text or JSON) when set.
+  // Architecture, one of: a built-in cell by name, a genotype file (DARTS text or JSON), or
+  // `arch_file`, an architecture a black-box search found (arch_file.h): nas_search's
+  // incumbent.json, or a bare point of `space`.
   std::string arch = "DARTS_V2";
   std::string genotype_file;
-  // The cell in DARTS text form; resolved() fills it, and when set it wins over arch and
-  // genotype_file (a resumed run does not depend on the file still being there).
+  std::string arch_file;
+  // The space of arch_file's architecture: "darts-cell", "chain" or "multibranch" (an incumbent
+  // names its own; a given one must agree). Empty for arch and genotype_file.
+  std::string space;
+  // Chain and multibranch options (make_space.h). resolved() puts these keys over the search's
+  // (the config.json beside an incumbent) and fills in the space's defaults for the rest.
+  nlohmann::json space_options = nlohmann::json::object();
+  // What resolved() reads from the files; once set they win over arch, genotype_file and
+  // arch_file, so a resumed run does not depend on a file still being there. genotype_text: the
+  // cell in DARTS text form (genotype networks); space_arch: the chain or multibranch point.
   std::string genotype_text;
-  int64_t init_channels = 16;
-  int layers = 8;
+  nlohmann::json space_arch;
+  // The width. Genotype networks: the first cells' channels (C). Chain: the stem's channels, with
+  // every layer's filter count scaled by init_channels / the searched stem_channels (rounded).
+  // Multibranch: every layer's channels (even). 0: 16 for genotypes, the searched width otherwise.
+  int64_t init_channels = 0;
+  int layers = 0;  // genotype networks only: cells; 0 = 8
 
   // Data. An empty data_dir means the dataset's standard location.
   std::string dataset = "fashion-mnist";  // or "cifar10"
@@ -39,21 +53,26 @@ struct TrainConfig {
   double weight_decay = 3e-4;
   double grad_clip = 5.0;  // max global L2 norm of the gradients; 0 = off
 
-  // Regularisation. Drop-path ramps linearly: epoch e uses drop_path * e / epochs.
+  // Regularisation. Drop-path ramps linearly: epoch e uses drop_path * e / epochs. The auxiliary
+  // head and drop-path exist in genotype networks only (cells with paths, a head at 2/3 depth).
   int64_t cutout = 0;         // cutout square side in pixels; 0 = off
   double auxiliary = 0.0;     // auxiliary-head loss weight (DARTS: 0.4); 0 = no head
-  double drop_path = 0.2;     // DARTS train.py's default
+  double drop_path = -1;      // -1: DARTS train.py's 0.2 for genotypes, 0 (none) otherwise
   int64_t crop_padding = -1;  // random crop padding; -1 = the dataset's default (see resolved())
   int flip = -1;              // horizontal flip: 1 on, 0 off, -1 the dataset's default
 
   uint64_t seed = 0;
 
-  // Fills genotype_text and the dataset-dependent defaults (data_dir, crop_padding, flip).
+  // Reads the architecture (genotype_text or space, space_arch and the whole space_options) and
+  // fills the defaults: width, cells, drop-path, data_dir, crop_padding, flip.
   TrainConfig resolved() const;
-  // Throws fusenas::Error with one clear sentence for the first bad value.
+  // Throws fusenas::Error with one clear sentence for the first bad value (or architecture file).
   void validate() const;
+  // Whether the network is a genotype's EvalNetwork (arch, genotype_file or a darts-cell
+  // arch_file) rather than a chain or multibranch network.
+  bool is_genotype_network() const;
   // The genotype the config names: a built-in cell or the file's (throws naming the file or the
-  // known cells).
+  // known cells, or saying that the architecture is no genotype).
   Genotype genotype() const;
 
   // Input geometry of the dataset: (channels, image size).
