@@ -1,5 +1,5 @@
-// nas_report: turns a run folder of nas_darts, nas_enas or nas_train into one self-contained HTML
-// page; --watch rewrites it while the run is live.
+// nas_report: turns a run folder of nas_darts, nas_enas, nas_train or nas_search into one
+// self-contained HTML page; --watch rewrites it while the run is live.
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
@@ -40,9 +40,11 @@ int main(int argc, char** argv) {
   using namespace fusenas;
   CLI::App app{
       "nas_report: writes one self-contained HTML page (inline SVG charts, no network) about a "
-      "run folder of nas_darts, nas_enas or nas_train: config, state, curves, cells, alphas, "
-      "controller statistics, result. A half-written folder still gives a page that names what "
-      "is missing."};
+      "run folder of nas_darts, nas_enas, nas_train or nas_search: config, state, curves, cells, "
+      "alphas, controller statistics, result; for a black-box search the incumbent, its curves "
+      "over trials and minutes, accuracy against parameters, the trial table and the best "
+      "trials' learning curves. A half-written folder still gives a page that names what is "
+      "missing."};
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
     return fmt::format("nas_report: {} (see --help)\n", apps::one_line(e.what()));
   });
@@ -61,6 +63,7 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  nas_report runs/darts-20260101-120000            # writes .../report.html\n"
       "  nas_report runs/enas-20260101-120000 --watch     # live page beside a search\n"
+      "  nas_report runs/search-20260101-120000           # trials from trials.sqlite\n"
       "Exit status: 0 page written, 1 error (no page), 2 bad flags.");
   try {
     app.parse(argc, argv);

@@ -87,6 +87,7 @@ TEST(RunReport, DartsFolderHasItsSectionsAndNumbers) {
   for (const char* id : {"overview", "result", "curves", "architecture", "alphas", "config"})
     EXPECT_NE(r.find(id), nullptr) << id;
   EXPECT_EQ(r.find("controller"), nullptr);
+  EXPECT_EQ(r.find("trials"), nullptr);  // a search's sections only for a search
   const std::string html = render_html(r);
   EXPECT_NE(html.find("<section id='alphas'>"), std::string::npos);
   EXPECT_NE(render_html(build_run_report(dir + "/")).find("<h1>darts</h1>"), std::string::npos);

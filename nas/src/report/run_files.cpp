@@ -85,6 +85,22 @@ const std::vector<nlohmann::json>& RunFiles::jsonl(const std::string& name, bool
   return rows;
 }
 
+const std::optional<TrialStore>& RunFiles::trial_store() {
+  if (trial_store_) return *trial_store_;
+  std::optional<TrialStore>& slot = trial_store_.emplace();
+  if (!exists(TrialDb::kFile)) {
+    problem(fmt::format("{} is missing (no trials to show)", TrialDb::kFile));
+    return slot;
+  }
+  try {
+    const TrialDb db = TrialDb::open(path(TrialDb::kFile));
+    slot = TrialStore{db.identity(), db.trials()};
+  } catch (const std::exception& e) {
+    problem(fmt::format("{} cannot be read: {}", TrialDb::kFile, e.what()));
+  }
+  return slot;
+}
+
 std::optional<double> number(const nlohmann::json& object, const char* key) {
   if (!object.is_object()) return std::nullopt;
   auto it = object.find(key);

@@ -10,7 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "fusenas/nas/run/trial_db.h"
+
 namespace fusenas::nas::report {
+
+// What a black-box search's trial database holds, read in one go.
+struct TrialStore {
+  SearchIdentity identity;
+  std::vector<Trial> trials;  // in id order
+};
 
 class RunFiles {
  public:
@@ -28,6 +36,9 @@ class RunFiles {
   // long ENAS search); returns the number of objects read.
   size_t scan_jsonl(const std::string& name, bool expected,
                     const std::function<void(const nlohmann::json&)>& fn);
+  // trials.sqlite through TrialDb, which this only reads; nullopt (and a problem) when it is
+  // missing or cannot be read (not a trial database, truncated, locked by a writer too long).
+  const std::optional<TrialStore>& trial_store();
   // A text file up to max_bytes; nullopt when absent.
   std::optional<std::string> text(const std::string& name, size_t max_bytes = 1 << 20);
 
@@ -38,6 +49,7 @@ class RunFiles {
   std::string dir_;
   std::map<std::string, std::optional<nlohmann::json>> json_;
   std::map<std::string, std::vector<nlohmann::json>> jsonl_;
+  std::optional<std::optional<TrialStore>> trial_store_;  // outer: read yet
   std::vector<std::string> problems_;
 };
 

@@ -26,16 +26,42 @@ RunKind detect_kind(RunFiles& files) {
     if (format == "fusenas-darts") return RunKind::kDarts;
     if (format == "fusenas-enas") return RunKind::kEnas;
     if (format == "fusenas-train") return RunKind::kTrain;
+    if (format == "fusenas-search") return RunKind::kSearch;
   }
+  if (files.exists(TrialDb::kFile)) return RunKind::kSearch;
   if (files.exists("alphas.jsonl")) return RunKind::kDarts;
   if (files.exists("sampled_archs.jsonl")) return RunKind::kEnas;
   if (files.exists("train.log")) return RunKind::kTrain;
   if (const auto& config = files.json_file("config.json", false)) {
+    if (config->contains("budget_trials")) return RunKind::kSearch;
     if (config->contains("controller_steps")) return RunKind::kEnas;
     if (config->contains("order")) return RunKind::kDarts;
     if (config->contains("init_channels")) return RunKind::kTrain;
   }
   return RunKind::kUnknown;
+}
+
+// A search writes no result.json: its checkpoint says whether the budget is spent. A diverged
+// trial is one failed trial, not a diverged run, so the log's divergences do not count here.
+void detect_search_state(RunFiles& files, RunReport& report) {
+  const auto& ck = files.json_file("checkpoint.json", false);
+  bool finished = false;
+  if (ck) {
+    const auto it = ck->find("finished");
+    finished = it != ck->end() && *it == true;
+  }
+  if (finished) {
+    report.state = RunState::kFinished;
+    report.state_detail = "checkpoint.json says the budget is spent";
+  } else if (ck) {
+    report.state = RunState::kStopped;
+    report.state_detail =
+        "checkpoint but budget not spent: stopped (resumable with --resume) or failed after "
+        "its last trial";
+  } else {
+    report.state = RunState::kUnknown;
+    report.state_detail = "unknown/incomplete: no lock holder, no checkpoint";
+  }
 }
 
 void detect_state(RunFiles& files, RunReport& report) {
@@ -44,6 +70,10 @@ void detect_state(RunFiles& files, RunReport& report) {
     std::string pid = files.text("run.lock", 64).value_or("");
     while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
     report.state_detail = pid.empty() ? "run.lock is held" : "held by pid " + pid;
+    return;
+  }
+  if (report.kind == RunKind::kSearch) {
+    detect_search_state(files, report);
     return;
   }
   if (files.exists("result.json")) {
@@ -89,10 +119,14 @@ svg{max-width:100%;height:auto}
 .state-stopped{background:#E69F00}.state-diverged{background:#D55E00}
 .warn,#problems li{color:#a33}
 .headline{font-size:1.15em;font-weight:bold}
+.scroll{overflow-x:auto}
+table.trials td.cand{font-family:monospace;font-size:.85em}
+table.trials td:nth-child(-n+7){white-space:nowrap}
+tr.best td{font-weight:bold}tr.trial-failed td,tr.trial-pruned td{color:#a33}
 footer{color:#777;font-size:.8em;margin:2em 0 1em}
 @media (max-width:600px){body{padding:0 6px;font-size:15px}nav{display:none}}
 @media print{nav,footer{display:none}body{max-width:none}section{break-inside:avoid-page}
- svg{break-inside:avoid}h2{break-after:avoid}}
+ svg{break-inside:avoid}h2{break-after:avoid}.scroll{overflow:visible}}
 )";
 
 }  // namespace
@@ -105,6 +139,8 @@ const char* to_string(RunKind kind) {
       return "nas_enas (ENAS search)";
     case RunKind::kTrain:
       return "nas_train (final training)";
+    case RunKind::kSearch:
+      return "nas_search (black-box search)";
     case RunKind::kUnknown:
       break;
   }
@@ -155,8 +191,10 @@ RunReport build_run_report(const std::string& dir) {
   report.kind = detect_kind(files);
   detect_state(files, report);
   using Builder = void (*)(RunFiles&, RunReport&);
-  std::vector<std::pair<const char*, Builder>> builders = {
-      {"overview", add_overview}, {"result", add_result}, {"curves", add_curves}};
+  std::vector<std::pair<const char*, Builder>> builders = {{"overview", add_overview}};
+  // A search's runs are its trials: no result.json or metrics.jsonl of its own.
+  if (report.kind != RunKind::kSearch)
+    builders.insert(builders.end(), {{"result", add_result}, {"curves", add_curves}});
   switch (report.kind) {
     case RunKind::kDarts:
       builders.insert(builders.end(), {{"architecture", add_architecture}, {"alphas", add_alphas}});
@@ -166,12 +204,15 @@ RunReport build_run_report(const std::string& dir) {
                                        {"sampled", add_sampled},
                                        {"architecture", add_architecture}});
       break;
+    case RunKind::kSearch:
+      builders.insert(builders.end(), {{"search", add_search_plots},
+                                       {"trials", add_trials},
+                                       {"trial-curves", add_trial_curves}});
+      break;
     case RunKind::kTrain:
     case RunKind::kUnknown:
       break;
   }
-  // Trial searches (a SQLite store in the folder) will add their table, incumbent and Pareto
-  // sections here.
   builders.emplace_back("config", add_config);
   for (const auto& [name, build] : builders) {
     // A file of an unexpected shape must cost its section only, never the page.
@@ -182,7 +223,9 @@ RunReport build_run_report(const std::string& dir) {
     }
   }
   if (report.kind == RunKind::kUnknown)
-    files.problem("the folder holds no run of nas_darts, nas_enas or nas_train that can be told");
+    files.problem(
+        "the folder holds no run of nas_darts, nas_enas, nas_train or nas_search that can be "
+        "told");
   report.problems = files.problems();
   return report;
 }

@@ -16,6 +16,23 @@ std::string log_name(const RunFiles& files, RunKind kind) {
   return "search.log";
 }
 
+std::string epoch_rows(RunFiles& files) {
+  const auto& metrics = files.jsonl("metrics.jsonl", false);
+  const auto& config = files.json_file("config.json", true);
+  std::string of;
+  if (config) {
+    if (auto e = number(*config, "epochs")) of = fmt::format(" of {:g}", *e);
+  }
+  const double done =
+      metrics.empty() ? 0 : number(metrics.back(), "epoch").value_or(double(metrics.size()));
+  std::string html = fmt::format("<tr><th>epochs finished</th><td>{:g}{}</td></tr>", done, of);
+  double seconds = 0;
+  for (const auto& m : metrics) seconds += number(m, "seconds").value_or(0);
+  if (seconds > 0)
+    html += fmt::format("<tr><th>time in epochs</th><td>{:.1f} s</td></tr>", seconds);
+  return html;
+}
+
 }  // namespace
 
 std::string cell_text(const nlohmann::json& value) {
@@ -40,20 +57,12 @@ void add_overview(RunFiles& files, RunReport& report) {
   html +=
       fmt::format("<tr><th>state</th><td><span class='state state-{0}'>{0}</span> {1}</td></tr>",
                   to_string(report.state), escape_xml(report.state_detail));
-  const auto& metrics = files.jsonl("metrics.jsonl", false);
-  const auto& config = files.json_file("config.json", true);
-  std::string of;
-  if (config) {
-    if (auto e = number(*config, "epochs")) of = fmt::format(" of {:g}", *e);
+  if (report.kind == RunKind::kSearch) {
+    // A search counts trials, and config.json's epochs are each trial's.
+    html += search_overview_rows(files) + "</table>" + search_incumbent(files);
+  } else {
+    html += epoch_rows(files) + "</table>";
   }
-  const double done =
-      metrics.empty() ? 0 : number(metrics.back(), "epoch").value_or(double(metrics.size()));
-  html += fmt::format("<tr><th>epochs finished</th><td>{:g}{}</td></tr>", done, of);
-  double seconds = 0;
-  for (const auto& m : metrics) seconds += number(m, "seconds").value_or(0);
-  if (seconds > 0)
-    html += fmt::format("<tr><th>time in epochs</th><td>{:.1f} s</td></tr>", seconds);
-  html += "</table>";
   // The log's first lines name the app, the data, the device and threads: what exists of the
   // run's command line and machine.
   const std::string log = log_name(files, report.kind);
@@ -64,7 +73,7 @@ void add_overview(RunFiles& files, RunReport& report) {
     html += fmt::format(
         "<p>Start of <code>{}</code> (app, data, device, threads):</p><pre class='wrap'>{}</pre>",
         log, escape_xml(head));
-    if (text->find("diverged") != std::string::npos)
+    if (report.kind != RunKind::kSearch && text->find("diverged") != std::string::npos)
       html += "<p class='warn'>The log reports a divergence.</p>";
   } else {
     files.problem(

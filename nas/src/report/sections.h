@@ -22,6 +22,13 @@ void add_alphas(RunFiles& files, RunReport& report);        // DARTS: softmax(al
 void add_controller(RunFiles& files, RunReport& report);    // ENAS: reward, baseline, entropy
 void add_sampled(RunFiles& files, RunReport& report);       // ENAS: op and skip distributions
 
+// Black-box searches (nas_search): trials come from trials.sqlite (RunFiles::trial_store).
+std::string search_overview_rows(RunFiles& files);          // strategy, space, budget, counts
+std::string search_incumbent(RunFiles& files);              // the incumbent under the overview
+void add_search_plots(RunFiles& files, RunReport& report);  // incumbent curves, Pareto scatter
+void add_trials(RunFiles& files, RunReport& report);        // the trial table, capped
+void add_trial_curves(RunFiles& files, RunReport& report);  // the best trials' learning curves
+
 // A line series of metrics rows: x from `x_key`, y from `y_key`; rows lacking either are skipped.
 Series metric_series(const std::vector<nlohmann::json>& rows, const char* x_key, const char* y_key,
                      std::string name, bool right_axis = false);

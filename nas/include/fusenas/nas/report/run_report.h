@@ -1,5 +1,5 @@
-// The page model of nas_report: what a run folder (nas_darts, nas_enas, nas_train) holds, read
-// tolerantly into titled sections, and its rendering as one self-contained HTML page.
+// The page model of nas_report: what a run folder (nas_darts, nas_enas, nas_train, nas_search)
+// holds, read tolerantly into titled sections, and its rendering as one self-contained HTML page.
 #pragma once
 
 #include <string>
@@ -7,14 +7,14 @@
 
 namespace fusenas::nas::report {
 
-enum class RunKind { kDarts, kEnas, kTrain, kUnknown };
+enum class RunKind { kDarts, kEnas, kTrain, kSearch, kUnknown };
 enum class RunState { kRunning, kFinished, kStopped, kDiverged, kUnknown };
 
 const char* to_string(RunKind kind);
 const char* to_string(RunState state);
 
-// One block of the page. Each kind of run contributes its own sections; a new kind of run (the
-// SQLite trial searches, for one) adds a section builder and nothing else changes.
+// One block of the page. Each kind of run contributes its own sections; a new kind of run adds
+// section builders and nothing else changes.
 struct Section {
   std::string id;  // the HTML id, stable: tests and links rely on it
   std::string title;
