@@ -16,6 +16,14 @@ export OMP_WAIT_POLICY=passive
 launcher=()
 command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache)
 
+# Wall time of each phase, printed at the end so CI logs show where the minutes go.
+phase_start=$SECONDS
+phases=()
+phase_done() {
+  phases+=("$(printf '  %5d s  %s' $((SECONDS - phase_start)) "$1")")
+  phase_start=$SECONDS
+}
+
 # Prints the five slowest tests of the last ctest run in build dir $1.
 slowest() {
   echo "Slowest tests:"
@@ -31,8 +39,10 @@ if [[ $mode == all ]]; then
   cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE=-O3 \
     -DCMAKE_CUDA_FLAGS_RELEASE=-O3 "${launcher[@]}"
   cmake --build build -j "$jobs"
+  phase_done "Release build"
   (cd build && ctest --output-on-failure -j "$jobs" --timeout 900 | tee ctest.out)
   slowest build
+  phase_done "Release tests"
 fi
 
 # Without a GPU the emulator is the only place the CUDA backend runs: ASan then checks every
@@ -41,16 +51,22 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEB
   -DFUSENAS_CUDA=OFF -DFUSENAS_CUDA_EMULATION=ON -DFUSENAS_SANITIZE=ON -DFUSENAS_BUILD_APPS=OFF \
   "${launcher[@]}"
 cmake --build build-asan -j "$jobs"
+phase_done "sanitizer build"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # The CPU tests see no device (as on a machine without a GPU); the GPU tests see the emulated one.
 (cd build-asan && CUDA_VISIBLE_DEVICES= ctest --output-on-failure -j "$jobs" -L cpu -LE install \
   --timeout 900 | tee ctest.out)
 slowest build-asan
-# Every parser of untrusted input under our mutation-loop fuzzer, 25 s per target (tests/fuzz/).
+phase_done "sanitizer CPU tests"
+# Every parser of untrusted input under our mutation-loop fuzzer, 15 s per target (tests/fuzz/).
 (cd build-asan && ctest --output-on-failure -j "$jobs" -L fuzz --timeout 300 | tee ctest.out)
 slowest build-asan
+phase_done "fuzzing"
 # Exact-size device allocations put ASan's red zones right after every tensor.
 (cd build-asan && FUSENAS_CUDA_NO_CACHING=1 ctest --output-on-failure -j "$jobs" -L gpu \
   --timeout 900 | tee ctest.out)
 slowest build-asan
+phase_done "sanitizer GPU-emulator tests"
+echo "Phases:"
+printf '%s\n' "${phases[@]}"
 echo "test.sh: all tests passed"
