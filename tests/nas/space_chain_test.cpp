@@ -100,15 +100,18 @@ TEST(ChainSpace, JsonFormAndText) {
   check_point_contract(space, p);
   EXPECT_EQ(to_json(space.arch(p)), p);
   EXPECT_EQ(space.to_text(p), "conv3x3x32/2 max_pool5x5 sep_conv5x5x64 identity");
-  // Per slot: present, 5 types, 2 kernels, 3 filter counts, stride 2.
-  EXPECT_EQ(space.encoding_size(), 8 * 12);
+  // Per slot: present, 5 types, 2 kernels, 3 filter counts, stride 2; then 4 summaries.
+  EXPECT_EQ(space.encoding_size(), 8 * 12 + 4);
   const auto v = space.encode(p);
   EXPECT_EQ(std::vector<float>(v.begin(), v.begin() + 24),
             (std::vector<float>{1, 1, 0, 0, 0, 0, 1, 0, 0, 1, 0, 1,  //
                                 1, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0}));
   EXPECT_EQ(std::vector<float>(v.begin() + 36, v.begin() + 48),
             (std::vector<float>{1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0}));
-  for (size_t i = 48; i < v.size(); ++i) EXPECT_EQ(v[i], 0.0f);
+  for (size_t i = 48; i < 96; ++i) EXPECT_EQ(v[i], 0.0f);
+  // 4 of 8 layers; 2 of them convs; 1 of 3 reductions; widths (32 + 64) / 64 over 8 slots.
+  EXPECT_EQ(std::vector<float>(v.begin() + 96, v.end()),
+            (std::vector<float>{0.5f, 0.25f, 1.0f / 3.0f, 1.5f / 8.0f}));
 }
 
 TEST(ChainSpace, RefusesHostilePointsNamingTheFieldAndTheRule) {

@@ -1,11 +1,16 @@
 // The chain space: sampling, one-decision mutation and the encoding of chain architectures.
 #include "fusenas/nas/space/chain_space.h"
 
+#include <algorithm>
+
 #include "fusenas/engine/error.h"
 #include "fusenas/nas/space/chain_network.h"
 
 namespace fusenas::nas::space {
 namespace {
+
+// Depth, conv layers, reductions and width, after the per-layer slots (encode()).
+constexpr size_t kSummaryFeatures = 4;
 
 template <typename T>
 const T& pick(const std::vector<T>& v, Generator& gen) {
@@ -117,13 +122,15 @@ Point ChainSpace::mutate(const Point& p, Generator& gen) const {
 int64_t ChainSpace::encoding_size() const {
   const auto per_layer = static_cast<int64_t>(1 + kNumChainLayerTypes + options_.kernels.size() +
                                               options_.filters.size() + 1);
-  return options_.max_layers * per_layer;
+  return options_.max_layers * per_layer + static_cast<int64_t>(kSummaryFeatures);
 }
 
 std::vector<float> ChainSpace::encode(const Point& p) const {
   const ChainArch a = arch(p);
   std::vector<float> v(static_cast<size_t>(encoding_size()), 0.0f);
-  const size_t per_layer = v.size() / static_cast<size_t>(options_.max_layers);
+  const size_t per_layer = (v.size() - kSummaryFeatures) / static_cast<size_t>(options_.max_layers);
+  float convs = 0, reductions = 0, width = 0;
+  const int64_t widest = *std::max_element(options_.filters.begin(), options_.filters.end());
   for (size_t i = 0; i < a.layers.size(); ++i) {
     const ChainLayer& l = a.layers[i];
     float* slot = v.data() + i * per_layer;
@@ -134,7 +141,19 @@ std::vector<float> ChainSpace::encode(const Point& p) const {
     if (has_kernel(l.type)) kernels[index_of(options_.kernels, l.kernel)] = 1;
     if (has_filters(l.type)) filters[index_of(options_.filters, l.filters)] = 1;
     filters[options_.filters.size()] = l.stride == 2 ? 1.0f : 0.0f;
+    convs += has_filters(l.type) ? 1.0f : 0.0f;
+    reductions += l.stride == 2 ? 1.0f : 0.0f;
+    if (has_filters(l.type)) width += static_cast<float>(l.filters) / static_cast<float>(widest);
   }
+  // Summaries a slot-wise one-hot hides: the same layer one slot later shares no feature with
+  // it, so without these a surrogate cannot see that depth and width drive the score.
+  const auto max_layers = static_cast<float>(options_.max_layers);
+  float* summary = v.data() + v.size() - kSummaryFeatures;
+  summary[0] = static_cast<float>(a.layers.size()) / max_layers;
+  summary[1] = convs / max_layers;
+  summary[2] =
+      std::min(1.0f, reductions / static_cast<float>(std::max(1, options_.max_reductions)));
+  summary[3] = width / max_layers;
   return v;
 }
 

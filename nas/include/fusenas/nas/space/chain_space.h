@@ -29,7 +29,9 @@ class ChainSpace : public ArchSpace {
   Point mutate(const Point& p, Generator& gen) const override;
   void validate(const Point& p) const override;
   // Per layer slot (max_layers of them): present, type one-hot, kernel one-hot, filters one-hot,
-  // stride 2; all zero for an absent layer (and for the fields a type does not have).
+  // stride 2; all zero for an absent layer (and for the fields a type does not have). Then 4
+  // summaries: layers / max_layers, conv layers / max_layers, stride-2 layers / max_reductions,
+  // and the conv layers' filters / the widest choice, summed, / max_layers.
   std::vector<float> encode(const Point& p) const override;
   int64_t encoding_size() const override;
   std::string to_text(const Point& p) const override;
