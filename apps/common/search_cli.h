@@ -1,6 +1,7 @@
-// The command line nas_darts and nas_enas share: a preset plus overrides, the data flags, the run
-// flags (device, threads, run folder, resume, progress, the stop hook), parsing with one-line
-// errors, and running the search with the exit status of its outcome.
+// The command line the searches (nas_darts, nas_enas, nas_search) share: a preset plus overrides
+// (the sections' flags bind to them, section_flags.h), the seed, the run flags (device, threads,
+// run folder, resume, progress, the stop hook), parsing with one-line errors, and running the
+// search with the exit status of its outcome.
 #pragma once
 
 #include <fmt/format.h>
@@ -13,10 +14,9 @@
 
 #include "app_support.h"
 #include "cli_checks.h"
-#include "fusenas/engine/data/cifar10.h"
-#include "fusenas/engine/data/fashion_mnist.h"
 #include "fusenas/engine/device.h"
 #include "overrides.h"
+#include "section_flags.h"
 
 namespace fusenas::apps {
 
@@ -39,26 +39,9 @@ class SearchCli {
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
   }
 
-  // --dataset, --data-dir, --train-subset, --train-portion.
-  void add_data_flags(const std::string& portion_help) {
-    ov.add(app, "--dataset", &Config::dataset, "fashion-mnist or cifar10")
-        ->check(CLI::IsMember({"fashion-mnist", "cifar10"}));
-    ov.add(app, "--data-dir", &Config::data_dir,
-           fmt::format("Dataset folder [default: {} or {}]", data::kFashionMnistDir,
-                       data::kCifar10Dir));
-    ov.add(app, "--train-subset", &Config::train_subset,
-           "Use the first N training images before the split; 0 = all");
-    ov.add(app, "--train-portion", &Config::train_portion, portion_help);
-  }
-
-  // --crop-padding, --flip/--no-flip, --seed.
-  void add_augmentation_and_seed(const std::string& seed_help) {
-    ov.add(app, "--crop-padding", &Config::crop_padding,
-           "Random-crop padding [default: 0 fashion-mnist, 4 cifar10]");
-    flip_opt_ = app.add_flag("--flip,!--no-flip", flip_,
-                             "Random horizontal flips [default: off fashion-mnist, on cifar10]");
-    extra_.push_back(flip_opt_);
-    ov.add(app, "--seed", &Config::seed, seed_help)->check(seed_check());
+  // --seed (the data flags are the data section's: section_flags.h).
+  void add_seed(const std::string& help) {
+    ov.add(app, "--seed", &Config::seed, help)->check(seed_check());
   }
 
   // --device, --threads, --out, --resume, --no-progress and the hidden --stop-after-steps.
@@ -137,10 +120,7 @@ class SearchCli {
   }
 
   // The flags given, over a preset's values.
-  void apply(Config& c) const {
-    ov.apply(c);
-    if (flip_opt_ != nullptr && flip_opt_->count() > 0) c.flip = flip_ ? 1 : 0;
-  }
+  void apply(Config& c) const { ov.apply(c); }
 
   // Runs `search` (returning a result with `finished`): 0 when finished, 130 when stopped by a
   // signal, 1 with one line on stderr for any error.
@@ -167,8 +147,6 @@ class SearchCli {
   std::string kind() const { return name_.substr(name_.find('_') + 1); }
 
   std::string name_;
-  bool flip_ = false;
-  CLI::Option* flip_opt_ = nullptr;
   CLI::Option* resume_opt_ = nullptr;
   std::vector<const CLI::Option*> extra_;
 };

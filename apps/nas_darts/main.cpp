@@ -35,21 +35,20 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   ov.add(app, "--order", &DartsConfig::order, "1: first-order DARTS, 2: second order (unrolled)")
       ->check(CLI::IsMember({1, 2}));
-  cli.add_data_flags("Share of those images for search-train; the rest is search-val");
+  const DartsConfig quick = darts_preset("quick"), paper = darts_preset("paper");
+  apps::bind_data_flags(app, ov, &DartsConfig::data, {{"quick", quick.data}, {"paper", paper.data}},
+                        "Share of those images for search-train; the rest is search-val");
   CLI::Option* epochs_opt = ov.add(app, "--epochs", &DartsConfig::epochs, "Search epochs");
   ov.add(app, "--batch-size", &DartsConfig::batch_size, "Batch size (train and val)");
-  ov.add(app, "--lr", &DartsConfig::lr, "Weight lr, cosine-annealed per epoch [0.025]");
-  ov.add(app, "--lr-min", &DartsConfig::lr_min, "Final weight lr [0.001]");
-  ov.add(app, "--momentum", &DartsConfig::momentum, "Weight SGD momentum [0.9]");
-  ov.add(app, "--weight-decay", &DartsConfig::weight_decay, "Weight decay [3e-4]");
-  ov.add(app, "--grad-clip", &DartsConfig::grad_clip, "Max weight-gradient L2 norm; 0 = off [5]");
-  ov.add(app, "--arch-lr", &DartsConfig::arch_lr, "Alpha Adam lr [quick 2e-2, paper 3e-4]");
+  apps::bind_sgd_flags(app, ov, &DartsConfig::sgd, {{"quick", quick.sgd}, {"paper", paper.sgd}},
+                       {.whose = "the weights"});
+  apps::bind_adam_flags(app, ov, &DartsConfig::arch, {{"quick", quick.arch}, {"paper", paper.arch}},
+                        "arch-", "the alphas");
   CLI::Option* warmup_opt =
       ov.add(app, "--warmup-epochs", &DartsConfig::warmup_epochs,
              "First epochs train the weights only, alphas frozen [quick 3, paper 0; scaled with "
              "--epochs]");
-  ov.add(app, "--arch-weight-decay", &DartsConfig::arch_weight_decay, "Alpha weight decay [1e-3]");
-  cli.add_augmentation_and_seed("Seed of weights, alphas and data order");
+  cli.add_seed("Seed of weights, alphas and data order");
   cli.add_run_flags();
   cli.add_cell_flag();
   cli.add_eager_flag();

@@ -40,23 +40,21 @@ int main(int argc, char** argv) {
   ov.add(app, "--layers,--cells", &EnasConfig::cells,
          "Micro: cells in all, reductions at 1/3 and 2/3; macro: layers");
   ov.add(app, "--nodes", &EnasConfig::nodes, "Micro: nodes per cell (5 in ENAS)");
-  cli.add_data_flags(
+  const EnasConfig quick = enas_preset("quick"), micro = enas_preset("paper", "micro"),
+                   macro = enas_preset("paper", "macro");
+  apps::bind_data_flags(
+      app, ov, &EnasConfig::data, {{"quick", quick.data}, {"paper", micro.data}},
       "Share of those images for the shared weights; the rest is search-val (rewards)");
   ov.add(app, "--epochs", &EnasConfig::epochs, "Search epochs");
   ov.add(app, "--batch-size", &EnasConfig::batch_size,
          "Batch size of shared-weight steps and of each reward");
-  ov.add(app, "--lr", &EnasConfig::lr, "Shared-weight lr at the start of each cosine cycle [0.05]");
-  ov.add(app, "--lr-min", &EnasConfig::lr_min, "Lr at the end of each cycle [0.0005]");
+  apps::bind_sgd_flags(app, ov, &EnasConfig::sgd, {{"micro", micro.sgd}, {"macro", macro.sgd}},
+                       {.whose = "the shared weights", .cycle = "each cosine cycle"});
   ov.add(app, "--lr-t0", &EnasConfig::lr_t0,
          "Epochs of the first cosine cycle; 0 = one cycle over all epochs [10]");
   ov.add(app, "--lr-tmul", &EnasConfig::lr_tmul, "Growth of each later cycle [2]");
-  ov.add(app, "--momentum", &EnasConfig::momentum, "Shared-weight SGD momentum [0.9]");
   const CLI::Option* nesterov_opt = cli.track(
       app.add_flag("--nesterov,!--no-nesterov", nesterov, "Nesterov momentum [on, as ENAS]"));
-  ov.add(app, "--weight-decay", &EnasConfig::weight_decay,
-         "Weight decay [1e-4 micro, 2.5e-4 macro]");
-  ov.add(app, "--grad-clip", &EnasConfig::grad_clip,
-         "Max shared-weight gradient norm; 0 = off [5]");
   ov.add(app, "--controller-steps", &EnasConfig::controller_steps,
          "Controller Adam steps after each epoch [30 micro, 50 macro]");
   ov.add(app, "--samples-per-step", &EnasConfig::samples_per_step,
@@ -75,7 +73,7 @@ int main(int argc, char** argv) {
   ov.add(app, "--skip-weight", &EnasConfig::skip_weight, "Macro: skip penalty weight [0.8]");
   ov.add(app, "--derive-samples", &EnasConfig::derive_samples,
          "Architectures sampled at the end; the best on a search-val batch is kept [100]");
-  cli.add_augmentation_and_seed("Seed of weights, controller, samples and data order");
+  cli.add_seed("Seed of weights, controller, samples and data order");
   cli.add_run_flags();
   cli.add_cell_flag();
   app.footer(

@@ -27,7 +27,8 @@ int main(int argc, char** argv) {
       "quick (small networks, a few thousand images, 2-3 epochs per trial, 20 trials: 10 "
       "minutes or less on a CPU) or paper (the space's networks, every image, 10 epochs, 100 "
       "trials) [default: paper with a GPU, quick without]");
-  ov.add(app, "--strategy", &BlackBoxConfig::strategy, "random, evolution or bo")
+  const auto strategy = [](auto field) { return apps::member(&BlackBoxConfig::strategy, field); };
+  ov.add(app, "--strategy", strategy(&StrategySection::name), "random, evolution or bo")
       ->check(CLI::IsMember({"random", "evolution", "bo"}));
   ov.add(app, "--space", &BlackBoxConfig::space, "darts-cell, chain or multibranch")
       ->check(CLI::IsMember({"darts-cell", "chain", "multibranch"}));
@@ -45,22 +46,25 @@ int main(int argc, char** argv) {
   ov.add(app, "--budget-minutes", &BlackBoxConfig::budget_minutes,
          "Also stop at the first trial end after this many minutes of training; 0 = no limit");
   ov.add(app, "--epochs", &BlackBoxConfig::epochs, "Training epochs per trial (the fidelity)");
-  cli.add_data_flags("Share of those images each trial trains on; the rest scores it");
+  const BlackBoxConfig quick = blackbox_preset("quick"),
+                       quick_cells = blackbox_preset("quick", "darts-cell"),
+                       paper = blackbox_preset("paper");
+  apps::bind_data_flags(
+      app, ov, &BlackBoxConfig::data,
+      {{"quick", quick.data}, {"quick darts-cell", quick_cells.data}, {"paper", paper.data}},
+      "Share of those images each trial trains on; the rest scores it");
   ov.add(app, "--batch-size", &BlackBoxConfig::batch_size, "Batch size where not searched [96]");
-  ov.add(app, "--lr", &BlackBoxConfig::lr, "SGD lr where not searched, cosine-annealed [0.05]");
-  ov.add(app, "--lr-min", &BlackBoxConfig::lr_min, "Final lr [0]");
-  ov.add(app, "--momentum", &BlackBoxConfig::momentum, "Momentum where not searched [0.9]");
-  ov.add(app, "--weight-decay", &BlackBoxConfig::weight_decay,
-         "Weight decay where not searched [3e-4]");
-  ov.add(app, "--grad-clip", &BlackBoxConfig::grad_clip, "Max gradient L2 norm; 0 = off [5]");
-  ov.add(app, "--population", &BlackBoxConfig::population,
+  apps::bind_sgd_flags(app, ov, &BlackBoxConfig::sgd, {{"", quick.sgd}},
+                       {.unless = ", where not searched"});
+  ov.add(app, "--population", strategy(&StrategySection::population),
          "Evolution: population P [budget / 5 in [4, 100]]");
-  ov.add(app, "--tournament", &BlackBoxConfig::tournament, "Evolution: tournament S [P / 4, >= 2]");
-  ov.add(app, "--bo-init", &BlackBoxConfig::bo_init,
+  ov.add(app, "--tournament", strategy(&StrategySection::tournament),
+         "Evolution: tournament S [P / 4, >= 2]");
+  ov.add(app, "--bo-init", strategy(&StrategySection::bo_init),
          "BO: random trials before the surrogate [budget / 10 in [5, 20]]");
-  ov.add(app, "--acquisition", &BlackBoxConfig::acquisition, "BO: ei or thompson")
+  ov.add(app, "--acquisition", strategy(&StrategySection::acquisition), "BO: ei or thompson")
       ->check(CLI::IsMember({"ei", "thompson"}));
-  cli.add_augmentation_and_seed("Seed of the strategy, the weights and the data order");
+  cli.add_seed("Seed of the strategy, the weights and the data order");
   cli.add_run_flags();
   app.footer(
       "Examples:\n"

@@ -7,12 +7,12 @@
 
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "../common/app_support.h"
 #include "../common/cli_checks.h"
-#include "fusenas/engine/data/cifar10.h"
-#include "fusenas/engine/data/fashion_mnist.h"
+#include "../common/section_flags.h"
 #include "fusenas/engine/error.h"
 #include "fusenas/nas/train/arch_file.h"
 #include "fusenas/nas/train/trainer.h"
@@ -24,10 +24,10 @@ int main(int argc, char** argv) {
   fusenas::apps::tune_process(argv);
   using namespace fusenas;
   using namespace fusenas::nas;
-  TrainConfig c;
+  apps::Overrides<TrainConfig> ov;  // bound to TrainConfig{}, whose defaults --help shows
   TrainOptions o;
   std::string resume_dir, space_options;
-  bool dry_run = false, flip = true;
+  bool dry_run = false;
 
   CLI::App app{
       "nas_train: train the DARTS evaluation network of a genotype (DARTS train.py), or the "
@@ -41,80 +41,55 @@ int main(int argc, char** argv) {
     return fmt::format("nas_train: {} (see --help)\n", one_line(e.what()));
   });
   apps::add_version_flag(app, "nas_train");
-  std::vector<CLI::Option*> training;
-  auto add = [&](CLI::Option* opt) {
-    training.push_back(opt);
-    return opt;
-  };
 
-  auto* arch = add(app.add_option("--arch", c.arch,
-                                  "Built-in cell: DARTS_V1, DARTS_V2, NASNet, AmoebaNet, ENAS, "
-                                  "PC_DARTS"));
-  auto* genotype = add(app.add_option(
-      "--genotype", c.genotype_file,
-      "Genotype file instead of --arch: DARTS text form or JSON (see docs/formats.md)"));
-  auto* arch_file = add(app.add_option(
-      "--arch-file", c.arch_file,
+  auto* arch = ov.add(app, "--arch", &TrainConfig::arch,
+                      "Built-in cell: DARTS_V1, DARTS_V2, NASNet, AmoebaNet, ENAS, PC_DARTS");
+  auto* genotype =
+      ov.add(app, "--genotype", &TrainConfig::genotype_file,
+             "Genotype file instead of --arch: DARTS text form or JSON (see docs/formats.md)");
+  auto* arch_file = ov.add(
+      app, "--arch-file", &TrainConfig::arch_file,
       "Architecture of a black-box search instead: its incumbent.json (space, architecture, "
       "hyperparameters; the search's space options from config.json beside it) or a point of "
-      "--space"));
-  auto* space = add(app.add_option("--space", c.space,
-                                   "Space of a bare --arch-file point (an incumbent names its own)")
-                        ->check(CLI::IsMember({"chain", "multibranch", "darts-cell"})));
-  auto* space_opts = add(app.add_option(
+      "--space");
+  auto* space = ov.add(app, "--space", &TrainConfig::space,
+                       "Space of a bare --arch-file point (an incumbent names its own)")
+                    ->check(CLI::IsMember({"chain", "multibranch", "darts-cell"}));
+  auto* space_opts = app.add_option(
       "--space-options", space_options,
-      "JSON object of space options over the search's, e.g. '{\"filters\": [8, 16, 48]}'"));
+      "JSON object of space options over the search's, e.g. '{\"filters\": [8, 16, 48]}'");
   arch->excludes(genotype);
   arch_file->excludes(arch)->excludes(genotype);
   space->needs(arch_file);
   space_opts->needs(arch_file);
-  add(app.add_option("--init-channels", c.init_channels,
-                     "Width: channels of the first cells (C); chain: the stem's, every layer's "
-                     "filters scaled alike; multibranch: every layer's")
-          ->default_str("16, or the searched width"));
-  add(app.add_option("--layers", c.layers, "Number of cells; reductions at 1/3 and 2/3 (genotypes)")
-          ->default_str("8"));
-  add(app.add_option("--dataset", c.dataset, "fashion-mnist or cifar10")
-          ->check(CLI::IsMember({"fashion-mnist", "cifar10"})));
-  add(app.add_option("--data-dir", c.data_dir,
-                     fmt::format("Dataset folder [default: {} or {}]", data::kFashionMnistDir,
-                                 data::kCifar10Dir))
-          ->always_capture_default(false));
-  add(app.add_option("--epochs", c.epochs, "Training epochs"));
+  ov.add(app, "--init-channels", &TrainConfig::init_channels,
+         "Width: channels of the first cells (C); chain: the stem's, every layer's filters scaled "
+         "alike; multibranch: every layer's")
+      ->default_str("16, or the searched width");
+  ov.add(app, "--layers", &TrainConfig::layers,
+         "Number of cells; reductions at 1/3 and 2/3 (genotypes)")
+      ->default_str("8");
+  const TrainConfig defaults;
+  apps::bind_data_flags(app, ov, &TrainConfig::data, {{"", defaults.data}});
+  ov.add(app, "--test-subset", &TrainConfig::test_subset,
+         "Evaluate on the first N test images; 0 = all (quick checks only)");
+  ov.add(app, "--epochs", &TrainConfig::epochs, "Training epochs");
   // An incumbent's hyperparameters replace these defaults; flags given by hand replace those.
-  auto* batch_size = add(app.add_option("--batch-size", c.batch_size, "Training batch size"));
-  auto* lr = add(
-      app.add_option("--lr", c.lr, "Initial learning rate (cosine schedule, stepped per epoch)"));
-  add(app.add_option("--lr-min", c.lr_min, "Final learning rate of the cosine"));
-  auto* momentum = add(app.add_option("--momentum", c.momentum, "SGD momentum (no Nesterov)"));
-  auto* weight_decay =
-      add(app.add_option("--weight-decay", c.weight_decay, "L2 weight decay on every parameter"));
-  add(app.add_option("--grad-clip", c.grad_clip, "Max gradient L2 norm; 0 = off"));
-  add(app.add_option("--cutout", c.cutout, "Cutout square side in pixels; 0 = off"));
-  add(app.add_option("--auxiliary", c.auxiliary,
-                     "Auxiliary head loss weight (DARTS: 0.4); 0 = no head (genotypes)"));
-  add(app.add_option("--drop-path", c.drop_path,
-                     "Drop-path probability, ramped linearly from 0 over the epochs (genotypes)")
-          ->default_str("0.2"));
-  add(app.add_option("--crop-padding", c.crop_padding,
-                     "Random-crop padding in pixels [default: 0 for fashion-mnist, 4 for "
-                     "cifar10]")
-          ->default_str("auto"));
-  auto* flip_opt = add(
-      app.add_flag(
-             "--flip,!--no-flip", flip,
-             "Random horizontal flips on or off [default: off for fashion-mnist, on for cifar10]")
-          ->default_str(""));
-  add(app.add_option("--train-subset", c.train_subset, "Train on the first N images; 0 = all"));
-  add(app.add_option("--test-subset", c.test_subset,
-                     "Evaluate on the first N test images; 0 = all (quick checks only)"));
-  add(app.add_option("--seed", c.seed, "Seed of weights, data order, augmentation, drop-path")
-          ->check(apps::seed_check()));
+  ov.add(app, "--batch-size", &TrainConfig::batch_size, "Training batch size");
+  apps::bind_sgd_flags(app, ov, &TrainConfig::sgd, {{"", defaults.sgd}}, {});
+  ov.add(app, "--cutout", &TrainConfig::cutout, "Cutout square side in pixels; 0 = off");
+  ov.add(app, "--auxiliary", &TrainConfig::auxiliary,
+         "Auxiliary head loss weight (DARTS: 0.4); 0 = no head (genotypes)");
+  ov.add(app, "--drop-path", &TrainConfig::drop_path,
+         "Drop-path probability, ramped linearly from 0 over the epochs (genotypes)")
+      ->default_str("0.2");
+  ov.add(app, "--seed", &TrainConfig::seed, "Seed of weights, data order, augmentation, drop-path")
+      ->check(apps::seed_check());
   app.add_option("--device", o.device, "cpu, cuda, cuda:N or auto (CUDA when available)");
   app.add_option("--threads", o.threads, "CPU threads; 0 = all cores")
       ->check(apps::int_range_check(0, 1 << 16));
-  add(app.add_option("--out", o.out_dir, "Run folder [default: runs/train-<time>]")
-          ->always_capture_default(false));
+  auto* out = app.add_option("--out", o.out_dir, "Run folder [default: runs/train-<time>]")
+                  ->always_capture_default(false);
   auto* resume_opt = app.add_option("--resume", resume_dir,
                                     "Continue the run in this folder with its saved config "
                                     "(only --device and --threads may change)");
@@ -138,7 +113,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
-  if (flip_opt->count() > 0) c.flip = flip ? 1 : 0;
+  TrainConfig c;
+  ov.apply(c);
   if (space_opts->count() > 0) {
     const auto j = nlohmann::json::parse(space_options, nullptr, /*allow_exceptions=*/false);
     if (!j.is_object()) {
@@ -157,6 +133,8 @@ int main(int argc, char** argv) {
   o.invocation = apps::invocation_line("nas_train", argc, argv);
   if (resume_opt->count() > 0) {
     // The saved config.json decides the run; a changed hyperparameter would silently not apply.
+    std::vector<const CLI::Option*> training = {space_opts, out};
+    for (const auto& [opt, copy] : ov.fields) training.push_back(opt);
     for (const auto* opt : training) {
       if (opt->count() > 0) {
         fmt::print(stderr,
@@ -175,10 +153,13 @@ int main(int argc, char** argv) {
     }
     if (resume_dir.empty()) {
       std::set<std::string> keep;
-      if (batch_size->count() > 0) keep.insert("batch_size");
-      if (lr->count() > 0) keep.insert("lr");
-      if (momentum->count() > 0) keep.insert("momentum");
-      if (weight_decay->count() > 0) keep.insert("weight_decay");
+      const std::pair<const char*, const char*> hyperparameters[] = {
+          {"batch_size", "--batch-size"},
+          {"lr", "--lr"},
+          {"momentum", "--momentum"},
+          {"weight_decay", "--weight-decay"}};
+      for (const auto& [key, flag] : hyperparameters)
+        if (app.get_option(flag)->count() > 0) keep.insert(key);
       const std::string adopted = adopt_incumbent_hyperparameters(c, keep);
       if (!adopted.empty())
         fmt::print("nas_train: the incumbent's {} (flags override them)\n", adopted);

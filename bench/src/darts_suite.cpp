@@ -10,6 +10,7 @@
 #include "fusenas/engine/cuda.h"
 #include "fusenas/engine/factory.h"
 #include "fusenas/engine/io/atomic_file.h"
+#include "fusenas/nas/darts/search_config.h"
 #include "fusenas/nas/darts/search_step.h"
 
 namespace fusenas::bench {
@@ -27,6 +28,7 @@ std::string label(const StepShape& s) {
 
 // Everything one timed step needs, alive for as long as the timing runs.
 struct StepState {
+  nas::SgdSection weights = nas::DartsConfig{}.sgd;  // DARTS's weight SGD
   std::shared_ptr<nas::Supernet> net;
   std::unique_ptr<optim::SGD> sgd;
   std::unique_ptr<nas::Architect> architect;
@@ -45,7 +47,8 @@ std::shared_ptr<StepState> make_state(const StepShape& s, Device device, bool fu
   st->net = std::make_shared<nas::Supernet>(space, gen);
   st->net->set_fused(fused);
   if (device.is_cuda()) st->net->to_device(device);
-  st->sgd = std::make_unique<optim::SGD>(st->net->parameters(), 0.025, 0.9, 3e-4);
+  st->sgd = std::make_unique<optim::SGD>(st->net->parameters(), st->weights.lr,
+                                         st->weights.momentum, st->weights.weight_decay);
   nas::ArchitectConfig ac;
   ac.order = s.order;
   st->architect = std::make_unique<nas::Architect>(*st->net, *st->sgd, ac);
@@ -78,8 +81,8 @@ nlohmann::json model_json(const cuda::LaunchTotals& t) {
 void step(StepState& st) {
   const size_t i = st.next++ % st.xt.size();
   // The loss read-back at the end of the step synchronises the device, so host time is step time.
-  nas::darts_search_step(*st.net, *st.architect, *st.sgd, 5.0, st.xt[i], st.yt[i], st.xv[i],
-                         st.yv[i]);
+  nas::darts_search_step(*st.net, *st.architect, *st.sgd, st.weights.grad_clip, st.xt[i], st.yt[i],
+                         st.xv[i], st.yv[i]);
 }
 
 }  // namespace

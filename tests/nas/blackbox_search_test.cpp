@@ -24,11 +24,11 @@ using testing::write_tiny_cifar;
 // 4 trials of one epoch of 2 batches on 16 + 16 images, over chains of at most 3 narrow layers.
 BlackBoxConfig tiny_search(const std::string& data_dir, const std::string& strategy = "random") {
   BlackBoxConfig c = blackbox_preset("quick", "chain");
-  c.strategy = strategy;
+  c.strategy.name = strategy;
   c.space_options = {{"max_layers", 3}, {"filters", {4, 8}}, {"stem_channels", 4}};
-  c.dataset = "cifar10";
-  c.data_dir = data_dir;
-  c.train_subset = 32;
+  c.data.dataset = "cifar10";
+  c.data.data_dir = data_dir;
+  c.data.train_subset = 32;
   c.batch_size = 8;
   c.epochs = 1;
   c.budget_trials = 4;
@@ -116,8 +116,8 @@ TEST(BlackBoxSearch, FailingTrialsAreRecordedAndTheSearchGoesOn) {
   TempDir tmp;
   write_tiny_cifar(tmp.sub("data"), 8);
   BlackBoxConfig c = tiny_search(tmp.sub("data"));
-  c.lr = 1e30;  // every trial diverges
-  c.grad_clip = 0;
+  c.sgd.lr = 1e30;  // every trial diverges
+  c.sgd.grad_clip = 0;
   const std::string out = tmp.sub("run");
   const std::string msg =
       message_of([&] { blackbox_search(c, quiet_options<BlackBoxOptions>(out)); });
@@ -159,7 +159,7 @@ TEST(BlackBoxSearch, HpoAfterTunesTheBestArchitectureOfTheFirstStage) {
 TEST(BlackBoxSearch, BadConfigsFailWithOneClearMessage) {
   TempDir tmp;
   BlackBoxConfig c = tiny_search(tmp.sub("data"));
-  c.strategy = "annealing";
+  c.strategy.name = "annealing";
   EXPECT_NE(message_of([&] { c.validate(); }).find("unknown strategy 'annealing'"),
             std::string::npos);
   c = tiny_search(tmp.sub("data"));

@@ -24,9 +24,9 @@ DartsConfig tiny_config(const std::string& data_dir, int order) {
   DartsConfig c = darts_preset("quick");
   c.channels = 4;
   c.cells = 3;
-  c.dataset = "cifar10";
-  c.data_dir = data_dir;
-  c.train_subset = 0;
+  c.data.dataset = "cifar10";
+  c.data.data_dir = data_dir;
+  c.data.train_subset = 0;
   c.batch_size = 8;
   c.epochs = 2;
   c.order = order;
@@ -159,7 +159,7 @@ TEST(DartsSearch, BadConfigsAndRunFoldersFailWithOneClearMessage) {
     return std::string("no error");
   };
   DartsConfig c = tiny_config(tmp.sub("data"), 1);
-  c.data_dir = tmp.sub("nowhere");
+  c.data.data_dir = tmp.sub("nowhere");
   EXPECT_NE(message([&] { darts_search(c, quiet(tmp.sub("x"))); }).find("does not exist"),
             std::string::npos);
   EXPECT_FALSE(fs::exists(tmp.sub("x")));
@@ -198,15 +198,15 @@ TEST(DartsSearch, PresetsCarryThePapersSettings) {
   EXPECT_EQ(paper.cells, 8);
   EXPECT_EQ(paper.batch_size, 64);
   EXPECT_EQ(paper.epochs, 50);
-  EXPECT_EQ(paper.lr, 0.025);
-  EXPECT_EQ(paper.lr_min, 0.001);
-  EXPECT_EQ(paper.arch_lr, 3e-4);
-  EXPECT_EQ(paper.arch_beta1, 0.5);
-  EXPECT_EQ(paper.arch_weight_decay, 1e-3);
-  EXPECT_EQ(paper.train_portion, 0.5);
+  EXPECT_EQ(paper.sgd.lr, 0.025);
+  EXPECT_EQ(paper.sgd.lr_min, 0.001);
+  EXPECT_EQ(paper.arch.lr, 3e-4);
+  EXPECT_EQ(paper.arch.beta1, 0.5);
+  EXPECT_EQ(paper.arch.weight_decay, 1e-3);
+  EXPECT_EQ(paper.data.train_portion, 0.5);
   const DartsConfig quick = darts_preset("quick");
   EXPECT_EQ(paper.warmup_epochs, 0);
-  EXPECT_EQ(quick.arch_lr, 2e-2);
+  EXPECT_EQ(quick.arch.lr, 2e-2);
   EXPECT_EQ(quick.warmup_epochs, 3);
   EXPECT_NO_THROW(quick.validate());
   const DartsConfig round = darts_config_from_json(to_json(darts_preset("quick")));

@@ -91,17 +91,17 @@ TEST(Divergence, ASearchThatDivergesBeforeItsFirstCheckpointLeavesNoFolder) {
   TempDir tmp;
   testing::write_tiny_cifar(tmp.sub("data"), 8);
   DartsConfig c = darts_preset("quick");
-  c.dataset = "cifar10";
-  c.data_dir = tmp.sub("data");
+  c.data.dataset = "cifar10";
+  c.data.data_dir = tmp.sub("data");
   c.channels = 4;
   c.cells = 3;
   c.nodes = 2;
   c.epochs = 1;
   c.warmup_epochs = 0;
   c.batch_size = 8;
-  c.train_subset = 32;
-  c.lr = 1e30;
-  c.lr_min = 0;
+  c.data.train_subset = 32;
+  c.sgd.lr = 1e30;
+  c.sgd.lr_min = 0;
   const std::string msg =
       message_of([&] { darts_search(c, testing::quiet_options<DartsOptions>(tmp.sub("run"))); });
   EXPECT_NE(msg.find("diverged: "), std::string::npos) << msg;

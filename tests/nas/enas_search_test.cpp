@@ -40,10 +40,10 @@ EnasConfig tiny_config(const std::string& data_dir, const std::string& space) {
   c.channels = 4;
   c.cells = space == "micro" ? 3 : 4;
   c.nodes = 3;
-  c.dataset = "cifar10";
-  c.data_dir = data_dir;
-  c.train_subset = 0;
-  c.train_portion = 0.5;
+  c.data.dataset = "cifar10";
+  c.data.data_dir = data_dir;
+  c.data.train_subset = 0;
+  c.data.train_portion = 0.5;
   c.batch_size = 8;
   c.epochs = 2;
   c.lr_t0 = 1;
@@ -288,7 +288,7 @@ TEST(EnasSearch, BadConfigsAndRunFoldersFailWithOneClearMessage) {
   TempDir tmp;
   testing::write_tiny_cifar(tmp.sub("data"), 8);
   EnasConfig c = tiny_config(tmp.sub("data"), "micro");
-  c.data_dir = tmp.sub("nowhere");
+  c.data.data_dir = tmp.sub("nowhere");
   EXPECT_NE(message([&] { enas_search(c, quiet(tmp.sub("x"))); }).find("does not exist"),
             std::string::npos);
   EXPECT_FALSE(fs::exists(tmp.sub("x")));
@@ -338,7 +338,7 @@ TEST(EnasSearch, BadConfigsAndRunFoldersFailWithOneClearMessage) {
 // as it is, while DARTS's search-val batches are cropped and flipped like its training batches.
 TEST(EnasSearch, FollowsEnassDecayRewardStatisticsAndPlainRewardBatches) {
   EnasConfig c = enas_preset("quick", "micro");
-  c.weight_decay = 1.5e-4;
+  c.sgd.weight_decay = 1.5e-4;
   EXPECT_DOUBLE_EQ(c.sgd_weight_decay(), 3e-4);
   EXPECT_TRUE(c.rewards_use_batch_statistics());
   EXPECT_FALSE(enas_preset("quick", "macro").rewards_use_batch_statistics());
@@ -346,8 +346,8 @@ TEST(EnasSearch, FollowsEnassDecayRewardStatisticsAndPlainRewardBatches) {
   TempDir tmp;
   testing::write_tiny_cifar(tmp.sub("data"), 8);
   const EnasConfig enas = tiny_config(tmp.sub("data"), "micro").resolved();
-  ASSERT_EQ(enas.crop_padding, 4);
-  ASSERT_EQ(enas.flip, 1);
+  ASSERT_EQ(enas.data.crop_padding, 4);
+  ASSERT_EQ(enas.data.flip, 1);
   const data::Dataset data = data::load_cifar10(tmp.sub("data"), true);
   auto images_of = [](data::DataLoader& loader, int batches) {
     std::set<std::vector<float>> images;
@@ -360,10 +360,10 @@ TEST(EnasSearch, FollowsEnassDecayRewardStatisticsAndPlainRewardBatches) {
     }
     return images;
   };
-  SearchLoaders plain = make_search_loaders(data, enas.data());
+  SearchLoaders plain = make_search_loaders(data, enas.search_data());
   const auto reference = images_of(*plain.eval, static_cast<int>(plain.eval->batches_per_epoch()));
   for (const auto& image : images_of(*plain.val, 6)) EXPECT_TRUE(reference.count(image));
-  SearchDataConfig darts_like = enas.data();
+  SearchDataConfig darts_like = enas.search_data();
   darts_like.augment_val = true;
   SearchLoaders augmented = make_search_loaders(data, darts_like);
   int changed = 0;

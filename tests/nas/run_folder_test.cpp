@@ -116,8 +116,8 @@ TEST(NewRunDir, DiscardRemovesAFolderItMadeAndEmptiesOneItWasGiven) {
 TEST(RunFolders, AStartThatFailsLeavesNoFolderBehind) {
   TempDir tmp;
   TrainConfig c;
-  c.dataset = "cifar10";
-  c.data_dir = tmp.sub("no-data");
+  c.data.dataset = "cifar10";
+  c.data.data_dir = tmp.sub("no-data");
   const auto o = testing::quiet_options<TrainOptions>(tmp.sub("run"));
   EXPECT_NE(message_of([&] { train(c, o); }).find("does not exist"), std::string::npos);
   EXPECT_FALSE(fs::exists(tmp.sub("run")));

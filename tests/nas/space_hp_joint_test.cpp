@@ -98,7 +98,8 @@ TEST(HpSpace, DefaultPointIsNasTrainsAndEncodesOnThePriorsScale) {
   const HpSpace space;
   const TrainConfig train;
   const Hyperparameters d = space.values(space.default_point());
-  EXPECT_EQ(d, (Hyperparameters{train.batch_size, train.lr, train.momentum, train.weight_decay}));
+  EXPECT_EQ(d, (Hyperparameters{train.batch_size, train.sgd.lr, train.sgd.momentum,
+                                train.sgd.weight_decay}));
   EXPECT_EQ(space.encoding_size(), 4);
   const auto v = space.encode(HpSpace::point({32, std::pow(10.0, -2.25), 0.745, 1e-2}));
   EXPECT_EQ(v[0], 0.0f);          // the first of 5 batch sizes
@@ -247,7 +248,7 @@ TEST(JointSpace, RefusesHostilePointsNamingThePart) {
 TEST(MakeArchSpace, BuildsEachSpaceWithItsOptionsAndNamesTheKnownOnes) {
   EXPECT_EQ(arch_space_names(), (std::vector<std::string>{"darts-cell", "chain", "multibranch"}));
   for (const auto& name : arch_space_names()) EXPECT_EQ(make_arch_space(name)->name(), name);
-  EXPECT_EQ(make_arch_space("chain", {{"max_layers", 3}})->encoding_size(), 3 * 12);
+  EXPECT_EQ(make_arch_space("chain", {{"max_layers", 3}})->encoding_size(), 3 * 12 + 4);
   EXPECT_EQ(make_arch_space("multibranch", {{"layers", 12}})->encoding_size(), 12 * 6 + 66);
   EXPECT_EQ(make_arch_space("darts-cell", {{"encoding", "path"}})->encoding_size(), 11200);
   expect_error([] { make_arch_space("nasbench101"); },

@@ -58,11 +58,11 @@ std::string write_search(const std::string& dir, const std::string& space, const
 TrainConfig tiny(const std::string& data_dir, const std::string& arch_file) {
   TrainConfig c;
   c.arch_file = arch_file;
-  c.dataset = "cifar10";
-  c.data_dir = data_dir;
+  c.data.dataset = "cifar10";
+  c.data.data_dir = data_dir;
   c.epochs = 1;
   c.batch_size = 8;
-  c.train_subset = 16;
+  c.data.train_subset = 16;
   c.cutout = 8;
   c.seed = 7;
   return c;
@@ -149,7 +149,7 @@ TEST(TrainerSpaces, StoppedAndResumedChainRunEqualsTheUninterruptedOneBitForBit)
   const std::string incumbent = write_search(tmp.sub("search"), "chain", kChainArch, kChainOptions);
   TrainConfig config = tiny(tmp.sub("data"), incumbent);
   config.epochs = 2;
-  config.train_subset = 24;  // 3 batches per epoch
+  config.data.train_subset = 24;  // 3 batches per epoch
   const TrainResult whole = train(config, quiet(tmp.sub("whole")));
   ASSERT_TRUE(whole.finished);
 
@@ -199,9 +199,9 @@ TEST(TrainerSpaces, AnIncumbentsHyperparametersApplyExceptThoseKept) {
   const std::string copied = adopt_incumbent_hyperparameters(c, {"lr"});
   EXPECT_EQ(copied, "batch size 64, momentum 0.8, weight decay 0.001");
   EXPECT_EQ(c.batch_size, 64);
-  EXPECT_EQ(c.lr, TrainConfig{}.lr);
-  EXPECT_EQ(c.momentum, 0.8);
-  EXPECT_EQ(c.weight_decay, 1e-3);
+  EXPECT_EQ(c.sgd.lr, TrainConfig{}.sgd.lr);
+  EXPECT_EQ(c.sgd.momentum, 0.8);
+  EXPECT_EQ(c.sgd.weight_decay, 1e-3);
 
   write(tmp.sub("point.json"), kChainArch);
   TrainConfig bare;

@@ -159,10 +159,10 @@ TEST(Trainer, BadConfigsAndRunFoldersFailWithOneClearMessage) {
   c.epochs = 0;
   EXPECT_NE(message(c).find("epochs must be at least 1"), std::string::npos);
   c = {};
-  c.dataset = "mnist";
+  c.data.dataset = "mnist";
   EXPECT_NE(message(c).find("unknown dataset"), std::string::npos);
   c = {};
-  c.lr_min = 1;
+  c.sgd.lr_min = 1;
   EXPECT_NE(message(c).find("lr-min"), std::string::npos);
   c = {};
   c.genotype_file = "/nonexistent/cell.txt";
@@ -170,7 +170,7 @@ TEST(Trainer, BadConfigsAndRunFoldersFailWithOneClearMessage) {
 
   TempDir tmp;
   c = {};
-  c.data_dir = tmp.sub("missing");
+  c.data.data_dir = tmp.sub("missing");
   try {
     train(c, quiet(tmp.sub("run")));
     FAIL();
@@ -196,14 +196,14 @@ TEST(TrainConfig, JsonRoundTripAndUnknownKeys) {
   TrainConfig c;
   c.arch = "PC_DARTS";
   c.epochs = 3;
-  c.lr = 0.1;
+  c.sgd.lr = 0.1;
   c.cutout = 16;
   c.seed = 123;
   const TrainConfig r = c.resolved();
   const TrainConfig back = train_config_from_json(to_json(r));
   EXPECT_EQ(to_json(back), to_json(r));
-  EXPECT_EQ(back.crop_padding, 0);  // Fashion-MNIST's defaults
-  EXPECT_EQ(back.flip, 0);
+  EXPECT_EQ(back.data.crop_padding, 0);  // Fashion-MNIST's defaults
+  EXPECT_EQ(back.data.flip, 0);
   EXPECT_THROW(train_config_from_json({{"epochz", 3}}), Error);
 }
 

@@ -34,11 +34,11 @@ nas::TrainConfig tiny_train_config(const std::string& data_dir) {
   c.arch = "DARTS_V2";
   c.init_channels = 4;
   c.layers = 3;
-  c.dataset = "cifar10";
-  c.data_dir = data_dir;
+  c.data.dataset = "cifar10";
+  c.data.data_dir = data_dir;
   c.epochs = 2;
   c.batch_size = 8;
-  c.train_subset = 24;  // 3 batches per epoch
+  c.data.train_subset = 24;  // 3 batches per epoch
   c.cutout = 8;
   c.auxiliary = 0.4;
   c.drop_path = 0.3;

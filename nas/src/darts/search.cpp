@@ -17,12 +17,12 @@ DartsSearcher::DartsSearcher(const DartsConfig& config, const DartsOptions& opti
     : config_(config),
       options_(options),
       device_(pick_device(options.device)),
-      data_(load_dataset(config_.dataset, config_.data_dir, true)),
+      data_(load_dataset(config_.data.dataset, config_.data.data_dir, true)),
       run_(run_dir),
       log_(run_, options.echo, run_log_file("darts")) {
   use_threads(options_.threads);
   // DARTS draws a fresh random validation batch for every architect step.
-  SearchLoaders loaders = make_search_loaders(data_, config_.data());
+  SearchLoaders loaders = make_search_loaders(data_, config_.search_data());
   train_loader_ = std::move(loaders.train);
   val_loader_ = std::move(loaders.val);
   eval_loader_ = std::move(loaders.eval);
@@ -37,10 +37,10 @@ DartsSearcher::DartsSearcher(const DartsConfig& config, const DartsOptions& opti
       config_.space(data_.channels(), data_.height(), data_.num_classes), init);
   net_->set_fused(!options_.composed_cells);
   if (!device_.is_cpu()) net_->to_device(device_);
-  optimizer_ = std::make_unique<optim::SGD>(net_->parameters(), config_.lr, config_.momentum,
-                                            config_.weight_decay);
+  optimizer_ = std::make_unique<optim::SGD>(net_->parameters(), config_.sgd.lr,
+                                            config_.sgd.momentum, config_.sgd.weight_decay);
   scheduler_ =
-      std::make_unique<optim::CosineAnnealingLR>(*optimizer_, config_.epochs, config_.lr_min);
+      std::make_unique<optim::CosineAnnealingLR>(*optimizer_, config_.epochs, config_.sgd.lr_min);
   architect_ = std::make_unique<Architect>(*net_, *optimizer_, config_.architect());
   if (device_.is_cuda() && !options_.eager) {
     // Replayed steps read the lr and Adam's step count from the device (restore() loads them).

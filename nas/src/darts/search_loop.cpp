@@ -41,8 +41,8 @@ DartsResult DartsSearcher::result() const {
   r.epochs_done = runner_->epoch();
   r.val_acc = last_val_acc_;
   r.genotype = net_->genotype();
-  r.train_command = nas_train_command(run_.path() + "/genotype.txt", config_.dataset,
-                                      config_.data_dir, config_.preset == "quick");
+  r.train_command = nas_train_command(run_.path() + "/genotype.txt", config_.data.dataset,
+                                      config_.data.data_dir, config_.preset == "quick");
   return r;
 }
 
@@ -50,7 +50,7 @@ DartsResult DartsSearcher::run() {
   log_.line(fmt::format(
       "nas_darts: order {} on {} ({} search-train / {} search-val images), C={} cells={} "
       "nodes={} ops={}, batch {}, {} epochs, device {}, {} threads",
-      config_.order, config_.dataset, train_loader_->num_samples(), val_loader_->num_samples(),
+      config_.order, config_.data.dataset, train_loader_->num_samples(), val_loader_->num_samples(),
       config_.channels, config_.cells, config_.nodes, config_.ops.size(), config_.batch_size,
       config_.epochs, device_.str(), num_threads()));
   int64_t params = 0;
@@ -82,7 +82,7 @@ SearchStepResult DartsSearcher::search_step(const data::Batch& train, const data
       train.labels.size(0) == config_.batch_size && val.labels.size(0) == config_.batch_size;
   if (!graphs_ || !full_batches) {
     // A short last batch would need a graph of its own: it runs eagerly.
-    return darts_search_step(*net_, *architect_, *optimizer_, config_.grad_clip,
+    return darts_search_step(*net_, *architect_, *optimizer_, config_.sgd.grad_clip,
                              on_device(train.images), on_device(train.labels),
                              on_device(val.images), on_device(val.labels), !warming_up());
   }
@@ -91,7 +91,7 @@ SearchStepResult DartsSearcher::search_step(const data::Batch& train, const data
       graphs_->run({train.images, train.labels, val.images, val.labels}, update_alphas ? 1 : 0,
                    [&](const std::vector<Tensor>& in) {
                      const SearchStepResult r =
-                         darts_search_step(*net_, *architect_, *optimizer_, config_.grad_clip,
+                         darts_search_step(*net_, *architect_, *optimizer_, config_.sgd.grad_clip,
                                            in[0], in[1], in[2], in[3], update_alphas);
                      return std::vector<Tensor>{r.train_loss, r.logits, r.val_loss};
                    });

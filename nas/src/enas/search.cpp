@@ -19,11 +19,11 @@ EnasSearcher::EnasSearcher(const EnasConfig& config, const EnasOptions& options,
     : config_(config),
       options_(options),
       device_(pick_device(options.device)),
-      data_(load_dataset(config_.dataset, config_.data_dir, true)),
+      data_(load_dataset(config_.data.dataset, config_.data.data_dir, true)),
       run_(run_dir),
       log_(run_, options.echo, run_log_file("enas")) {
   use_threads(options_.threads);
-  SearchLoaders loaders = make_search_loaders(data_, config_.data());
+  SearchLoaders loaders = make_search_loaders(data_, config_.search_data());
   train_loader_ = std::move(loaders.train);
   val_loader_ = std::move(loaders.val);
   eval_loader_ = std::move(loaders.eval);
@@ -42,7 +42,7 @@ EnasSearcher::EnasSearcher(const EnasConfig& config, const EnasOptions& options,
     child_ = macro_net_.get();
   }
   optim::SGDOptions sgd;
-  sgd.momentum = config_.momentum;
+  sgd.momentum = config_.sgd.momentum;
   sgd.weight_decay = config_.sgd_weight_decay();
   sgd.nesterov = config_.nesterov;
   optimizer_ = std::make_unique<optim::SGD>(child_->parameters(), config_.lr_at(0), sgd);

@@ -8,14 +8,35 @@
 
 namespace fusenas::nas::enas {
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(EnasConfig, space, preset, channels, cells, nodes,
-                                                dataset, data_dir, train_subset, train_portion,
-                                                crop_padding, flip, epochs, batch_size, lr, lr_min,
-                                                lr_t0, lr_tmul, momentum, nesterov, weight_decay,
-                                                grad_clip, controller_steps, samples_per_step,
-                                                controller_lr, controller_hidden, entropy_weight,
-                                                baseline_decay, tanh_constant, op_tanh_reduce,
-                                                skip_target, skip_weight, derive_samples, seed)
+// config.json's keys (docs/formats.md), flat: the sections' and ENAS's own. Outside an anonymous
+// namespace, so that keys_to_json finds it by argument-dependent lookup.
+template <SectionRef<EnasConfig> Self, typename F>
+void for_each_key(Self& c, F&& f) {
+  f("space", c.space);
+  f("preset", c.preset);
+  f("channels", c.channels);
+  f("cells", c.cells);
+  f("nodes", c.nodes);
+  for_each_key(c.data, f);
+  f("epochs", c.epochs);
+  f("batch_size", c.batch_size);
+  for_each_key(c.sgd, f);
+  f("lr_t0", c.lr_t0);
+  f("lr_tmul", c.lr_tmul);
+  f("nesterov", c.nesterov);
+  f("controller_steps", c.controller_steps);
+  f("samples_per_step", c.samples_per_step);
+  f("controller_lr", c.controller_lr);
+  f("controller_hidden", c.controller_hidden);
+  f("entropy_weight", c.entropy_weight);
+  f("baseline_decay", c.baseline_decay);
+  f("tanh_constant", c.tanh_constant);
+  f("op_tanh_reduce", c.op_tanh_reduce);
+  f("skip_target", c.skip_target);
+  f("skip_weight", c.skip_weight);
+  f("derive_samples", c.derive_samples);
+  f("seed", c.seed);
+}
 
 EnasConfig enas_preset(const std::string& name, const std::string& space) {
   FUSENAS_CHECK(space == "micro" || space == "macro", "unknown space '{}' (use micro or macro)",
@@ -31,7 +52,7 @@ EnasConfig enas_preset(const std::string& name, const std::string& space) {
     c.cells = 12;
     c.batch_size = 128;
     c.epochs = 310;
-    c.weight_decay = 2.5e-4;
+    c.sgd.weight_decay = 2.5e-4;
     c.controller_lr = 1e-3;
     c.controller_steps = 50;
     c.samples_per_step = 20;
@@ -42,7 +63,7 @@ EnasConfig enas_preset(const std::string& name, const std::string& space) {
   c.channels = space == "macro" ? 16 : 8;
   c.cells = space == "macro" ? 12 : 5;
   c.batch_size = 32;
-  c.train_subset = 10000;
+  c.data.train_subset = 10000;
   c.epochs = 5;
   c.lr_t0 = 0;
   // With 5 epochs the controller gets 300 steps (ENAS's micro search takes 4,500): at 10 per
@@ -56,14 +77,14 @@ EnasConfig enas_preset(const std::string& name, const std::string& space) {
 
 EnasConfig EnasConfig::resolved() const {
   EnasConfig c = *this;
-  resolve_data_defaults(c.dataset, c.data_dir, c.crop_padding, c.flip);
+  c.data = c.data.resolved();
   return c;
 }
 
-SearchDataConfig EnasConfig::data() const {
+SearchDataConfig EnasConfig::search_data() const {
   // Every reward is one search-val batch: full ones, so rewards compare, and not augmented, as
   // ENAS's validation pipeline has no crop or flip.
-  return {dataset, train_subset, train_portion, batch_size, seed, crop_padding, flip, true, false};
+  return {data, batch_size, seed, true, false};
 }
 
 void EnasConfig::validate() const {
@@ -71,19 +92,19 @@ void EnasConfig::validate() const {
                 space);
   FUSENAS_CHECK(preset == "quick" || preset == "paper", "unknown preset '{}' (use quick or paper)",
                 preset);
-  data().validate();
+  data.validate();
   FUSENAS_CHECK(epochs >= 1, "epochs must be at least 1, got {}", epochs);
   FUSENAS_CHECK(batch_size >= 2, "batch size must be at least 2 (batch statistics), got {}",
                 batch_size);
-  validate_sgd(lr, lr_min, momentum, weight_decay, grad_clip);
+  sgd.validate();
   FUSENAS_CHECK(lr_t0 >= 0, "lr-t0 must be non-negative (0 = no restarts), got {}", lr_t0);
   FUSENAS_CHECK(lr_tmul >= 1, "lr-tmul must be at least 1, got {}", lr_tmul);
-  FUSENAS_CHECK(!nesterov || momentum > 0, "Nesterov momentum needs a momentum above 0");
+  FUSENAS_CHECK(!nesterov || sgd.momentum > 0, "Nesterov momentum needs a momentum above 0");
   FUSENAS_CHECK(controller_steps >= 0, "controller steps must be non-negative, got {}",
                 controller_steps);
   FUSENAS_CHECK(derive_samples >= 1, "derive samples must be at least 1, got {}", derive_samples);
   if (micro()) {
-    micro_space(1, dataset == "fashion-mnist" ? 28 : 32, 10).validate();
+    micro_space(1, data.image_size(), 10).validate();
   } else {
     macro_space(1, 10).validate();
   }
@@ -103,7 +124,7 @@ ControllerConfig EnasConfig::controller() const {
 }
 
 double EnasConfig::sgd_weight_decay() const {
-  return 2 * weight_decay;
+  return 2 * sgd.weight_decay;
 }
 
 bool EnasConfig::rewards_use_batch_statistics() const {
@@ -137,13 +158,11 @@ double EnasConfig::lr_at(int epoch) const {
     period *= lr_tmul;
   }
   const double ratio = static_cast<double>(t) / static_cast<double>(period);
-  return lr_min + 0.5 * (lr - lr_min) * (1.0 + std::cos(std::numbers::pi * ratio));
+  return sgd.lr_min + 0.5 * (sgd.lr - sgd.lr_min) * (1.0 + std::cos(std::numbers::pi * ratio));
 }
 
 nlohmann::json to_json(const EnasConfig& c) {
-  nlohmann::json j;
-  to_json(j, c);
-  return j;
+  return keys_to_json(c);
 }
 
 EnasConfig enas_config_from_json(const nlohmann::json& j) {

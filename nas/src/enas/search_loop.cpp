@@ -72,7 +72,7 @@ EnasResult EnasSearcher::run() {
   log_.line(fmt::format(
       "nas_enas: {} space on {} ({} search-train / {} search-val images), C={} {}={}{}, batch {}, "
       "{} epochs of {} shared steps + {} controller steps x {} samples, device {}, {} threads",
-      config_.space, config_.dataset, train_loader_->num_samples(), val_loader_->num_samples(),
+      config_.space, config_.data.dataset, train_loader_->num_samples(), val_loader_->num_samples(),
       config_.channels, config_.micro() ? "cells" : "layers", config_.cells,
       config_.micro() ? fmt::format(" nodes={}", config_.nodes) : "", config_.batch_size,
       config_.epochs, per_epoch, config_.controller_steps, config_.samples_per_step, device_.str(),
@@ -114,8 +114,8 @@ int64_t EnasSearcher::run_step(size_t phase) {
   const Tensor logits = child_forward(on_device(tb.images), arch);
   Tensor loss = cross_entropy(logits, on_device(tb.labels));
   loss.backward();
-  if (config_.grad_clip > 0) {
-    optim::clip_grad_norm_on_device(optimizer_->params(), config_.grad_clip);
+  if (config_.sgd.grad_clip > 0) {
+    optim::clip_grad_norm_on_device(optimizer_->params(), config_.sgd.grad_clip);
   }
   optimizer_->step();
   runner_->step_stats().add(loss, logits, tb.labels, Tensor(), 0,
@@ -261,8 +261,8 @@ void EnasSearcher::write_result(const Derived& d, EnasResult& r) const {
     run_.write_text("normal.dot", cell_to_dot(g.normal, g.normal_concat, "normal cell"));
     run_.write_text("reduce.dot", cell_to_dot(g.reduce, g.reduce_concat, "reduction cell"));
     const bool svg = render_dot(run_.file("normal.dot")) && render_dot(run_.file("reduce.dot"));
-    r.train_command = nas_train_command(run_.path() + "/genotype.txt", config_.dataset,
-                                        config_.data_dir, config_.preset == "quick");
+    r.train_command = nas_train_command(run_.path() + "/genotype.txt", config_.data.dataset,
+                                        config_.data.data_dir, config_.preset == "quick");
     result["genotype"] = g.to_text();
     result["train_command"] = r.train_command;
     files.insert(files.end(), {"genotype.txt/.json",

@@ -1,11 +1,8 @@
 // New run folders, config.json read-back, strict JSON keys, and the searches' data splits.
 #include "fusenas/nas/run/run_config.h"
 
-#include <cmath>
 #include <filesystem>
 
-#include "fusenas/engine/data/cifar10.h"
-#include "fusenas/engine/data/fashion_mnist.h"
 #include "fusenas/engine/data/split.h"
 #include "fusenas/engine/io/atomic_file.h"
 #include "fusenas/nas/run/checkpoint.h"
@@ -64,49 +61,19 @@ void check_values_kept(const nlohmann::json& given, const nlohmann::json& read,
   }
 }
 
-void validate_sgd(double lr, double lr_min, double momentum, double weight_decay,
-                  double grad_clip) {
-  FUSENAS_CHECK(std::isfinite(lr) && lr > 0, "lr must be positive, got {}", lr);
-  FUSENAS_CHECK(std::isfinite(lr_min) && lr_min >= 0 && lr_min <= lr,
-                "lr-min must lie in [0, lr = {}], got {}", lr, lr_min);
-  FUSENAS_CHECK(momentum >= 0 && momentum < 1, "momentum must lie in [0, 1), got {}", momentum);
-  FUSENAS_CHECK(std::isfinite(weight_decay) && weight_decay >= 0,
-                "weight decay must be non-negative, got {}", weight_decay);
-  FUSENAS_CHECK(std::isfinite(grad_clip) && grad_clip >= 0,
-                "grad clip must be non-negative (0 = off), got {}", grad_clip);
-}
-
-void resolve_data_defaults(const std::string& dataset, std::string& data_dir, int64_t& crop_padding,
-                           int& flip) {
-  const bool fashion = dataset == "fashion-mnist";
-  if (data_dir.empty()) data_dir = fashion ? data::kFashionMnistDir : data::kCifar10Dir;
-  if (crop_padding < 0) crop_padding = fashion ? 0 : 4;
-  if (flip < 0) flip = fashion ? 0 : 1;
-}
-
-void SearchDataConfig::validate() const {
-  FUSENAS_CHECK(dataset == "fashion-mnist" || dataset == "cifar10",
-                "unknown dataset '{}' (use fashion-mnist or cifar10)", dataset);
-  FUSENAS_CHECK(train_subset >= 0, "train subset must be non-negative (0 = all), got {}",
-                train_subset);
-  FUSENAS_CHECK(train_portion > 0 && train_portion < 1,
-                "train portion must lie strictly between 0 and 1, got {}", train_portion);
-  const int64_t size = dataset == "fashion-mnist" ? 28 : 32;
-  FUSENAS_CHECK(crop_padding >= -1 && crop_padding <= size,
-                "crop padding must lie in [0, {}] pixels, got {}", size, crop_padding);
-  FUSENAS_CHECK(flip >= -1 && flip <= 1, "flip must be 0, 1 or -1 (dataset default), got {}", flip);
-}
-
 SearchLoaders make_search_loaders(const data::Dataset& data, const SearchDataConfig& c) {
-  const int64_t n = c.train_subset > 0 ? std::min(c.train_subset, data.size()) : data.size();
-  const data::Split split = data::split_train_val(n, c.train_portion);
+  const DataSection& d = c.data;
+  const int64_t n = d.train_subset > 0 ? std::min(d.train_subset, data.size()) : data.size();
+  FUSENAS_CHECK(d.train_portion.has_value(), "a search's data needs a train portion");
+  const double portion = *d.train_portion;
+  const data::Split split = data::split_train_val(n, portion);
   FUSENAS_CHECK(!split.train.empty() && !split.val.empty(),
-                "{} training images split by portion {} leave an empty side", n, c.train_portion);
+                "{} training images split by portion {} leave an empty side", n, portion);
   data::LoaderConfig train;
   train.batch_size = c.batch_size;
   train.seed = c.seed;
-  train.transform.crop_padding = c.crop_padding;
-  train.transform.flip = c.flip == 1;
+  train.transform.crop_padding = d.crop_padding;
+  train.transform.flip = d.flip == 1;
   data::LoaderConfig val = train;
   val.seed = c.seed ^ kValOrderStream;
   if (!c.augment_val) val.transform = {};

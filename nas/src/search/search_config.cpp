@@ -1,5 +1,5 @@
-// BlackBoxConfig: presets, dataset defaults, validation (the space's and the strategy's options
-// included) and JSON.
+// BlackBoxConfig and its strategy section: presets, dataset defaults, validation (the space's and
+// the strategy's options included), the strategy's options and JSON.
 #include "fusenas/nas/search/search_config.h"
 
 #include <cmath>
@@ -7,55 +7,94 @@
 #include "fusenas/engine/error.h"
 #include "fusenas/nas/space/hp_space.h"
 #include "fusenas/nas/space/make_space.h"
-#include "fusenas/nas/strategy/make_strategy.h"
 
 namespace fusenas::nas {
 
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(BlackBoxConfig, preset, strategy, space,
-                                                space_options, hpo, hpo_share, budget_trials,
-                                                budget_minutes, epochs, dataset, data_dir,
-                                                train_subset, train_portion, crop_padding, flip,
-                                                batch_size, lr, lr_min, momentum, weight_decay,
-                                                grad_clip, population, tournament, bo_init,
-                                                acquisition, seed)
+// config.json's keys (docs/formats.md), flat: the sections' and the search's own. Outside an
+// anonymous namespace, so that keys_to_json finds it by argument-dependent lookup.
+template <SectionRef<BlackBoxConfig> Self, typename F>
+void for_each_key(Self& c, F&& f) {
+  f("preset", c.preset);
+  f("strategy", c.strategy.name);
+  f("space", c.space);
+  f("space_options", c.space_options);
+  f("hpo", c.hpo);
+  f("hpo_share", c.hpo_share);
+  f("budget_trials", c.budget_trials);
+  f("budget_minutes", c.budget_minutes);
+  f("epochs", c.epochs);
+  for_each_key(c.data, f);
+  f("batch_size", c.batch_size);
+  for_each_key(c.sgd, f);
+  f("population", c.strategy.population);
+  f("tournament", c.strategy.tournament);
+  f("bo_init", c.strategy.bo_init);
+  f("acquisition", c.strategy.acquisition);
+  f("seed", c.seed);
+}
+
+void StrategySection::validate() const {
+  const auto& names = strategy::strategy_names();
+  FUSENAS_CHECK(std::find(names.begin(), names.end(), name) != names.end(),
+                "unknown strategy '{}' (use {})", name, fmt::join(names, ", "));
+  FUSENAS_CHECK(population >= 0 && tournament >= 0 && bo_init >= 0,
+                "population, tournament and bo-init must be 0 (scaled default) or positive");
+  FUSENAS_CHECK(acquisition == "ei" || acquisition == "thompson",
+                "unknown acquisition '{}' (use ei or thompson)", acquisition);
+}
+
+strategy::StrategyOptions StrategySection::options(int64_t budget) const {
+  strategy::StrategyOptions o;
+  o.budget_trials = budget;
+  strategy::EvolutionOptions evo = strategy::default_evolution_options(budget);
+  if (population > 0) evo.population = population;
+  if (tournament > 0) evo.tournament = tournament;
+  evo.tournament = std::min(evo.tournament, evo.population);
+  o.evolution = evo;
+  strategy::BoOptions bo = strategy::default_bo_options(budget);
+  if (bo_init > 0) bo.initial_random = bo_init;
+  bo.acquisition = acquisition;
+  o.bo = bo;
+  return o;
+}
 
 BlackBoxConfig blackbox_preset(const std::string& name, const std::string& space) {
   BlackBoxConfig c;
   c.preset = name;
   c.space = space;
   if (name == "paper") {
-    c.train_subset = 0;
+    c.data.train_subset = 0;
     c.epochs = 10;
     c.budget_trials = 100;
     return c;
   }
   FUSENAS_CHECK(name == "quick", "unknown preset '{}' (use quick or paper)", name);
   // 20 trials in at most about 10 minutes on two CPU cores (docs/results.md has the times): the
-  // chain space's default networks take about 6 s a trial at 3 epochs of 5,000 images, a
-  // 6-layer multi-branch network of width 16 about 15 s, and a 3-cell DARTS network of C = 8
-  // about 18 s at 2 epochs of 2,000 images.
+  // chain space's default networks take 5-10 s a trial at 3 epochs of 5,000 images, a 6-layer
+  // multi-branch network of width 16 about 30 s at 10,000 images (so it gets 6,000), and a
+  // 3-cell DARTS network of C = 8 about 20 s at 2 epochs of 2,000 images.
+  c.epochs = 3;
+  c.data.train_subset = 10000;
   if (space == "darts-cell") {
     c.space_options = {{"init_channels", 8}, {"cells", 3}};
-    c.train_subset = 4000;
+    c.data.train_subset = 4000;
     c.epochs = 2;
-  } else {
-    if (space == "multibranch") c.space_options = {{"layers", 6}, {"channels", 16}};
-    c.train_subset = 10000;
-    c.epochs = 3;
+  } else if (space == "multibranch") {
+    c.space_options = {{"layers", 6}, {"channels", 16}};
+    c.data.train_subset = 6000;
   }
   return c;
 }
 
 BlackBoxConfig BlackBoxConfig::resolved() const {
   BlackBoxConfig c = *this;
-  resolve_data_defaults(c.dataset, c.data_dir, c.crop_padding, c.flip);
+  c.data = c.data.resolved();
   return c;
 }
 
-SearchDataConfig BlackBoxConfig::data(int64_t batch) const {
-  SearchDataConfig d{dataset, train_subset, train_portion, batch, seed, crop_padding, flip};
-  d.augment_val = false;  // search-val scores trials; it is never trained on
-  return d;
+SearchDataConfig BlackBoxConfig::search_data(int64_t batch) const {
+  // Search-val scores trials; it is never trained on, so it is not augmented.
+  return {data, batch, seed, false, false};
 }
 
 int BlackBoxConfig::architecture_trials() const {
@@ -66,9 +105,7 @@ int BlackBoxConfig::architecture_trials() const {
 void BlackBoxConfig::validate() const {
   FUSENAS_CHECK(preset == "quick" || preset == "paper", "unknown preset '{}' (use quick or paper)",
                 preset);
-  const auto& strategies = strategy::strategy_names();
-  FUSENAS_CHECK(std::find(strategies.begin(), strategies.end(), strategy) != strategies.end(),
-                "unknown strategy '{}' (use {})", strategy, fmt::join(strategies, ", "));
+  strategy.validate();
   const auto& spaces = space::arch_space_names();
   FUSENAS_CHECK(std::find(spaces.begin(), spaces.end(), space) != spaces.end(),
                 "unknown space '{}' (use {})", space, fmt::join(spaces, ", "));
@@ -89,18 +126,14 @@ void BlackBoxConfig::validate() const {
                 "the minutes budget must be 0 (none) or positive, got {}", budget_minutes);
   FUSENAS_CHECK(epochs >= 1 && epochs <= 10000, "epochs per trial must lie in [1, 10000], got {}",
                 epochs);
-  data(batch_size).validate();
+  data.validate();
   FUSENAS_CHECK(batch_size >= 2, "batch size must be at least 2 (batch statistics), got {}",
                 batch_size);
-  validate_sgd(lr, lr_min, momentum, weight_decay, grad_clip);
-  FUSENAS_CHECK(population >= 0 && tournament >= 0 && bo_init >= 0,
-                "population, tournament and bo-init must be 0 (scaled default) or positive");
-  FUSENAS_CHECK(acquisition == "ei" || acquisition == "thompson",
-                "unknown acquisition '{}' (use ei or thompson)", acquisition);
+  sgd.validate();
 }
 
 nlohmann::json to_json(const BlackBoxConfig& c) {
-  return nlohmann::json(c);
+  return keys_to_json(c);
 }
 
 BlackBoxConfig blackbox_config_from_json(const nlohmann::json& j) {

@@ -47,21 +47,6 @@ std::string hp_text(const space::Hyperparameters& h) {
                      h.momentum, h.weight_decay);
 }
 
-strategy::StrategyOptions strategy_options(const BlackBoxConfig& c, int64_t budget) {
-  strategy::StrategyOptions o;
-  o.budget_trials = budget;
-  strategy::EvolutionOptions evo = strategy::default_evolution_options(budget);
-  if (c.population > 0) evo.population = c.population;
-  if (c.tournament > 0) evo.tournament = c.tournament;
-  evo.tournament = std::min(evo.tournament, evo.population);
-  o.evolution = evo;
-  strategy::BoOptions bo = strategy::default_bo_options(budget);
-  if (c.bo_init > 0) bo.initial_random = c.bo_init;
-  bo.acquisition = c.acquisition;
-  o.bo = bo;
-  return o;
-}
-
 }  // namespace
 
 BlackBoxSearcher::BlackBoxSearcher(const BlackBoxConfig& config, const BlackBoxOptions& options,
@@ -69,7 +54,7 @@ BlackBoxSearcher::BlackBoxSearcher(const BlackBoxConfig& config, const BlackBoxO
     : config_(config),
       options_(options),
       device_(pick_device(options.device)),
-      data_(load_dataset(config_.dataset, config_.data_dir, true)),
+      data_(load_dataset(config_.data.dataset, config_.data.data_dir, true)),
       run_(run_dir),
       log_(run_, options.echo, run_log_file("search")) {
   use_threads(options_.threads);
@@ -82,8 +67,8 @@ BlackBoxSearcher::BlackBoxSearcher(const BlackBoxConfig& config, const BlackBoxO
 
 BlackBoxSearcher::Candidate BlackBoxSearcher::candidate(int64_t trial_id,
                                                         const space::Point& point) const {
-  const space::Hyperparameters fixed{config_.batch_size, config_.lr, config_.momentum,
-                                     config_.weight_decay};
+  const space::Hyperparameters fixed{config_.batch_size, config_.sgd.lr, config_.sgd.momentum,
+                                     config_.sgd.weight_decay};
   if (joint_space_) return {joint_space_->arch_part(point), joint_space_->hyperparameters(point)};
   if (in_hp_stage(trial_id)) return {tuned_arch_, hp_space_->values(point)};
   return {point, fixed};
@@ -95,8 +80,8 @@ strategy::Strategy& BlackBoxSearcher::stage_strategy(int64_t trial_id) {
       const space::Space& s =
           joint_space_ ? static_cast<const space::Space&>(*joint_space_) : *arch_space_;
       arch_strategy_ =
-          strategy::make_strategy(config_.strategy, s, config_.seed,
-                                  strategy_options(config_, config_.architecture_trials()));
+          strategy::make_strategy(config_.strategy.name, s, config_.seed,
+                                  config_.strategy.options(config_.architecture_trials()));
     }
     return *arch_strategy_;
   }
@@ -108,8 +93,8 @@ strategy::Strategy& BlackBoxSearcher::stage_strategy(int64_t trial_id) {
                   config_.architecture_trials(), run_.file("search.log"));
     tuned_arch_ = best->point;
     hp_strategy_ = strategy::make_strategy(
-        config_.strategy, *hp_space_, data::mix_seed(config_.seed, kHpStream, 0),
-        strategy_options(config_, config_.budget_trials - config_.architecture_trials()));
+        config_.strategy.name, *hp_space_, data::mix_seed(config_.seed, kHpStream, 0),
+        config_.strategy.options(config_.budget_trials - config_.architecture_trials()));
     log_.line(fmt::format("tuning the hyperparameters of the best architecture ({:.2f}%): {}",
                           *best->score, arch_space_->to_text(tuned_arch_)));
   }
@@ -152,7 +137,7 @@ std::optional<Trial> BlackBoxSearcher::next_trial() {
   nt.candidate = point;
   nt.encoding = s.space().encode(point);
   nt.hyperparameters = hp_json(c.hp);
-  nt.fidelity = {{"epochs", config_.epochs}, {"train_subset", config_.train_subset}};
+  nt.fidelity = {{"epochs", config_.epochs}, {"train_subset", config_.data.train_subset}};
   nt.params = arch_space_->count_parameters(c.arch, shape_);
   const int64_t added = db_->add(nt);
   FUSENAS_CHECK(added == id, "{}: trial {} was added as {}", db_->path(), id, added);
@@ -244,15 +229,16 @@ BlackBoxResult BlackBoxSearcher::result(bool finished) const {
   if (r.best_score) {
     r.best_text = arch_space_->to_text(r.best_arch);
     if (config_.space == "darts-cell") {
-      r.train_command = nas_train_command(run_.path() + "/best_genotype.txt", config_.dataset,
-                                          config_.data_dir, config_.preset == "quick");
+      r.train_command = nas_train_command(run_.path() + "/best_genotype.txt", config_.data.dataset,
+                                          config_.data.data_dir, config_.preset == "quick");
     } else {
       // nas_train reads the space, its options (config.json beside it) and the hyperparameters
       // from the incumbent; a quick search's incumbent trains for a CPU-sized 10 epochs.
       r.train_command = fmt::format("nas_train --arch-file {}/incumbent.json --dataset {}",
-                                    run_.path(), config_.dataset);
-      if (config_.dataset != "fashion-mnist" || config_.data_dir != data::kFashionMnistDir)
-        r.train_command += " --data-dir " + config_.data_dir;
+                                    run_.path(), config_.data.dataset);
+      if (config_.data.dataset != "fashion-mnist" ||
+          config_.data.data_dir != data::kFashionMnistDir)
+        r.train_command += " --data-dir " + config_.data.data_dir;
       if (config_.preset == "quick") r.train_command += " --epochs 10";
     }
   }
@@ -261,7 +247,7 @@ BlackBoxResult BlackBoxSearcher::result(bool finished) const {
 
 void BlackBoxSearcher::write_outputs() const {
   const BlackBoxResult r = result(false);
-  report::SearchTrials series{config_.strategy, {}};
+  report::SearchTrials series{config_.strategy.name, {}};
   double elapsed = 0;
   for (const Trial& t : db_->trials()) {
     if (t.wall_seconds) elapsed += *t.wall_seconds;
@@ -295,17 +281,18 @@ void BlackBoxSearcher::write_outputs() const {
 
 BlackBoxResult BlackBoxSearcher::run() {
   const StopSignal stop;
-  const SearchLoaders split = make_search_loaders(data_, config_.data(config_.batch_size));
+  const SearchLoaders split = make_search_loaders(data_, config_.search_data(config_.batch_size));
   log_.line(fmt::format(
       "nas_search: {} over the {} space{} on {} ({} search-train / {} search-val images), {} "
       "trials of {} epochs{}, device {}, {} threads; run folder {}",
-      config_.strategy, config_.space,
-      config_.hpo == "off" ? "" : fmt::format(", hyperparameters {}", config_.hpo), config_.dataset,
-      split.train->num_samples(), split.eval->num_samples(), config_.budget_trials, config_.epochs,
+      config_.strategy.name, config_.space,
+      config_.hpo == "off" ? "" : fmt::format(", hyperparameters {}", config_.hpo),
+      config_.data.dataset, split.train->num_samples(), split.eval->num_samples(),
+      config_.budget_trials, config_.epochs,
       config_.budget_minutes > 0 ? fmt::format(" or {} minutes", config_.budget_minutes) : "",
       device_.str(), num_threads(), run_.path()));
   SearchIdentity identity;
-  identity.strategy = config_.strategy;
+  identity.strategy = config_.strategy.name;
   identity.space = joint_space_ ? joint_space_->name() : arch_space_->name();
   identity.seed = config_.seed;
   identity.config = to_json(config_);

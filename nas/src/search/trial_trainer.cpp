@@ -19,7 +19,7 @@ TrialTrainer::TrialTrainer(const data::Dataset& data, const BlackBoxConfig& conf
     : config_(config),
       net_(std::move(net)),
       device_(device),
-      loaders_(make_search_loaders(data, config.data(hp.batch_size))),
+      loaders_(make_search_loaders(data, config.search_data(hp.batch_size))),
       on_epoch_(std::move(on_epoch)) {
   if (!device_.is_cpu()) net_->to(device_);
   params_ = net_->parameters();
@@ -27,7 +27,7 @@ TrialTrainer::TrialTrainer(const data::Dataset& data, const BlackBoxConfig& conf
                                             /*nesterov=*/false);
   // A searched lr may lie below the configured floor: the schedule then stays flat.
   scheduler_ = std::make_unique<optim::CosineAnnealingLR>(*optimizer_, config.epochs,
-                                                          std::min(config.lr_min, hp.lr));
+                                                          std::min(config.sgd.lr_min, hp.lr));
   Phase training("training", "batch", "batch", loaders_.train->batches_per_epoch());
   training.unit = "img";
   runner_ =
@@ -49,7 +49,7 @@ int64_t TrialTrainer::run_step(size_t) {
   const Tensor logits = net_->forward(x);
   Tensor loss = cross_entropy(logits, y);
   loss.backward();
-  if (config_.grad_clip > 0) optim::clip_grad_norm_on_device(params_, config_.grad_clip);
+  if (config_.sgd.grad_clip > 0) optim::clip_grad_norm_on_device(params_, config_.sgd.grad_clip);
   optimizer_->step();
   runner_->step_stats().add(loss, logits, batch.labels, Tensor(), 0,
                             {runner_->epoch() + 1, runner_->steps_done(0) + 1, optimizer_->lr()});

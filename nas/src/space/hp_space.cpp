@@ -131,8 +131,8 @@ void HpSpace::validate(const Point& p) const {
 
 Point HpSpace::default_point() const {
   const TrainConfig defaults;
-  const Point p =
-      point({defaults.batch_size, defaults.lr, defaults.momentum, defaults.weight_decay});
+  const Point p = point(
+      {defaults.batch_size, defaults.sgd.lr, defaults.sgd.momentum, defaults.sgd.weight_decay});
   try {
     validate(p);
   } catch (const Error& e) {

@@ -152,9 +152,9 @@ std::string adopt_incumbent_hyperparameters(TrainConfig& config,
     field = f.hp[key].get<double>();
     copied.push_back(fmt::format("{} {}", name, field));
   };
-  adopt("lr", "lr", config.lr);
-  adopt("momentum", "momentum", config.momentum);
-  adopt("weight_decay", "weight decay", config.weight_decay);
+  adopt("lr", "lr", config.sgd.lr);
+  adopt("momentum", "momentum", config.sgd.momentum);
+  adopt("weight_decay", "weight decay", config.sgd.weight_decay);
   return fmt::format("{}", fmt::join(copied, ", "));
 }
 

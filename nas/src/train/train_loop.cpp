@@ -29,7 +29,7 @@ TrainResult Trainer::result() const {
 
 TrainResult Trainer::run() {
   log_.line(fmt::format("nas_train: {} on {} ({} train / {} test images), device {}, {} threads",
-                        describe_architecture(config_), config_.dataset,
+                        describe_architecture(config_), config_.data.dataset,
                         train_loader_->num_samples(), test_loader_->num_samples(), device_.str(),
                         num_threads()));
   log_.line(fmt::format("params: {} ({:.3f}M{}); run folder {}", net_.params, net_.params / 1e6,
@@ -75,7 +75,7 @@ int64_t Trainer::run_step(size_t) {
   if (config_.auxiliary > 0)
     loss = add(loss, scale(cross_entropy(out.aux_logits, y), config_.auxiliary));
   loss.backward();
-  if (config_.grad_clip > 0) optim::clip_grad_norm_on_device(params_, config_.grad_clip);
+  if (config_.sgd.grad_clip > 0) optim::clip_grad_norm_on_device(params_, config_.sgd.grad_clip);
   optimizer_->step();
   runner_->step_stats().add(loss, out.logits, batch.labels, Tensor(), 0,
                             {epoch + 1, step + 1, optimizer_->lr()});

@@ -25,8 +25,8 @@ Trainer::Trainer(const TrainConfig& config, const TrainOptions& options, const s
     : config_(config),
       options_(options),
       device_(pick_device(options.device)),
-      train_data_(load_dataset(config_.dataset, config_.data_dir, true)),
-      test_data_(load_dataset(config_.dataset, config_.data_dir, false)),
+      train_data_(load_dataset(config_.data.dataset, config_.data.data_dir, true)),
+      test_data_(load_dataset(config_.data.dataset, config_.data.data_dir, false)),
       run_(run_dir),
       log_(run_, options.echo, run_log_file("train")),
       drop_gen_(data::mix_seed(config.seed, kDropPathStream, 0)) {
@@ -45,9 +45,9 @@ void Trainer::setup_data() {
   train.batch_size = config_.batch_size;
   train.shuffle = true;
   train.seed = config_.seed;
-  train.max_samples = config_.train_subset;
-  train.transform.crop_padding = config_.crop_padding;
-  train.transform.flip = config_.flip == 1;
+  train.max_samples = config_.data.train_subset;
+  train.transform.crop_padding = config_.data.crop_padding;
+  train.transform.flip = config_.data.flip == 1;
   train.transform.cutout_length = config_.cutout;
   train_loader_ = std::make_unique<data::DataLoader>(train_data_, train);
 
@@ -64,11 +64,11 @@ void Trainer::setup_model() {
   net_ = build_train_network(config_, train_data_.num_classes, init);
   if (!device_.is_cpu()) net_.module->to(device_);
   params_ = net_.module->parameters();
-  optimizer_ = std::make_unique<optim::SGD>(params_, config_.lr, config_.momentum,
-                                            config_.weight_decay, /*nesterov=*/false);
+  optimizer_ = std::make_unique<optim::SGD>(params_, config_.sgd.lr, config_.sgd.momentum,
+                                            config_.sgd.weight_decay, /*nesterov=*/false);
   // DARTS train.py: CosineAnnealingLR(T_max=epochs), stepped once per epoch.
   scheduler_ =
-      std::make_unique<optim::CosineAnnealingLR>(*optimizer_, config_.epochs, config_.lr_min);
+      std::make_unique<optim::CosineAnnealingLR>(*optimizer_, config_.epochs, config_.sgd.lr_min);
 }
 
 TrainResult train(const TrainConfig& config, const TrainOptions& options) {

@@ -5,16 +5,14 @@
 #include <memory>
 
 #include "fusenas/engine/optim/optim.h"
+#include "fusenas/nas/run/config_sections.h"
 #include "fusenas/nas/space/supernet.h"
 
 namespace fusenas::nas {
 
-struct ArchitectConfig {
+// The alphas' Adam (lr, betas, weight decay: DARTS's by default) and the order.
+struct ArchitectConfig : AdamSection {
   int order = 1;  // 1: gradient of L_val at the current weights; 2: unrolled
-  double lr = 3e-4;
-  double beta1 = 0.5;
-  double beta2 = 0.999;
-  double weight_decay = 1e-3;
 };
 
 class Architect {

@@ -23,30 +23,18 @@ struct DartsConfig {
   int nodes = 4;
   std::vector<std::string> ops;  // empty = the 8 DARTS candidates
   // Data: the training set (optionally its first train_subset images) split into search-train
-  // and search-val by train_portion. An empty data_dir means the dataset's standard location.
-  std::string dataset = "fashion-mnist";
-  std::string data_dir;
-  int64_t train_subset = 0;
-  double train_portion = 0.5;
-  int64_t crop_padding = -1;  // -1: the dataset's default (0 Fashion-MNIST, 4 CIFAR-10)
-  int flip = -1;              // -1: the dataset's default (off Fashion-MNIST, on CIFAR-10)
+  // and search-val by train_portion.
+  DataSection data{.train_portion = 0.5};
   // Weights: SGD, cosine from lr to lr_min over the epochs (stepped per epoch).
   int epochs = 50;
   int64_t batch_size = 64;
-  double lr = 0.025;
-  double lr_min = 0.001;
-  double momentum = 0.9;
-  double weight_decay = 3e-4;
-  double grad_clip = 5.0;
-  // Alphas: Adam. The first warmup_epochs epochs train the weights only (alphas frozen), as
-  // PC-DARTS and P-DARTS do, so that the alphas start moving once the candidate ops compute
-  // something.
+  SgdSection sgd{.lr = 0.025, .lr_min = 0.001};
+  // Alphas: Adam (the section's defaults are DARTS's). The first warmup_epochs epochs train the
+  // weights only (alphas frozen), as PC-DARTS and P-DARTS do, so that the alphas start moving once
+  // the candidate ops compute something.
   int order = 1;
   int warmup_epochs = 0;
-  double arch_lr = 3e-4;
-  double arch_beta1 = 0.5;
-  double arch_beta2 = 0.999;
-  double arch_weight_decay = 1e-3;
+  AdamSection arch;
   uint64_t seed = 0;
 
   // Fills data_dir, ops, crop_padding and flip with their defaults.
@@ -55,7 +43,7 @@ struct DartsConfig {
   void validate() const;
   SearchSpace space(int64_t in_channels, int64_t image_size, int64_t num_classes) const;
   ArchitectConfig architect() const;
-  SearchDataConfig data() const;
+  SearchDataConfig search_data() const;
 };
 
 // The preset's values: "paper" (C=16, 8 cells, batch 64, 50 epochs, the whole training set) or

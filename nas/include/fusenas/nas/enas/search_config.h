@@ -25,25 +25,17 @@ struct EnasConfig {
   int nodes = 5;  // micro only: nodes per cell
   // Data: the training set (optionally its first train_subset images) split into search-train
   // (shared weights) and search-val (rewards, derivation) by train_portion, 45000/5000 as ENAS.
-  std::string dataset = "fashion-mnist";
-  std::string data_dir;
-  int64_t train_subset = 0;
-  double train_portion = 0.9;
-  int64_t crop_padding = -1;  // -1: the dataset's default (0 Fashion-MNIST, 4 CIFAR-10)
-  int flip = -1;              // -1: the dataset's default (off Fashion-MNIST, on CIFAR-10)
+  DataSection data{.train_portion = 0.9};
   // Shared weights: SGD with Nesterov momentum; cosine from lr to lr_min stepped per epoch, with
   // warm restarts after lr_t0 epochs, then lr_t0 * lr_tmul, ... (lr_t0 = 0: one cosine over all
-  // epochs).
+  // epochs). The lr is the section's 0.05, ENAS's too; sgd.weight_decay is ENAS's lambda (see
+  // sgd_weight_decay()).
   int epochs = 150;
   int64_t batch_size = 160;
-  double lr = 0.05;
-  double lr_min = 0.0005;
+  SgdSection sgd{.lr_min = 0.0005, .weight_decay = 1e-4};
   int lr_t0 = 10;
   int lr_tmul = 2;
-  double momentum = 0.9;
   bool nesterov = true;
-  double weight_decay = 1e-4;
-  double grad_clip = 5.0;
   // Controller, trained after every epoch of shared weights: controller_steps Adam steps, each
   // averaging the policy gradients of samples_per_step sampled children.
   int controller_steps = 30;
@@ -61,7 +53,7 @@ struct EnasConfig {
   uint64_t seed = 0;
 
   bool micro() const { return space == "micro"; }
-  // Fills data_dir, crop_padding and flip with their defaults.
+  // Fills data_dir, crop_padding and flip with the dataset's defaults.
   EnasConfig resolved() const;
   // Throws fusenas::Error with one clear sentence for the first bad value.
   void validate() const;
@@ -75,7 +67,7 @@ struct EnasConfig {
   bool rewards_use_batch_statistics() const;
   nas::SearchSpace micro_space(int64_t in_channels, int64_t image_size, int64_t num_classes) const;
   MacroSpace macro_space(int64_t in_channels, int64_t num_classes) const;
-  SearchDataConfig data() const;
+  SearchDataConfig search_data() const;
   // The shared weights' lr in (0-based) `epoch`.
   double lr_at(int epoch) const;
 };

@@ -1,6 +1,6 @@
 // What every run's configuration handling shares: the folder a new run starts in, reading a run's
 // config.json back for --resume, strict JSON (unknown keys are an error), and the data side of the
-// searches: dataset defaults, checks, and the search-train / search-val loaders.
+// searches: the search-train / search-val loaders.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -9,10 +9,12 @@
 #include <exception>
 #include <memory>
 #include <string>
+#include <type_traits>
 
 #include "fusenas/engine/data/loader.h"
 #include "fusenas/engine/error.h"
 #include "fusenas/nas/run/checkpoint.h"
+#include "fusenas/nas/run/config_sections.h"
 #include "fusenas/nas/run/new_run_dir.h"
 #include "fusenas/nas/run/run_dir.h"
 #include "fusenas/nas/run/run_lock.h"
@@ -33,28 +35,48 @@ void check_known_keys(const nlohmann::json& j, const nlohmann::json& known,
 void check_values_kept(const nlohmann::json& given, const nlohmann::json& read,
                        const std::string& what);
 
-// A config type with nlohmann to_json/from_json (missing keys keep their defaults) read strictly:
-// unknown keys, values of the wrong type and values the field cannot hold are errors naming the
-// key.
+// A config's flat config.json object, from its for_each_key(config, f) (the sections' keys and its
+// own).
+template <typename Config>
+nlohmann::json keys_to_json(const Config& c) {
+  nlohmann::json j = nlohmann::json::object();
+  for_each_key(c, [&](const std::string& key, const auto& field) { j[key] = field; });
+  return j;
+}
+
+// Reads the keys `j` has into `c`; the others keep c's values. A value of the wrong type throws
+// nlohmann's error (config_from_json_strict names the key).
+template <typename Config>
+void keys_from_json(const nlohmann::json& j, Config& c) {
+  for_each_key(c, [&](const std::string& key, auto& field) {
+    const auto it = j.find(key);
+    if (it != j.end()) field = it->template get<std::remove_reference_t<decltype(field)>>();
+  });
+}
+
+// A config with for_each_key (missing keys keep their defaults) read strictly: unknown keys,
+// values of the wrong type and values the field cannot hold are errors naming the key.
 template <typename Config>
 Config config_from_json_strict(const nlohmann::json& j, const std::string& what) {
-  check_known_keys(j, nlohmann::json(Config{}), what);
+  const nlohmann::json defaults = keys_to_json(Config{});
+  check_known_keys(j, defaults, what);
   Config c;
   try {
-    c = j.get<Config>();
+    keys_from_json(j, c);
   } catch (const nlohmann::json::exception& e) {
     // Name the key: the first one that fails on its own.
     for (const auto& [key, value] : j.items()) {
       try {
-        (void)nlohmann::json{{key, value}}.get<Config>();
+        Config alone;
+        keys_from_json(nlohmann::json{{key, value}}, alone);
       } catch (const nlohmann::json::exception&) {
         FUSENAS_FAIL("{}: key '{}' is {} {}, but must be a {}", what, key, value.type_name(),
-                     value.dump(), nlohmann::json(Config{})[key].type_name());
+                     value.dump(), defaults[key].type_name());
       }
     }
     FUSENAS_FAIL("{}: {}", what, e.what());
   }
-  check_values_kept(j, nlohmann::json(c), what);
+  check_values_kept(j, keys_to_json(c), what);
   return c;
 }
 
@@ -121,31 +143,16 @@ auto resume_run(const std::string& run_dir, const Options& options, const std::s
   }
 }
 
-// The checks every SGD-trained run shares; throws fusenas::Error naming the first bad value.
-void validate_sgd(double lr, double lr_min, double momentum, double weight_decay, double grad_clip);
-
-// The dataset's defaults for unset fields: its standard folder, crop padding (0 Fashion-MNIST,
-// 4 CIFAR-10) and flips (off Fashion-MNIST, on CIFAR-10; -1 = unset).
-void resolve_data_defaults(const std::string& dataset, std::string& data_dir, int64_t& crop_padding,
-                           int& flip);
-
-// The data fields of a search: which images, how they split, batches, order and augmentation.
+// The loaders of a search: which images and how they split (data, resolved, with its
+// train_portion), batches, order and augmentation.
 struct SearchDataConfig {
-  std::string dataset = "fashion-mnist";
-  int64_t train_subset = 0;  // the first N training images before the split; 0 = all
-  double train_portion = 0.5;
+  DataSection data;
   int64_t batch_size = 64;
   uint64_t seed = 0;
-  int64_t crop_padding = 0;
-  int flip = 0;
   bool full_val_batches = false;  // val batches drop a short last batch (when one full fits)
   // Search-val batches get the training augmentation (DARTS feeds both queues the same
   // transform); ENAS's reward batches do not.
   bool augment_val = true;
-
-  // Throws fusenas::Error with one clear sentence for the first bad value (-1 stands for the
-  // dataset's default crop padding and flip).
-  void validate() const;
 };
 
 struct SearchLoaders {

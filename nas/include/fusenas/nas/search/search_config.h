@@ -1,6 +1,6 @@
-// Black-box search configuration (nas_search): strategy, space, hyperparameter mode, budget, the
-// fidelity every trial trains at, the data, the default hyperparameters, presets, validation and
-// the config.json form.
+// Black-box search configuration (nas_search): strategy (its section), space, hyperparameter mode,
+// budget, the fidelity every trial trains at, the data, the default hyperparameters, presets,
+// validation and the config.json form.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -10,13 +10,28 @@
 
 #include "fusenas/nas/run/run_config.h"
 #include "fusenas/nas/run/run_options.h"
+#include "fusenas/nas/strategy/make_strategy.h"
 
 namespace fusenas::nas {
 
+// The strategy and its options; 0 = the default scaled to the budget (docs/cli.md).
+struct StrategySection {
+  std::string name = "random";     // random | evolution | bo (config.json's "strategy")
+  int population = 0;              // evolution: P
+  int tournament = 0;              // evolution: S
+  int bo_init = 0;                 // bo: random trials before the surrogate
+  std::string acquisition = "ei";  // bo: ei | thompson
+
+  // Throws fusenas::Error with one clear sentence for the first bad value.
+  void validate() const;
+  // The options of a strategy that has `budget` trials.
+  strategy::StrategyOptions options(int64_t budget) const;
+};
+
 struct BlackBoxConfig {
-  std::string preset = "quick";     // "quick" or "paper": where the values below started from
-  std::string strategy = "random";  // random | evolution | bo
-  std::string space = "chain";      // darts-cell | chain | multibranch
+  std::string preset = "quick";  // "quick" or "paper": where the values below started from
+  StrategySection strategy;
+  std::string space = "chain";  // darts-cell | chain | multibranch
   // The space's own options ({"max_layers": 6} for chain; docs/cli.md lists them); missing keys
   // keep the space's defaults.
   nlohmann::json space_options = nlohmann::json::object();
@@ -32,24 +47,10 @@ struct BlackBoxConfig {
   // Fidelity: every trial trains from scratch for `epochs` epochs on search-train (cosine lr from
   // lr to lr_min) and is scored by its accuracy on search-val.
   int epochs = 3;
-  std::string dataset = "fashion-mnist";
-  std::string data_dir;
-  int64_t train_subset = 10000;
-  double train_portion = 0.5;
-  int64_t crop_padding = -1;  // -1: the dataset's default
-  int flip = -1;              // -1: the dataset's default
+  DataSection data{.train_subset = 10000, .train_portion = 0.5};
   // Hyperparameters where they are not searched (nas_train's SGD defaults).
   int64_t batch_size = 96;
-  double lr = 0.05;
-  double lr_min = 0;
-  double momentum = 0.9;
-  double weight_decay = 3e-4;
-  double grad_clip = 5.0;
-  // Strategy options; 0 = the default scaled to the budget (docs/cli.md).
-  int population = 0;              // evolution: P
-  int tournament = 0;              // evolution: S
-  int bo_init = 0;                 // bo: random trials before the surrogate
-  std::string acquisition = "ei";  // bo: ei | thompson
+  SgdSection sgd;
   uint64_t seed = 0;
 
   // Fills data_dir, crop_padding and flip with the dataset's defaults.
@@ -59,7 +60,7 @@ struct BlackBoxConfig {
   void validate() const;
   // Trials that search the architecture (all of them unless hpo is "after").
   int architecture_trials() const;
-  SearchDataConfig data(int64_t batch) const;
+  SearchDataConfig search_data(int64_t batch) const;
 };
 
 // The preset's values for a space: "quick" (small networks and a few thousand images, 20 trials

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "fusenas/nas/genotype.h"
+#include "fusenas/nas/run/config_sections.h"
 #include "fusenas/nas/run/run_options.h"
 
 namespace fusenas::nas {
@@ -37,34 +38,26 @@ struct TrainConfig {
   int64_t init_channels = 0;
   int layers = 0;  // genotype networks only: cells; 0 = 8
 
-  // Data. An empty data_dir means the dataset's standard location.
-  std::string dataset = "fashion-mnist";  // or "cifar10"
-  std::string data_dir;
-  int64_t train_subset = 0;  // > 0: train on the first N training images only
-  int64_t test_subset = 0;   // > 0: evaluate on the first N test images only (quick checks)
+  // Data: all training images (or the first train_subset), no split.
+  DataSection data;
+  int64_t test_subset = 0;  // > 0: evaluate on the first N test images only (quick checks)
 
-  // Optimisation, DARTS train.py's values unless noted. The lr follows a cosine from `lr` to
-  // `lr_min` over `epochs`, stepped once per epoch.
+  // Optimisation: DARTS train.py's batch size and the SGD section's defaults. The lr follows a
+  // cosine from sgd.lr to sgd.lr_min over `epochs`, stepped once per epoch.
   int epochs = 10;
   int64_t batch_size = 96;
-  double lr = 0.05;  // DARTS: 0.025 for 600 epochs; short runs need the larger step
-  double lr_min = 0.0;
-  double momentum = 0.9;
-  double weight_decay = 3e-4;
-  double grad_clip = 5.0;  // max global L2 norm of the gradients; 0 = off
+  SgdSection sgd;
 
   // Regularisation. Drop-path ramps linearly: epoch e uses drop_path * e / epochs. The auxiliary
   // head and drop-path exist in genotype networks only (cells with paths, a head at 2/3 depth).
-  int64_t cutout = 0;         // cutout square side in pixels; 0 = off
-  double auxiliary = 0.0;     // auxiliary-head loss weight (DARTS: 0.4); 0 = no head
-  double drop_path = -1;      // -1: DARTS train.py's 0.2 for genotypes, 0 (none) otherwise
-  int64_t crop_padding = -1;  // random crop padding; -1 = the dataset's default (see resolved())
-  int flip = -1;              // horizontal flip: 1 on, 0 off, -1 the dataset's default
+  int64_t cutout = 0;      // cutout square side in pixels; 0 = off
+  double auxiliary = 0.0;  // auxiliary-head loss weight (DARTS: 0.4); 0 = no head
+  double drop_path = -1;   // -1: DARTS train.py's 0.2 for genotypes, 0 (none) otherwise
 
   uint64_t seed = 0;
 
   // Reads the architecture (genotype_text or space, space_arch and the whole space_options) and
-  // fills the defaults: width, cells, drop-path, data_dir, crop_padding, flip.
+  // fills the defaults: width, cells, drop-path and the dataset's (data_dir, crop_padding, flip).
   TrainConfig resolved() const;
   // Throws fusenas::Error with one clear sentence for the first bad value (or architecture file).
   void validate() const;
@@ -76,8 +69,8 @@ struct TrainConfig {
   Genotype genotype() const;
 
   // Input geometry of the dataset: (channels, image size).
-  int64_t in_channels() const;
-  int64_t image_size() const;
+  int64_t in_channels() const { return data.in_channels(); }
+  int64_t image_size() const { return data.image_size(); }
 };
 
 nlohmann::json to_json(const TrainConfig& c);

@@ -1,0 +1,92 @@
+// The sections run configs are made of: data, SGD and Adam. Each holds its defaults, validates
+// itself with one sentence naming the key, and lists its config.json keys once (flat, the names
+// run folders have always had); apps/common/section_flags.h binds each to its flags.
+#pragma once
+
+#include <concepts>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <type_traits>
+
+namespace fusenas::nas {
+
+// Which images a run reads and how they are augmented.
+struct DataSection {
+  std::string dataset = "fashion-mnist";  // or "cifar10"
+  std::string data_dir{};                 // empty: the dataset's standard folder
+  int64_t train_subset = 0;               // the first N training images (before a split); 0 = all
+  // Searches split those images into search-train and search-val by this share. Unset where a run
+  // trains on all of them (nas_train), whose config then has no train_portion key.
+  std::optional<double> train_portion{};
+  int64_t crop_padding = -1;  // random crop after zero padding; -1: the dataset's default
+  int flip = -1;              // random horizontal flips: 1 on, 0 off, -1 the dataset's default
+
+  // The dataset's folder, crop padding and flips where they are unset.
+  DataSection resolved() const;
+  // Throws fusenas::Error with one clear sentence for the first bad value (-1 stands for the
+  // dataset's default crop padding and flip).
+  void validate() const;
+  int64_t in_channels() const;
+  int64_t image_size() const;
+};
+
+// Weights trained by SGD with momentum, the lr following a cosine from lr to lr_min. The defaults
+// are nas_train's: DARTS train.py's, but for the lr (see below); the searches set theirs where they
+// differ.
+struct SgdSection {
+  double lr = 0.05;  // DARTS: 0.025 for 600 epochs; short runs need the larger step
+  double lr_min = 0;
+  double momentum = 0.9;
+  double weight_decay = 3e-4;
+  double grad_clip = 5.0;  // max global L2 norm of the gradients; 0 = off
+
+  void validate() const;
+};
+
+// Parameters trained by Adam. The defaults are DARTS's architect (train_search.py), the one run
+// that exposes all four.
+struct AdamSection {
+  double lr = 3e-4;
+  double beta1 = 0.5;
+  double beta2 = 0.999;
+  double weight_decay = 1e-3;
+
+  // `name` is what the keys start with ("arch": "arch lr must be positive, got 0").
+  void validate(const std::string& name) const;
+};
+
+template <typename Self, typename Section>
+concept SectionRef = std::same_as<std::remove_const_t<Self>, Section>;
+
+// The config.json keys of each section: f(key, field) for every key, in one place for every config
+// that holds the section. Self is the section, const or not.
+template <SectionRef<DataSection> Self, typename F>
+void for_each_key(Self& s, F&& f) {
+  f("dataset", s.dataset);
+  f("data_dir", s.data_dir);
+  f("train_subset", s.train_subset);
+  if (s.train_portion) f("train_portion", *s.train_portion);
+  f("crop_padding", s.crop_padding);
+  f("flip", s.flip);
+}
+
+template <SectionRef<SgdSection> Self, typename F>
+void for_each_key(Self& s, F&& f) {
+  f("lr", s.lr);
+  f("lr_min", s.lr_min);
+  f("momentum", s.momentum);
+  f("weight_decay", s.weight_decay);
+  f("grad_clip", s.grad_clip);
+}
+
+// Keys prefix + "lr", "beta1", "beta2", "weight_decay" (DARTS: "arch_").
+template <SectionRef<AdamSection> Self, typename F>
+void for_each_key(Self& s, const std::string& prefix, F&& f) {
+  f(prefix + "lr", s.lr);
+  f(prefix + "beta1", s.beta1);
+  f(prefix + "beta2", s.beta2);
+  f(prefix + "weight_decay", s.weight_decay);
+}
+
+}  // namespace fusenas::nas
