@@ -1,5 +1,6 @@
 // nas_report: turns a run folder of nas_darts, nas_enas, nas_train or nas_search into one
-// self-contained HTML page; --watch rewrites it while the run is live.
+// self-contained HTML page; --watch rewrites it while the run is live; --compare sets several
+// black-box searches side by side.
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
@@ -10,10 +11,12 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "../common/app_support.h"
 #include "../common/cli_checks.h"
 #include "fusenas/engine/error.h"
+#include "fusenas/nas/report/compare_report.h"
 #include "fusenas/nas/report/run_report.h"
 
 namespace {
@@ -34,6 +37,31 @@ void write_page(const std::string& dir, const std::string& out, int refresh_seco
   write_report_file(out, render_html(report, {refresh_seconds, now_text()}));
 }
 
+// Exit status as main's: 2 for a comparison that cannot be asked for (refused before any page).
+int write_comparison(const std::vector<std::string>& dirs, std::string out) {
+  using namespace fusenas::nas::report;
+  const CompareReport report = build_compare_report(dirs);
+  if (!report.refused.empty()) {
+    std::string refused;
+    for (const auto& r : report.refused) refused += (refused.empty() ? "" : "; ") + r;
+    fmt::print(stderr, "nas_report: --compare takes nas_search folders only: {}\n", refused);
+    return 2;
+  }
+  std::string problems;
+  for (const auto& p : report.problems) problems += (problems.empty() ? "" : "; ") + p;
+  FUSENAS_CHECK(!report.searches.empty(), "none of the {} folders holds a readable search: {}",
+                dirs.size(), problems);
+  // The page lists them too; an SVG has no room for them.
+  for (const auto& p : report.problems)
+    fmt::print(stderr, "nas_report: {}\n", fusenas::apps::one_line(p));
+  if (out.empty()) out = "compare.html";
+  const bool svg = out.size() >= 4 && out.compare(out.size() - 4, 4, ".svg") == 0;
+  write_report_file(out, svg ? compare_incumbent_svg(report) + "\n"
+                             : render_compare_html(report, {0, now_text()}));
+  fmt::print("report: {}\n", out);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -44,15 +72,24 @@ int main(int argc, char** argv) {
       "alphas, controller statistics, result; for a black-box search the incumbent, its curves "
       "over trials and minutes, accuracy against parameters, the trial table and the best "
       "trials' learning curves. A half-written folder still gives a page that names what is "
-      "missing."};
+      "missing. --compare sets several searches side by side."};
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
     return fmt::format("nas_report: {} (see --help)\n", apps::one_line(e.what()));
   });
   std::string dir, out;
+  std::vector<std::string> compare_dirs;
   bool watch = false;
   int interval = 5;
-  app.add_option("run_dir", dir, "The run folder")->required();
-  app.add_option("--out", out, "The page to write [default: RUN_DIR/report.html]");
+  app.add_option("run_dir", dir, "The run folder");
+  app.add_option("--compare", compare_dirs,
+                 "Instead of RUN_DIR: two or more nas_search folders on one page (incumbent "
+                 "curves by trial and by minutes, score against parameters, a table of the "
+                 "searches)")
+      ->expected(0, CLI::detail::expected_max_vector_size)
+      ->type_name("DIR");
+  app.add_option("--out", out,
+                 "The page to write [default: RUN_DIR/report.html; with --compare compare.html, "
+                 "or with a .svg name the incumbent plot alone]");
   app.add_flag("--watch", watch,
                "Rewrite the page every --interval seconds while the run is live (the page then "
                "reloads itself); exits when the run ends or on Ctrl-C");
@@ -64,13 +101,36 @@ int main(int argc, char** argv) {
       "  nas_report runs/darts-20260101-120000            # writes .../report.html\n"
       "  nas_report runs/enas-20260101-120000 --watch     # live page beside a search\n"
       "  nas_report runs/search-20260101-120000           # trials from trials.sqlite\n"
-      "Exit status: 0 page written, 1 error (no page), 2 bad flags.");
+      "  nas_report --compare runs/search-a runs/search-b # writes ./compare.html\n"
+      "Exit status: 0 page written, 1 error (no page), 2 bad flags (and --compare given a "
+      "folder that holds no black-box search but another kind of run).");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e) == 0 ? 0 : 2;
   }
+  const bool comparing = app.count("--compare") > 0;
+  // A bare --compare leaves one empty value behind.
+  std::erase(compare_dirs, std::string());
+  if (comparing && watch) {
+    fmt::print(stderr, "nas_report: --compare cannot be combined with --watch\n");
+    return 2;
+  }
+  if (comparing && !dir.empty()) {
+    fmt::print(stderr, "nas_report: give every folder after --compare, not {} before it\n", dir);
+    return 2;
+  }
+  if (comparing && compare_dirs.size() < 2) {
+    fmt::print(stderr, "nas_report: --compare needs at least two search folders, got {}\n",
+               compare_dirs.size());
+    return 2;
+  }
+  if (!comparing && dir.empty()) {
+    fmt::print(stderr, "nas_report: run_dir is required (see --help)\n");
+    return 2;
+  }
   try {
+    if (comparing) return write_comparison(compare_dirs, out);
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec)) FUSENAS_FAIL("{} is not a folder", dir);
     if (out.empty()) out = (std::filesystem::path(dir) / "report.html").string();

@@ -1,5 +1,5 @@
 // Builds the report's page model from a run folder (kind, state, sections by kind) and renders it
-// as one self-contained HTML page: inline CSS and SVG, no script, nothing fetched.
+// as one self-contained HTML page (html_page.h): inline CSS and SVG, no script, nothing fetched.
 #include "fusenas/nas/report/run_report.h"
 
 #include <fcntl.h>
@@ -14,10 +14,10 @@
 #include <fstream>
 
 #include "fusenas/engine/error.h"
+#include "report/html_page.h"
 #include "report/sections.h"
 
 namespace fusenas::nas::report {
-namespace {
 
 RunKind detect_kind(RunFiles& files) {
   // The checkpoint names its app; before the first checkpoint the files tell.
@@ -40,6 +40,8 @@ RunKind detect_kind(RunFiles& files) {
   }
   return RunKind::kUnknown;
 }
+
+namespace {
 
 // A search writes no result.json: its checkpoint says whether the budget is spent. A diverged
 // trial is one failed trial, not a diverged run, so the log's divergences do not count here.
@@ -98,36 +100,6 @@ void detect_state(RunFiles& files, RunReport& report) {
   report.state = RunState::kUnknown;
   report.state_detail = "unknown/incomplete: no lock holder, no checkpoint, no result";
 }
-
-constexpr const char* kCss = R"(
-body{font-family:system-ui,sans-serif;max-width:1000px;margin:0 auto;padding:0 12px;color:#222;
- line-height:1.4}
-h1{font-size:1.5em;margin:.6em 0 .2em}h2{border-bottom:1px solid #ccc;margin-top:1.4em}
-h3{font-size:1em;margin:.8em 0 .3em}
-nav a{margin-right:.8em}
-table{border-collapse:collapse;margin:.4em 0;font-size:.9em}
-th,td{border:1px solid #ddd;padding:2px 6px;text-align:left;vertical-align:top}
-table.kv th{background:#f4f4f4;font-weight:normal}
-td{word-break:break-word}
-pre{background:#f6f6f6;padding:6px;overflow-x:auto;font-size:.85em}
-pre.wrap{white-space:pre-wrap;word-break:break-all}
-svg{max-width:100%;height:auto}
-.multiples{display:flex;flex-wrap:wrap;gap:8px;align-items:flex-start}
-.cell-drawing svg{max-height:420px}
-.state{padding:1px 6px;border-radius:3px;color:#fff;background:#777}
-.state-running{background:#0072B2}.state-finished{background:#009E73}
-.state-stopped{background:#E69F00}.state-diverged{background:#D55E00}
-.warn,#problems li{color:#a33}
-.headline{font-size:1.15em;font-weight:bold}
-.scroll{overflow-x:auto}
-table.trials td.cand{font-family:monospace;font-size:.85em}
-table.trials td:nth-child(-n+7){white-space:nowrap}
-tr.best td{font-weight:bold}tr.trial-failed td,tr.trial-pruned td{color:#a33}
-footer{color:#777;font-size:.8em;margin:2em 0 1em}
-@media (max-width:600px){body{padding:0 6px;font-size:15px}nav{display:none}}
-@media print{nav,footer{display:none}body{max-width:none}section{break-inside:avoid-page}
- svg{break-inside:avoid}h2{break-after:avoid}.scroll{overflow:visible}}
-)";
 
 }  // namespace
 
@@ -231,39 +203,14 @@ RunReport build_run_report(const std::string& dir) {
 }
 
 std::string render_html(const RunReport& r, const HtmlOptions& options) {
-  // "runs/x/" names its folder in the parent path's last part.
-  const auto path = std::filesystem::path(r.dir).lexically_normal();
-  std::string name = path.filename().string();
-  if (name.empty()) name = path.parent_path().filename().string();
-  std::string out = "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>";
-  out += "<meta name='viewport' content='width=device-width, initial-scale=1'>";
+  std::string subtitle = fmt::format("{} &middot; <span class='state state-{}'>{}</span>",
+                                     to_string(r.kind), to_string(r.state), to_string(r.state));
   if (options.refresh_seconds > 0)
-    out += fmt::format("<meta http-equiv='refresh' content='{}'>", options.refresh_seconds);
-  out += fmt::format("<title>{} - FuseNAS run report</title><style>{}</style></head><body>",
-                     escape_xml(name), kCss);
-  out += fmt::format("<header><h1>{}</h1><p>{} &middot; <span class='state state-{}'>{}</span>",
-                     escape_xml(name), to_string(r.kind), to_string(r.state), to_string(r.state));
-  if (options.refresh_seconds > 0)
-    out += fmt::format(" &middot; this page reloads every {} s while the run is live",
-                       options.refresh_seconds);
-  out += "</p></header><nav>";
-  if (!r.problems.empty()) out += "<a href='#problems'>problems</a>";
-  for (const auto& s : r.sections)
-    out += fmt::format("<a href='#{}'>{}</a>", s.id, escape_xml(s.title));
-  out += "</nav>";
-  if (!r.problems.empty()) {
-    out += "<section id='problems'><h2>Problems with this run folder</h2><ul>";
-    for (const auto& p : r.problems) out += "<li>" + escape_xml(p) + "</li>";
-    out += "</ul></section>";
-  }
-  for (const auto& s : r.sections) {
-    out +=
-        fmt::format("<section id='{}'><h2>{}</h2>{}</section>", s.id, escape_xml(s.title), s.html);
-  }
-  out += "<footer>Written by nas_report";
-  if (!options.generated_at.empty()) out += " at " + escape_xml(options.generated_at);
-  out += ".</footer></body></html>\n";
-  return out;
+    subtitle += fmt::format(" &middot; this page reloads every {} s while the run is live",
+                            options.refresh_seconds);
+  return render_page(
+      {folder_name(r.dir), subtitle, "Problems with this run folder", &r.problems, &r.sections},
+      options);
 }
 
 void write_report_file(const std::string& path, const std::string& html) {

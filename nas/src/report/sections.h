@@ -13,6 +13,9 @@
 
 namespace fusenas::nas::report {
 
+// The kind of run a folder holds: its checkpoint's format, else the files it has.
+RunKind detect_kind(RunFiles& files);
+
 void add_overview(RunFiles& files, RunReport& report);      // state, log header, progress
 void add_config(RunFiles& files, RunReport& report);        // config.json as a table
 void add_result(RunFiles& files, RunReport& report);        // result.json as a table
