@@ -1,5 +1,7 @@
-// The shared flag checks and the version line.
+// The shared flag checks, the version line and the invocation line (version, machine, command).
 #include "cli_checks.h"
+
+#include <unistd.h>
 
 #include <fmt/format.h>
 
@@ -7,6 +9,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <thread>
 
 #ifndef FUSENAS_VERSION
@@ -25,6 +28,33 @@ bool parse_whole(const std::string& s, T& value) {
   const char* end = s.data() + s.size();
   const auto [ptr, ec] = std::from_chars(s.data(), end, value);
   return ec == std::errc() && ptr == end && !s.empty();
+}
+
+// Text safe inside the invocation line's "; "-separated fields: no separators, no line breaks.
+std::string field_text(std::string s) {
+  for (char& c : s)
+    if (c == ';' || c == '\n' || c == '\r') c = ',';
+  const auto first = s.find_first_not_of(" \t");
+  if (first == std::string::npos) return "";
+  return s.substr(first, s.find_last_not_of(" \t") - first + 1);
+}
+
+std::string host_name() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof(name) - 1) != 0) return "";
+  return field_text(name);
+}
+
+// /proc/cpuinfo's first "model name" (x86; other CPUs name it otherwise or not at all).
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) != 0) continue;
+    const auto colon = line.find(':');
+    return colon == std::string::npos ? "" : field_text(line.substr(colon + 1));
+  }
+  return "";
 }
 
 }  // namespace
@@ -74,7 +104,11 @@ std::string invocation_line(const std::string& name, int argc, char** argv) {
     for (char c : arg) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
     command += (i > 0 ? " " : "") + (plain ? arg : quoted + "'");
   }
-  return fmt::format("{}; command: {}", version_line(name), command);
+  // The machine goes before the command, which is last since it may hold any text.
+  std::string machine;
+  if (const std::string host = host_name(); !host.empty()) machine += "; host: " + host;
+  if (const std::string cpu = cpu_model(); !cpu.empty()) machine += "; cpu: " + cpu;
+  return fmt::format("{}{}; command: {}", version_line(name), machine, command);
 }
 
 void add_version_flag(CLI::App& app, const std::string& name) {

@@ -20,7 +20,8 @@ int usable_threads(int requested, const std::string& app);
 // --version: "<app> <version> (git <commit>)".
 void add_version_flag(CLI::App& app, const std::string& name);
 std::string version_line(const std::string& name);
-// "<version line>; command: <argv, shell-quoted where needed>", for RunOptions::invocation.
+// "<version line>; host: <host name>; cpu: <model>; command: <argv, shell-quoted where needed>",
+// for RunOptions::invocation; host and cpu are left out where unknown (nas_report reads them).
 std::string invocation_line(const std::string& name, int argc, char** argv);
 
 }  // namespace fusenas::apps

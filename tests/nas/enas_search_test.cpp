@@ -1,15 +1,18 @@
 // ENAS search runs (nas_enas's library): a search stopped and resumed ends bit-for-bit equal to
-// the uninterrupted one in both spaces, seeded searches repeat, the run folder holds what the
-// docs promise, the exported genotype trains in nas_train's network, a sampled child's gradients
-// land only on its own ops of the one shared network, and bad configs fail clearly. Runs use a
-// tiny CIFAR-10 set the test writes itself.
+// the uninterrupted one in both spaces (sampled children's rows with their step's baseline and
+// entropy included), seeded searches repeat, the run folder holds what the docs promise, the
+// exported genotype trains in nas_train's network, a sampled child's gradients land only on its
+// own ops of the one shared network, and bad configs fail clearly. Runs use a tiny CIFAR-10 set
+// the test writes itself.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <set>
+#include <utility>
 
 #include "fusenas/engine/data/cifar10.h"
 #include "fusenas/engine/data/loader.h"
@@ -67,6 +70,28 @@ std::string message(const std::function<void()>& f) {
   return "no error";
 }
 
+// Every sampled_archs.jsonl row carries its controller step's baseline and entropy, the same on
+// all rows of a step; they agree with metrics.jsonl: the epoch's baseline is its last step's and
+// its entropy the mean of its steps'.
+void expect_step_statistics(const std::string& run) {
+  const auto samples = json_lines(run, "sampled_archs.jsonl");
+  for (const auto& m : json_lines(run, "metrics.jsonl")) {
+    std::map<int, std::pair<double, double>> steps;  // step: baseline, entropy
+    for (const auto& s : samples) {
+      if (s["epoch"] != m["epoch"]) continue;
+      ASSERT_TRUE(s.contains("step_baseline") && s.contains("step_entropy")) << s.dump();
+      const std::pair<double, double> stats = {s["step_baseline"], s["step_entropy"]};
+      const auto [it, first] = steps.emplace(s["step"].get<int>(), stats);
+      if (!first) {
+        EXPECT_EQ(it->second, stats) << s.dump();
+      }
+    }
+    ASSERT_EQ(steps.size(), 2u) << m.dump();
+    EXPECT_EQ(steps.rbegin()->second.first, m["baseline"].get<double>());
+    EXPECT_DOUBLE_EQ((steps[1].second + steps[2].second) / 2, m["entropy"].get<double>());
+  }
+}
+
 class EnasResume : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(EnasResume, StoppedAndResumedSearchEqualsTheUninterruptedOneBitForBit) {
@@ -93,6 +118,7 @@ TEST_P(EnasResume, StoppedAndResumedSearchEqualsTheUninterruptedOneBitForBit) {
   for (const char* f : {"metrics.jsonl", "sampled_archs.jsonl", "derived.jsonl"})
     EXPECT_EQ(json_lines(whole.run_dir, f), json_lines(run, f)) << f;
   EXPECT_EQ(json_lines(run, "sampled_archs.jsonl").size(), 8u);
+  expect_step_statistics(run);
   EXPECT_EQ(whole.arch, rest.arch);
   EXPECT_EQ(whole.val_acc, rest.val_acc);
   EXPECT_EQ(io::read_file(whole.run_dir + "/arch.json"), io::read_file(run + "/arch.json"));

@@ -1,7 +1,9 @@
 // nas_report on black-box search folders: a fixture search written through TrialDb (done, failed,
 // pruned, running and pending trials with curves) gives the overview, plots, trial table and
-// curves with the right counts and every file string escaped; a big search's table is capped; a
-// corrupt or missing trial database costs a problem line, never the page; other runs are unchanged.
+// curves with the right counts and every file string escaped, the sortable table's keys and its
+// one inline script, and the log's invocation lines (version, command, machine, resumes); a big
+// search's table is capped; a corrupt or missing trial database costs a problem line, never the
+// page; other runs are unchanged and script-free.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>  // linked through fusenas_nas; writes a big search at once
@@ -135,8 +137,12 @@ void write_search(const std::string& dir, bool finished) {
              {"train_command", "nas_train --arch 'a&b' <x>"}}
             .dump());
   write(dir, "search.log",
+        "2026-01-01 09:59:59 nas_search 0.1.0 (git abc123); host: node<7>; cpu: Xeon & co; "
+        "command: nas_search --strategy evolution --out 'a b'\n"
         "2026-01-01 10:00:00 nas_search: evolution over the chain space <evo>\n"
-        "2026-01-01 10:01:00 trial 4/10 failed: diverged\n");
+        "2026-01-01 10:01:00 trial 4/10 failed: diverged\n"
+        "2026-01-01 11:00:00 nas_search 0.1.1 (git def456); host: other; command: nas_search "
+        "--resume 'a b'\n");
 }
 
 TEST(RunReportSearch, SearchFolderShowsOverviewPlotsTrialsAndCurves) {
@@ -167,6 +173,19 @@ TEST(RunReportSearch, SearchFolderShowsOverviewPlotsTrialsAndCurves) {
   EXPECT_TRUE(has(html, "<code>conv &lt;3x3&gt; &amp; &#39;x&#39;</code>"));
   EXPECT_TRUE(has(html, "<pre class='wrap'>nas_train --arch &#39;a&amp;b&#39; &lt;x&gt;</pre>"));
   EXPECT_TRUE(has(html, "nas_search: evolution over the chain space &lt;evo&gt;"));
+  // Where it comes from: the invocation lines of its start and its resume.
+  EXPECT_TRUE(has(html, "<tr><th>version</th><td>nas_search 0.1.0 (git abc123)</td></tr>"));
+  EXPECT_TRUE(has(html,
+                  "<tr><th>command</th><td><code>nas_search --strategy evolution --out "
+                  "&#39;a b&#39;</code></td></tr>"));
+  EXPECT_TRUE(has(html, "<tr><th>machine</th><td>host node&lt;7&gt;, CPU Xeon &amp; co</td></tr>"));
+  EXPECT_TRUE(has(html, "<tr><th>started</th><td>2026-01-01 09:59:59</td></tr>"));
+  EXPECT_TRUE(has(html,
+                  "<tr><th>resumed</th><td>1 time:<br>2026-01-01 11:00:00: <code>nas_search "
+                  "--resume &#39;a b&#39;</code> on host other with nas_search 0.1.1 (git "
+                  "def456)</td></tr>"));
+  // The log's header skips the invocation lines, shown above.
+  EXPECT_TRUE(has(html, "<pre class='wrap'>2026-01-01 10:00:00 nas_search: evolution"));
   EXPECT_FALSE(has(html, "The log reports a divergence"));
 
   // The plots, drawn from the database.
@@ -177,19 +196,33 @@ TEST(RunReportSearch, SearchFolderShowsOverviewPlotsTrialsAndCurves) {
                   "parameters, 72.25%)."));
 
   // The table: done trials best first, then running, pending, failed and pruned.
-  const size_t t2 = html.find("<td>2</td><td>done</td><td>1 \u25c6</td><td>72.25</td>");
-  const size_t t1 = html.find("<td>1</td><td>done</td><td>2 \u25c6</td><td>61.50</td>");
-  const size_t t3 = html.find("<td>3</td><td>done</td><td>3</td><td>55.00</td>");
-  const size_t t6 = html.find("<td>6</td><td>running</td>");
-  const size_t t7 = html.find("<td>7</td><td>pending</td>");
-  const size_t t4 = html.find("<td>4</td><td>failed</td>");
-  const size_t t5 = html.find("<td>5</td><td>pruned</td>");
+  // Cells whose text is not their sort value carry it in data-key: the status in the table's
+  // order, the rank without the front's mark, the full score, the finished epochs.
+  const size_t t2 = html.find(
+      "<td>2</td><td data-key='0'>done</td><td data-key='1'>1 \u25c6</td>"
+      "<td data-key='72.25'>72.25</td>");
+  const size_t t1 = html.find(
+      "<td>1</td><td data-key='0'>done</td><td data-key='2'>2 \u25c6</td>"
+      "<td data-key='61.5'>61.50</td>");
+  const size_t t3 = html.find(
+      "<td>3</td><td data-key='0'>done</td><td data-key='3'>3</td><td data-key='55'>55.00</td>");
+  const size_t t6 = html.find("<td>6</td><td data-key='1'>running</td><td data-key=''></td>");
+  const size_t t7 = html.find("<td>7</td><td data-key='2'>pending</td>");
+  const size_t t4 = html.find("<td>4</td><td data-key='3'>failed</td>");
+  const size_t t5 = html.find("<td>5</td><td data-key='4'>pruned</td>");
   ASSERT_NE(t2, std::string::npos);
   EXPECT_TRUE(t2 < t1 && t1 < t3 && t3 < t6 && t6 < t7 && t7 < t4 && t4 < t5)
       << t2 << " " << t1 << " " << t3 << " " << t6 << " " << t7 << " " << t4 << " " << t5;
   EXPECT_TRUE(has(html, "<tr class='trial-done best'><td>2</td>"));
-  EXPECT_TRUE(has(html, "<td>20000</td><td>2/2</td><td>30.0</td>"));
-  EXPECT_TRUE(has(html, "<td>1/2</td><td>3.5</td>"));  // the failed trial's epoch and time
+  EXPECT_TRUE(has(html, "<td>20000</td><td data-key='2'>2/2</td><td>30.0</td>"));
+  EXPECT_TRUE(has(html, "<td data-key='1'>1/2</td><td>3.5</td>"));  // the failed trial's
+  // Headers say how their column compares; the rows sit in a tbody that the script reorders.
+  EXPECT_TRUE(has(html,
+                  "<table class='trials' data-sortable='1'><thead><tr><th data-sort='num'>trial"
+                  "</th><th data-sort='num'>status</th><th data-sort='num'>rank</th>"));
+  EXPECT_TRUE(has(html, "<th data-sort='text'>hyperparameters</th>"));
+  EXPECT_TRUE(has(html, "</tr></thead><tbody><tr class='trial-done best'>"));
+  EXPECT_TRUE(has(html, "</tr></tbody></table>"));
   EXPECT_TRUE(has(html, "batch_size 96, lr 0.05, optimizer &lt;i&gt;sgd&lt;/i&gt;"));
   EXPECT_TRUE(has(html, ">conv3x3-16 &lt;a&gt; &amp; &#39;b&#39;</td>"));  // the metrics' text
   EXPECT_TRUE(has(html, "&quot;note&quot;:&quot;&lt;b&gt;x&lt;/b&gt;&amp;&#39;&quot;"));
@@ -205,7 +238,15 @@ TEST(RunReportSearch, SearchFolderShowsOverviewPlotsTrialsAndCurves) {
   // Nothing from the files reaches the page unescaped; nothing is fetched or run.
   for (const char* raw : {"<a>", "<b>", "<i>", "<x>", "<nan>", "<3x3>", "<evo>"})
     EXPECT_FALSE(has(html, raw)) << raw;
-  EXPECT_FALSE(has(html, "<script"));
+  // One script, the inline table sorter at the end of the body, and it fetches nothing.
+  const size_t script = html.find("<script>");
+  ASSERT_NE(script, std::string::npos);
+  EXPECT_EQ(html.find("<script", script + 1), std::string::npos);
+  EXPECT_TRUE(has(html.substr(script), "table[data-sortable]"));
+  EXPECT_TRUE(has(html, "</footer><script>"));
+  EXPECT_TRUE(has(html, "</script></body></html>"));
+  for (const char* fetch : {"src=", "fetch(", "XMLHttpRequest", "import("})
+    EXPECT_FALSE(has(html, fetch)) << fetch;
   EXPECT_EQ(html.find("http://"), html.find("http://www.w3.org/2000/svg"));
   // Reading never changes the database.
   EXPECT_EQ(read(dir + "/trials.sqlite"), db_bytes);
@@ -280,12 +321,13 @@ TEST(RunReportSearch, BigSearchTableIsCapped) {
   const std::string html = render_html(build_run_report(dir));
   EXPECT_TRUE(has(html, "Showing 54 of 62 trials: the best 50 done"));
   EXPECT_TRUE(has(html, "Left out: 8 done."));
-  EXPECT_TRUE(has(html, "<th>wall (s)</th><th>candidate</th>"));  // all the same: said once
+  // The same hyperparameters in all: said once, no column.
+  EXPECT_TRUE(has(html, "<th data-sort='num'>wall (s)</th><th data-sort='text'>candidate</th>"));
   EXPECT_TRUE(has(html, "<p>Every trial trains with lr 0.1.</p>"));
-  EXPECT_TRUE(has(html, "<td>58</td><td>done</td><td>1 \u25c6</td>"));
-  EXPECT_TRUE(has(html, "<td>9</td><td>done</td><td>50"));  // the 50th best
-  EXPECT_FALSE(has(html, "<td>8</td><td>done</td>"));       // the 51st is left out
-  EXPECT_TRUE(has(html, "<td>62</td><td>failed</td>"));
+  EXPECT_TRUE(has(html, "<td>58</td><td data-key='0'>done</td><td data-key='1'>1 \u25c6</td>"));
+  EXPECT_TRUE(has(html, "<td>9</td><td data-key='0'>done</td><td data-key='50'>50"));  // 50th
+  EXPECT_FALSE(has(html, "<td>8</td><td data-key='0'>done</td>"));  // the 51st is left out
+  EXPECT_TRUE(has(html, "<td>62</td><td data-key='3'>failed</td><td data-key=''></td>"));
   EXPECT_TRUE(has(html, "config.json is missing"));  // and the page is still written
 }
 
@@ -339,6 +381,8 @@ TEST(RunReportSearch, OtherRunsHaveNoSearchSections) {
   const std::string html = render_html(r);
   EXPECT_TRUE(has(html, "epochs finished</th><td>1 of 2"));
   EXPECT_FALSE(has(html, "trials.sqlite"));
+  EXPECT_FALSE(has(html, "<script"));  // the sort script is for search pages only
+  EXPECT_FALSE(has(html, "data-sortable"));
 }
 
 }  // namespace

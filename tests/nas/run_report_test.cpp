@@ -1,11 +1,15 @@
 // nas_report's page model and charts: fixture run folders of each kind (written here, field
-// names from docs/formats.md) give the right sections and numbers; corrupt folders give a page
-// that names the problem; chart scales put hand-checked points where they belong.
+// names from docs/formats.md) give the right sections and numbers, ENAS controller steps with and
+// without their baseline and entropy, the log's invocation lines in the overview; corrupt folders
+// give a page that names the problem; chart scales put hand-checked points where they belong.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -128,17 +132,19 @@ TEST(RunReport, EnasFoldersShowControllerAndDistributions) {
                 {"entropy", 7.25},
                 {"best_reward", 0.5}}}));
   json cell = {{0, "sep_conv_3x3", 1, "identity"}, {2, "sep_conv_3x3", 0, "sep_conv_3x3"}};
+  // Each row carries its step's baseline and entropy (runs since they were recorded).
+  auto sample = [&](int epoch, int n, double reward, double baseline, double entropy) {
+    return json{{"epoch", epoch},
+                {"step", 1},
+                {"sample", n},
+                {"reward", reward},
+                {"step_baseline", baseline},
+                {"step_entropy", entropy},
+                {"arch", {{"normal", cell}, {"reduce", cell}}}};
+  };
   write(micro, "sampled_archs.jsonl",
-        lines({{{"epoch", 1},
-                {"step", 1},
-                {"sample", 1},
-                {"reward", 0.25},
-                {"arch", {{"normal", cell}, {"reduce", cell}}}},
-               {{"epoch", 1},
-                {"step", 1},
-                {"sample", 2},
-                {"reward", 0.75},
-                {"arch", {{"normal", cell}, {"reduce", cell}}}}}));
+        lines({sample(1, 1, 0.25, 0.3, 7.0), sample(1, 2, 0.75, 0.3, 7.0),
+               sample(2, 1, 0.5, 0.35, 6.5)}));
   write(micro, "result.json",
         json{{"space", "micro"}, {"derive_acc", 43.75}, {"val_acc", 41.5}, {"epochs", 2}}.dump());
   const RunReport r = build_run_report(micro);
@@ -152,9 +158,16 @@ TEST(RunReport, EnasFoldersShowControllerAndDistributions) {
   EXPECT_NE(html.find("entropy (nats)"), std::string::npos);
   // 3 of 4 op choices per sample are sep_conv_3x3: 75.0% in both cells.
   EXPECT_NE(html.find(">75.0</text>"), std::string::npos);
-  EXPECT_NE(html.find("Over all 2 children"), std::string::npos);
-  // The step's reward is the mean of its two samples: 0.5.
+  EXPECT_NE(html.find("Over all 3 children"), std::string::npos);
+  // Per controller step, numbered across epochs: the mean reward of the step's samples (0.5 for
+  // both), its baseline and its entropy on the right axis.
+  EXPECT_NE(html.find("<title>Controller per step</title>"), std::string::npos);
+  EXPECT_NE(html.find("controller step (all epochs)"), std::string::npos);
   EXPECT_NE(html.find("mean reward of the step&#39;s samples 1: 0.5"), std::string::npos);
+  EXPECT_NE(html.find("mean reward of the step&#39;s samples 2: 0.5"), std::string::npos);
+  EXPECT_NE(html.find("baseline (after the step) 1: 0.3<"), std::string::npos);
+  EXPECT_NE(html.find("baseline (after the step) 2: 0.35<"), std::string::npos);
+  EXPECT_NE(html.find("entropy (right axis) 2: 6.5<"), std::string::npos);
 
   const std::string macro = tmp.sub("macro");
   write(macro, "metrics.jsonl",
@@ -169,6 +182,78 @@ TEST(RunReport, EnasFoldersShowControllerAndDistributions) {
   const std::string mhtml = render_html(build_run_report(macro));
   EXPECT_NE(mhtml.find("Skip rate over all samples: 66.7%"), std::string::npos);
   EXPECT_NE(mhtml.find("Layer chain"), std::string::npos);
+  // A folder from before the per-step fields: rewards per step only, beside the epochs' view.
+  EXPECT_NE(mhtml.find("<title>Reward per controller step</title>"), std::string::npos);
+  EXPECT_NE(mhtml.find("mean reward of the step&#39;s samples 1: 0.1"), std::string::npos);
+  EXPECT_EQ(mhtml.find("after the step"), std::string::npos);
+  EXPECT_NE(mhtml.find("<title>Controller per epoch</title>"), std::string::npos);
+}
+
+TEST(RunReport, LongEnasSearchAveragesItsStepsIntoALightChart) {
+  TempDir tmp;
+  const std::string dir = tmp.sub("long");
+  // 2500 steps of one sample over 5 epochs: 3 steps a point, 834 points, no markers.
+  std::string rows;
+  for (int i = 0; i < 2500; ++i) {
+    rows += json{{"epoch", 1 + i / 500},     {"step", 1 + i % 500},   {"sample", 1},
+                 {"reward", (i % 3) * 0.25}, {"step_baseline", 0.25}, {"step_entropy", 5.0}}
+                .dump() +
+            "\n";
+  }
+  write(dir, "sampled_archs.jsonl", rows);
+  const std::string html = render_html(build_run_report(dir));
+  EXPECT_NE(html.find("<title>Controller per step, means of 3 steps</title>"), std::string::npos);
+  const std::string name = "data-name='baseline (after the step)' points='";
+  const size_t at = html.find(name);
+  ASSERT_NE(at, std::string::npos);
+  const std::string points =
+      html.substr(at + name.size(), html.find('\'', at + name.size()) - at - name.size());
+  EXPECT_EQ(std::count(points.begin(), points.end(), ' '), 834);
+  EXPECT_EQ(html.find("<title>mean reward"), std::string::npos);  // too many for markers
+}
+
+TEST(RunReport, OverviewShowsWhereTheRunComesFrom) {
+  TempDir tmp;
+  // A log from before the machine was recorded: version and command, the machine unknown.
+  const std::string dir = tmp.sub("train");
+  write(dir, "train.log",
+        "2026-01-01 10:00:00 nas_train 0.1.0 (git 0a42); command: nas_train --epochs 2\n"
+        "2026-01-01 10:00:01 nas_train: DARTS_V2 C=8 layers=5\n");
+  std::string html = render_html(build_run_report(dir));
+  EXPECT_NE(html.find("<tr><th>version</th><td>nas_train 0.1.0 (git 0a42)</td></tr>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<tr><th>command</th><td><code>nas_train --epochs 2</code></td></tr>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<th>machine</th><td>not recorded"), std::string::npos);
+  EXPECT_EQ(html.find("<th>resumed</th>"), std::string::npos);
+  EXPECT_NE(html.find("<pre class='wrap'>2026-01-01 10:00:01 nas_train: DARTS_V2"),
+            std::string::npos);
+
+  // Today's line names the host and CPU; resumes are listed, the last 5 of them.
+  std::string log =
+      "2026-01-01 10:00:00 nas_train 0.2.0 (git 1b); host: gpu-7; cpu: AMD EPYC "
+      "9654 96-Core Processor; command: nas_train --epochs 2\n";
+  for (int i = 1; i <= 7; ++i) {
+    log += fmt::format(
+        "2026-01-0{} 10:00:00 nas_train 0.2.0 (git 1b); host: gpu-{}; command: nas_train "
+        "--resume r\n",
+        1 + i, i);
+  }
+  write(dir, "train.log", log);
+  html = render_html(build_run_report(dir));
+  EXPECT_NE(html.find("<tr><th>machine</th><td>host gpu-7, CPU AMD EPYC 9654 96-Core "
+                      "Processor</td></tr>"),
+            std::string::npos);
+  EXPECT_NE(html.find("<th>resumed</th><td>7 times:<br>(2 earlier ones left out)<br>"
+                      "2026-01-04 10:00:00: <code>nas_train --resume r</code> on host gpu-3<br>"),
+            std::string::npos);
+  EXPECT_NE(html.find("on host gpu-7</td></tr>"), std::string::npos);
+
+  // A log without invocation lines (runs before they were written) says so.
+  write(dir, "train.log", "2026-01-01 10:00:01 nas_train: DARTS_V2 C=8 layers=5\n");
+  html = render_html(build_run_report(dir));
+  EXPECT_NE(html.find("<tr><th>command</th><td>not in the log"), std::string::npos);
+  EXPECT_EQ(html.find("<th>machine</th>"), std::string::npos);
 }
 
 TEST(RunReport, TrainFolderShowsTestAccuracyAndParams) {
@@ -289,6 +374,15 @@ TEST(SvgChart, TicksAreRoundAndEscapingIsSafe) {
   const std::string narrow_svg = svg_line_chart(narrow);
   EXPECT_NE(narrow_svg.find(">11.32580</text>"), std::string::npos) << narrow_svg;
   EXPECT_NE(narrow_svg.find(">11.32590</text>"), std::string::npos);
+  // Axis labels are the ticks the axis ends on: 0.04..0.16 by 0.02, not a coarser re-ticking of
+  // those ends (0, 0.05, ..., 0.2) that put labels below and above the plot.
+  LineChart fine("fine", "step", "reward");
+  fine.series.push_back({"s", {1, 2}, {0.0571428, 0.1402977}});
+  const std::string fine_svg = svg_line_chart(fine);
+  for (const char* tick : {">0.04</text>", ">0.1</text>", ">0.16</text>"})
+    EXPECT_NE(fine_svg.find(tick), std::string::npos) << tick << fine_svg;
+  EXPECT_EQ(fine_svg.find(">0</text>"), std::string::npos);
+  EXPECT_EQ(fine_svg.find(">0.2</text>"), std::string::npos);
   BarChart bars("ops", "share (%)");
   bars.labels = {"a", "b"};
   bars.values = {25, 75};

@@ -133,11 +133,15 @@ void EnasSearcher::controller_step() {
            static_cast<double>(vb.labels.size(0));
   });
   const ReinforceStats& s = last_step_;
+  // The step's baseline and entropy ride on each of its rows: the file is already cut back to
+  // the checkpoint on a resume, so a resumed search writes them exactly as an uninterrupted one.
   for (size_t i = 0; i < s.archs.size(); ++i) {
     run_.append_jsonl("sampled_archs.jsonl", {{"epoch", epoch + 1},
                                               {"step", step + 1},
                                               {"sample", i + 1},
                                               {"reward", s.rewards[i]},
+                                              {"step_baseline", s.baseline},
+                                              {"step_entropy", s.entropy},
                                               {"enas", arch_enas(s.archs[i])},
                                               {"arch", arch_json(s.archs[i])}});
     if (s.rewards[i] > ctrl_.best_reward) {

@@ -37,6 +37,9 @@ table.compare td{word-break:normal}
 table.compare td.cand{font-family:monospace;font-size:.85em;word-break:break-word}
 tr.best td{font-weight:bold}tr.trial-failed td,tr.trial-pruned td{color:#a33}
 td.num{text-align:right;white-space:nowrap}
+table.sorting th{cursor:pointer}
+th[aria-sort=ascending]::after{content:" \25b2"}
+th[aria-sort=descending]::after{content:" \25bc"}
 footer{color:#777;font-size:.8em;margin:2em 0 1em}
 @media (max-width:600px){body{padding:0 6px;font-size:15px}nav{display:none}}
 @media print{nav,footer{display:none}body{max-width:none}section{break-inside:avoid-page}
@@ -52,7 +55,8 @@ std::string folder_name(const std::string& dir) {
   return name.empty() ? dir : name;
 }
 
-std::string render_page(const PageParts& parts, const HtmlOptions& options) {
+std::string render_page(const PageParts& parts, const HtmlOptions& options,
+                        const std::string& script) {
   static const std::vector<std::string> kNone;
   static const std::vector<Section> kNoSections;
   const std::vector<std::string>& problems = parts.problems ? *parts.problems : kNone;
@@ -80,7 +84,9 @@ std::string render_page(const PageParts& parts, const HtmlOptions& options) {
   }
   out += "<footer>Written by nas_report";
   if (!options.generated_at.empty()) out += " at " + escape_xml(options.generated_at);
-  out += ".</footer></body></html>\n";
+  out += ".</footer>";
+  if (!script.empty()) out += "<script>" + script + "</script>";
+  out += "</body></html>\n";
   return out;
 }
 

@@ -20,6 +20,9 @@ struct PageParts {
 // A run folder's name: its path's last part ("runs/x/" gives "x").
 std::string folder_name(const std::string& dir);
 
-std::string render_page(const PageParts& parts, const HtmlOptions& options);
+// `script`: trusted script run at the end of the body; empty, the page has none. Pages must read
+// the same without it (progressive enhancement only).
+std::string render_page(const PageParts& parts, const HtmlOptions& options,
+                        const std::string& script = {});
 
 }  // namespace fusenas::nas::report

@@ -1,5 +1,6 @@
 // Builds the report's page model from a run folder (kind, state, sections by kind) and renders it
-// as one self-contained HTML page (html_page.h): inline CSS and SVG, no script, nothing fetched.
+// as one self-contained HTML page (html_page.h): inline CSS and SVG, nothing fetched, and no
+// script but a search's small table sorter.
 #include "fusenas/nas/report/run_report.h"
 
 #include <fcntl.h>
@@ -208,9 +209,10 @@ std::string render_html(const RunReport& r, const HtmlOptions& options) {
   if (options.refresh_seconds > 0)
     subtitle += fmt::format(" &middot; this page reloads every {} s while the run is live",
                             options.refresh_seconds);
+  // Only a search has a table long enough to want sorting; other pages stay script-free.
   return render_page(
       {folder_name(r.dir), subtitle, "Problems with this run folder", &r.problems, &r.sections},
-      options);
+      options, r.kind == RunKind::kSearch ? trial_sort_script() : "");
 }
 
 void write_report_file(const std::string& path, const std::string& html) {

@@ -2,11 +2,80 @@
 // sampled (op, input and skip distributions from sampled_archs.jsonl).
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
+#include <optional>
+#include <utility>
 
 #include "report/sections.h"
 
 namespace fusenas::nas::report {
+
+namespace {
+
+constexpr size_t kMaxStepPoints = 1000;  // a long search's steps are averaged in runs of steps
+
+// One controller step as sampled_archs.jsonl holds it: its samples' rewards, and the baseline
+// and entropy that runs since the fields were added write on each of its rows.
+struct StepStats {
+  double reward_sum = 0;
+  int samples = 0;
+  std::optional<double> baseline, entropy;
+};
+
+// Steps numbered across epochs; `width` consecutive steps become one point (their mean), so a
+// search of many thousand steps still draws a light chart.
+Series step_series(const std::vector<std::pair<double, double>>& points, size_t width,
+                   std::string name, bool right_axis = false) {
+  Series out;
+  out.name = std::move(name);
+  out.right_axis = right_axis;
+  for (size_t i = 0; i < points.size(); i += width) {
+    const size_t end = std::min(points.size(), i + width);
+    double sum = 0;
+    for (size_t k = i; k < end; ++k) sum += points[k].second;
+    out.x.push_back(points[end - 1].first);
+    out.y.push_back(sum / static_cast<double>(end - i));
+  }
+  return out;
+}
+
+std::string per_step_chart(RunFiles& files) {
+  std::map<std::pair<double, double>, StepStats> steps;
+  files.scan_jsonl("sampled_archs.jsonl", false, [&](const nlohmann::json& j) {
+    auto e = number(j, "epoch"), s = number(j, "step"), r = number(j, "reward");
+    if (!e || !s || !r) return;
+    StepStats& step = steps[{*e, *s}];
+    step.reward_sum += *r;
+    ++step.samples;
+    if (auto b = number(j, "step_baseline")) step.baseline = b;
+    if (auto h = number(j, "step_entropy")) step.entropy = h;
+  });
+  if (steps.empty()) return "";
+  std::vector<std::pair<double, double>> reward, baseline, entropy;
+  double index = 0;
+  for (const auto& [key, step] : steps) {
+    ++index;
+    reward.emplace_back(index, step.reward_sum / step.samples);
+    if (step.baseline) baseline.emplace_back(index, *step.baseline);
+    if (step.entropy) entropy.emplace_back(index, *step.entropy);
+  }
+  const size_t width = (steps.size() + kMaxStepPoints - 1) / kMaxStepPoints;
+  const std::string of = width > 1 ? fmt::format(", means of {} steps", width) : "";
+  // Folders from before the per-step fields have the rewards only.
+  const bool full = !baseline.empty() || !entropy.empty();
+  LineChart chart(full ? "Controller per step" + of : "Reward per controller step" + of,
+                  "controller step (all epochs)", "reward (fraction correct)",
+                  entropy.empty() ? "" : "entropy (nats)");
+  chart.series.push_back(step_series(reward, width, "mean reward of the step's samples"));
+  if (!baseline.empty())
+    chart.series.push_back(step_series(baseline, width, "baseline (after the step)"));
+  if (!entropy.empty())
+    chart.series.push_back(step_series(entropy, width, "entropy (right axis)", true));
+  return svg_line_chart(chart);
+}
+
+}  // namespace
 
 void add_controller(RunFiles& files, RunReport& report) {
   const auto& m = files.jsonl("metrics.jsonl", false);
@@ -20,28 +89,7 @@ void add_controller(RunFiles& files, RunReport& report) {
     if (!s.x.empty()) per_epoch.series.push_back(std::move(s));
   }
   if (!per_epoch.series.empty()) html += svg_line_chart(per_epoch);
-  // Per controller step: the mean reward of the step's samples, steps numbered across epochs.
-  Series step_mean;
-  step_mean.name = "mean reward of the step's samples";
-  std::map<std::pair<double, double>, std::pair<double, int>> steps;
-  files.scan_jsonl("sampled_archs.jsonl", false, [&](const nlohmann::json& j) {
-    auto e = number(j, "epoch"), s = number(j, "step"), r = number(j, "reward");
-    if (!e || !s || !r) return;
-    auto& [sum, n] = steps[{*e, *s}];
-    sum += *r;
-    ++n;
-  });
-  int index = 0;
-  for (const auto& [key, v] : steps) {
-    step_mean.x.push_back(++index);
-    step_mean.y.push_back(v.first / v.second);
-  }
-  if (!step_mean.x.empty()) {
-    LineChart chart("Reward per controller step", "controller step (all epochs)",
-                    "reward (fraction correct)");
-    chart.series = {step_mean};
-    html += svg_line_chart(chart);
-  }
+  html += per_step_chart(files);
   if (html.empty()) html = "<p>No controller statistics yet (metrics.jsonl has no rows).</p>";
   report.sections.push_back({"controller", "Controller", html});
 }

@@ -57,19 +57,25 @@ void add_overview(RunFiles& files, RunReport& report) {
   html +=
       fmt::format("<tr><th>state</th><td><span class='state state-{0}'>{0}</span> {1}</td></tr>",
                   to_string(report.state), escape_xml(report.state_detail));
+  // The whole log, for the invocation line of every start and resume.
+  const std::string log = log_name(files, report.kind);
+  const auto text = files.text(log, 16 << 20);
+  if (text) html += origin_rows(*text);
   if (report.kind == RunKind::kSearch) {
     // A search counts trials, and config.json's epochs are each trial's.
     html += search_overview_rows(files) + "</table>" + search_incumbent(files);
   } else {
     html += epoch_rows(files) + "</table>";
   }
-  // The log's first lines name the app, the data, the device and threads: what exists of the
-  // run's command line and machine.
-  const std::string log = log_name(files, report.kind);
-  if (auto text = files.text(log, 64 << 10)) {
+  // The log's first lines after the invocation name the app, the data, the device and threads.
+  if (text) {
     std::istringstream in(*text);
     std::string line, head;
-    for (int i = 0; i < 3 && std::getline(in, line); ++i) head += line + "\n";
+    for (int i = 0; i < 3 && std::getline(in, line);) {
+      if (is_invocation_line(line)) continue;
+      head += line + "\n";
+      ++i;
+    }
     html += fmt::format(
         "<p>Start of <code>{}</code> (app, data, device, threads):</p><pre class='wrap'>{}</pre>",
         log, escape_xml(head));

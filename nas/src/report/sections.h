@@ -16,7 +16,11 @@ namespace fusenas::nas::report {
 // The kind of run a folder holds: its checkpoint's format, else the files it has.
 RunKind detect_kind(RunFiles& files);
 
-void add_overview(RunFiles& files, RunReport& report);      // state, log header, progress
+void add_overview(RunFiles& files, RunReport& report);  // state, log header, progress
+// The overview's rows about where the run comes from, read from its log's invocation lines:
+// version, command, machine, start time and resumes; old logs without them get a row saying so.
+std::string origin_rows(const std::string& log);
+bool is_invocation_line(const std::string& line);
 void add_config(RunFiles& files, RunReport& report);        // config.json as a table
 void add_result(RunFiles& files, RunReport& report);        // result.json as a table
 void add_curves(RunFiles& files, RunReport& report);        // loss/accuracy with the lr
@@ -31,6 +35,8 @@ std::string search_incumbent(RunFiles& files);              // the incumbent und
 void add_search_plots(RunFiles& files, RunReport& report);  // incumbent curves, Pareto scatter
 void add_trials(RunFiles& files, RunReport& report);        // the trial table, capped
 void add_trial_curves(RunFiles& files, RunReport& report);  // the best trials' learning curves
+// The inline script that sorts the trial table by a clicked column; search pages only.
+const char* trial_sort_script();
 
 // A line series of metrics rows: x from `x_key`, y from `y_key`; rows lacking either are skipped.
 Series metric_series(const std::vector<nlohmann::json>& rows, const char* x_key, const char* y_key,

@@ -167,7 +167,16 @@ std::vector<double> nice_ticks(double lo, double hi, int approx_count, double mi
   return ticks;
 }
 
-PlotArea line_chart_area(const LineChart& chart) {
+namespace {
+
+// The plot area and the y ticks it was made from: the axes end on these ticks, so drawing must use
+// them too (ticks recomputed from the axis ends can take a coarser step and fall off the plot).
+struct ChartLayout {
+  PlotArea area;
+  std::vector<double> y_ticks, y2_ticks;
+};
+
+ChartLayout layout(const LineChart& chart) {
   Range xr, yr, y2r;
   bool has_right = false;
   for (const auto& s : chart.series) {
@@ -188,16 +197,22 @@ PlotArea line_chart_area(const LineChart& chart) {
   const double left = kLeft, right = chart.width - (has_right ? kRightAxis : kRightPlain);
   const double top = kTop, bottom = chart.height - kBottom - legend_h;
   // x spans exactly the data, so the last epoch sits on the right edge; y axes end on round ticks.
-  const auto yt = nice_ticks(yr.lo, yr.hi), y2t = nice_ticks(y2r.lo, y2r.hi);
-  PlotArea a;
-  a.x = Scale{xr.lo, xr.hi, left, right, chart.log_x};
-  a.y = Scale{yt.front(), yt.back(), bottom, top};
-  a.y2 = Scale{y2t.front(), y2t.back(), bottom, top};
-  return a;
+  ChartLayout l{{}, nice_ticks(yr.lo, yr.hi), nice_ticks(y2r.lo, y2r.hi)};
+  l.area.x = Scale{xr.lo, xr.hi, left, right, chart.log_x};
+  l.area.y = Scale{l.y_ticks.front(), l.y_ticks.back(), bottom, top};
+  l.area.y2 = Scale{l.y2_ticks.front(), l.y2_ticks.back(), bottom, top};
+  return l;
+}
+
+}  // namespace
+
+PlotArea line_chart_area(const LineChart& chart) {
+  return layout(chart).area;
 }
 
 std::string svg_line_chart(const LineChart& chart) {
-  const PlotArea a = line_chart_area(chart);
+  const ChartLayout l = layout(chart);
+  const PlotArea& a = l.area;
   bool has_right = false;
   for (const auto& s : chart.series) has_right = has_right || s.right_axis;
   std::string out = svg_open(chart.width, chart.height, chart.title);
@@ -205,7 +220,7 @@ std::string svg_line_chart(const LineChart& chart) {
                      escape_xml(chart.title));
   const double left = a.x.px_lo, right = a.x.px_hi, top = a.y.px_hi, bottom = a.y.px_lo;
   // Grid and tick labels.
-  const auto yt = nice_ticks(a.y.lo, a.y.hi);
+  const auto& yt = l.y_ticks;
   const auto yt_text = tick_texts(yt);
   for (size_t i = 0; i < yt.size(); ++i) {
     const double py = a.y(yt[i]);
@@ -215,7 +230,7 @@ std::string svg_line_chart(const LineChart& chart) {
         left, py, right, py, left - 4, py + 4, yt_text[i]);
   }
   if (has_right) {
-    const auto y2t = nice_ticks(a.y2.lo, a.y2.hi);
+    const auto& y2t = l.y2_ticks;
     const auto y2t_text = tick_texts(y2t);
     for (size_t i = 0; i < y2t.size(); ++i) {
       out += fmt::format("<text x='{:.1f}' y='{:.1f}'>{}</text>", right + 4, a.y2(y2t[i]) + 4,

@@ -12,8 +12,8 @@ struct RunOptions {
   int threads = 0;              // CPU threads for the engine; 0 = all cores
   std::string out_dir;          // run folder; empty = runs/<kind>-<timestamp>
   bool progress = true;         // progress bar on stderr
-  // The app, its version and the command line, written as a line of the run's log at every start
-  // and resume (what a report shows as the run's origin); empty: not written.
+  // The app, its version, the host and CPU, and the command line, written as a line of the run's
+  // log at every start and resume (what a report shows as the run's origin); empty: not written.
   std::string invocation;
   bool echo = true;  // log lines on stdout as well as in the run's log file
   // Search cells op by op (the composed MixedOps) instead of the fused darts_cell op: a check of
