@@ -101,6 +101,8 @@ strategy::Strategy& BlackBoxSearcher::stage_strategy(int64_t trial_id) {
   return *hp_strategy_;
 }
 
+// Tells go back in id order, which is the order they were told: trials run one at a time, each
+// told as it ends. Trials run in parallel would need their end order stored to replay the same.
 void BlackBoxSearcher::replay() {
   int64_t arch_asked = 0, hp_asked = 0;
   for (const Trial& t : db_->trials()) {
