@@ -2,6 +2,8 @@
 // the names, the help texts, and the defaults --help shows, read from the presets given.
 #pragma once
 
+#include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <CLI/CLI.hpp>
 
 #include <functional>
@@ -70,6 +72,40 @@ void bind_data_flags(CLI::App& app, Overrides<Config>& ov, nas::DataSection Conf
                preset_default(by_dataset, [](const DataSection& d) {
                  return std::string(d.flip == 1 ? "on" : "off");
                }));
+}
+
+// What an app's supernet flags say of each field.
+struct SupernetFlagText {
+  std::string channels;
+  std::string cells;
+  std::string nodes;
+};
+
+// --init-channels/--channels, --layers/--cells, --nodes, and --ops where the presets have ops
+// (DARTS; its help names the default list `default_ops`).
+template <typename Config>
+void bind_supernet_flags(CLI::App& app, Overrides<Config>& ov,
+                         nas::SupernetSection Config::*supernet,
+                         const Presets<nas::SupernetSection>& presets, const SupernetFlagText& text,
+                         const std::vector<std::string>& default_ops = {}) {
+  using nas::SupernetSection;
+  with_default(ov.add(app, "--init-channels,--channels",
+                      member(supernet, &SupernetSection::channels), text.channels),
+               preset_default(presets, &SupernetSection::channels));
+  with_default(
+      ov.add(app, "--layers,--cells", member(supernet, &SupernetSection::cells), text.cells),
+      preset_default(presets, &SupernetSection::cells));
+  with_default(ov.add(app, "--nodes", member(supernet, &SupernetSection::nodes), text.nodes),
+               preset_default(presets, &SupernetSection::nodes));
+  if (presets.front().second.ops) {
+    const auto ops = [supernet](Config& c) -> std::vector<std::string>& {
+      return *(c.*supernet).ops;
+    };
+    ov.add(
+          app, "--ops", ops,
+          "Candidate ops, comma-separated [" + fmt::format("{}", fmt::join(default_ops, ",")) + "]")
+        ->delimiter(',');
+  }
 }
 
 // How an app's SGD flags name what they train.

@@ -25,17 +25,15 @@ int main(int argc, char** argv) {
       "quick (C=8, 5 cells, batch 32, 3200 images, 8 epochs of which 3 warm-up, arch lr 2e-2: "
       "about 2 minutes on a CPU) or paper (C=16, 8 "
       "cells, batch 64, 50 epochs) [default: paper with a GPU, quick without]");
-  ov.add(app, "--init-channels,--channels", &DartsConfig::channels,
-         "Channels of the first cells (C)");
-  ov.add(app, "--layers,--cells", &DartsConfig::cells, "Cells; reductions at 1/3 and 2/3");
-  ov.add(app, "--nodes", &DartsConfig::nodes, "Intermediate nodes per cell (4 in DARTS)");
-  ov.add(app, "--ops", &DartsConfig::ops,
-         fmt::format("Candidate ops, comma-separated [default: {}]",
-                     fmt::join(darts_primitives(), ",")))
-      ->delimiter(',');
+  const DartsConfig quick = darts_preset("quick"), paper = darts_preset("paper");
+  apps::bind_supernet_flags(app, ov, &DartsConfig::supernet,
+                            {{"quick", quick.supernet}, {"paper", paper.supernet}},
+                            {.channels = "Channels of the first cells (C)",
+                             .cells = "Cells; reductions at 1/3 and 2/3",
+                             .nodes = "Intermediate nodes per cell (4 in DARTS)"},
+                            darts_primitives());
   ov.add(app, "--order", &DartsConfig::order, "1: first-order DARTS, 2: second order (unrolled)")
       ->check(CLI::IsMember({1, 2}));
-  const DartsConfig quick = darts_preset("quick"), paper = darts_preset("paper");
   apps::bind_data_flags(app, ov, &DartsConfig::data, {{"quick", quick.data}, {"paper", paper.data}},
                         "Share of those images for search-train; the rest is search-val");
   CLI::Option* epochs_opt = ov.add(app, "--epochs", &DartsConfig::epochs, "Search epochs");

@@ -35,13 +35,17 @@ int main(int argc, char** argv) {
   cli.add_preset(
       "quick (C=8 and 5 cells, or C=16 and 12 layers; batch 32, 10000 images, 5 epochs: minutes "
       "on a CPU) or paper (ENAS's search scripts) [default: paper with a GPU, quick without]");
-  ov.add(app, "--init-channels,--channels", &EnasConfig::channels,
-         "Channels of the first cells / of every layer (C)");
-  ov.add(app, "--layers,--cells", &EnasConfig::cells,
-         "Micro: cells in all, reductions at 1/3 and 2/3; macro: layers");
-  ov.add(app, "--nodes", &EnasConfig::nodes, "Micro: nodes per cell (5 in ENAS)");
   const EnasConfig quick = enas_preset("quick"), micro = enas_preset("paper", "micro"),
                    macro = enas_preset("paper", "macro");
+  apps::bind_supernet_flags(
+      app, ov, &EnasConfig::supernet,
+      {{"quick micro", quick.supernet},
+       {"quick macro", enas_preset("quick", "macro").supernet},
+       {"paper micro", micro.supernet},
+       {"paper macro", macro.supernet}},
+      {.channels = "Channels of the first cells / of every layer (C)",
+       .cells = "Micro: cells in all, reductions at 1/3 and 2/3; macro: layers",
+       .nodes = "Micro: nodes per cell"});
   apps::bind_data_flags(
       app, ov, &EnasConfig::data, {{"quick", quick.data}, {"paper", micro.data}},
       "Share of those images for the shared weights; the rest is search-val (rewards)");
@@ -59,8 +63,9 @@ int main(int argc, char** argv) {
          "Controller Adam steps after each epoch [30 micro, 50 macro]");
   ov.add(app, "--samples-per-step", &EnasConfig::samples_per_step,
          "Sampled children averaged into one controller step [10 micro, 20 macro]");
-  ov.add(app, "--controller-lr", &EnasConfig::controller_lr,
-         "Controller Adam lr [3.5e-3 micro, 1e-3 macro]");
+  apps::bind_adam_flags(app, ov, &EnasConfig::controller_adam,
+                        {{"micro", micro.controller_adam}, {"macro", macro.controller_adam}},
+                        "controller-", "the controller");
   ov.add(app, "--controller-hidden", &EnasConfig::controller_hidden, "Controller LSTM size [64]");
   ov.add(app, "--entropy-weight", &EnasConfig::entropy_weight,
          "Entropy bonus added to the reward [1e-4]");

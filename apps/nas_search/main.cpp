@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
       app, ov, &BlackBoxConfig::data,
       {{"quick", quick.data}, {"quick darts-cell", quick_cells.data}, {"paper", paper.data}},
       "Share of those images each trial trains on; the rest scores it");
-  ov.add(app, "--batch-size", &BlackBoxConfig::batch_size, "Batch size where not searched [96]");
+  ov.add(app, "--batch-size", &BlackBoxConfig::batch_size,
+         "Batch size where not searched [" + std::to_string(nas::kTrainingBatchSize) + "]");
   apps::bind_sgd_flags(app, ov, &BlackBoxConfig::sgd, {{"", quick.sgd}},
                        {.unless = ", where not searched"});
   ov.add(app, "--population", strategy(&StrategySection::population),

@@ -1,10 +1,13 @@
-// The configs in sections (data, SGD, Adam, strategy) keep config.json as it was: the keys every
-// app wrote before the sections, their defaults, each key read into its field, and the errors.
+// The configs in sections (supernet, data, SGD, Adam, strategy) keep config.json as it was: the
+// keys every app wrote before the sections, their defaults, each key read into its field, and the
+// errors. The Adam section added keys (eps; ENAS's controller betas and weight decay): an old file
+// loads with their defaults, which are the values the code had fixed before.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <vector>
 
 #include "fusenas/engine/error.h"
 #include "fusenas/nas/darts/search_config.h"
@@ -90,9 +93,25 @@ const json kOldSearch = json::parse(R"({
   "lr": 0.05, "lr_min": 0.0, "momentum": 0.9, "weight_decay": 0.0003, "grad_clip": 5.0,
   "population": 0, "tournament": 0, "bo_init": 0, "acquisition": "ei", "seed": 0})");
 
+// The keys the Adam sections added, with the values DARTS's architect and ENAS's controller had
+// hard-coded: eps 1e-8 (torch's default) and tf.train.AdamOptimizer(lr, beta1=0, epsilon=1e-3).
+const json kAddedDarts = {{"arch_eps", 1e-8}};
+const json kAddedEnas = {{"controller_beta1", 0.0},
+                         {"controller_beta2", 0.999},
+                         {"controller_eps", 1e-3},
+                         {"controller_weight_decay", 0.0}};
+
+json with_added(json old, const json& added) {
+  for (const auto& [key, v] : added.items()) {
+    EXPECT_FALSE(old.contains(key)) << key;
+    old[key] = v;
+  }
+  return old;
+}
+
 TEST(ConfigSections, EveryAppWritesTheKeysAndDefaultsItAlwaysHas) {
-  EXPECT_EQ(to_json(DartsConfig{}), kOldDarts);
-  EXPECT_EQ(enas::to_json(enas::EnasConfig{}), kOldEnas);
+  EXPECT_EQ(to_json(DartsConfig{}), with_added(kOldDarts, kAddedDarts));
+  EXPECT_EQ(enas::to_json(enas::EnasConfig{}), with_added(kOldEnas, kAddedEnas));
   EXPECT_EQ(to_json(TrainConfig{}), kOldTrain);
   EXPECT_EQ(to_json(BlackBoxConfig{}), kOldSearch);
 }
@@ -100,7 +119,11 @@ TEST(ConfigSections, EveryAppWritesTheKeysAndDefaultsItAlwaysHas) {
 TEST(ConfigSections, AnOldDartsConfigLoadsIntoTheSections) {
   const json old = changed(kOldDarts);
   const DartsConfig c = darts_config_from_json(old);
-  EXPECT_EQ(to_json(c), old);
+  EXPECT_EQ(to_json(c), with_added(old, kAddedDarts));
+  EXPECT_EQ(c.supernet.channels, old["channels"]);
+  EXPECT_EQ(c.supernet.cells, old["cells"]);
+  EXPECT_EQ(c.supernet.nodes, old["nodes"]);
+  EXPECT_EQ(*c.supernet.ops, old["ops"].get<std::vector<std::string>>());
   EXPECT_EQ(c.data.dataset, old["dataset"].get<std::string>());
   EXPECT_EQ(c.data.train_portion, old["train_portion"].get<double>());
   EXPECT_EQ(c.data.flip, old["flip"]);
@@ -115,7 +138,14 @@ TEST(ConfigSections, AnOldDartsConfigLoadsIntoTheSections) {
 TEST(ConfigSections, AnOldEnasConfigLoadsIntoTheSections) {
   const json old = changed(kOldEnas);
   const enas::EnasConfig c = enas::enas_config_from_json(old);
-  EXPECT_EQ(enas::to_json(c), old);
+  EXPECT_EQ(enas::to_json(c), with_added(old, kAddedEnas));
+  EXPECT_EQ(c.supernet.channels, old["channels"]);
+  EXPECT_EQ(c.supernet.nodes, old["nodes"]);
+  EXPECT_FALSE(c.supernet.ops.has_value());  // ENAS's micro space has its own ops
+  EXPECT_EQ(c.controller_adam.lr, old["controller_lr"]);
+  EXPECT_EQ(c.reinforce().lr, old["controller_lr"]);
+  EXPECT_EQ(c.reinforce().beta1, 0.0);
+  EXPECT_EQ(c.reinforce().eps, 1e-3);
   EXPECT_EQ(c.data.data_dir, old["data_dir"].get<std::string>());
   EXPECT_EQ(c.data.train_portion, old["train_portion"].get<double>());
   EXPECT_EQ(c.data.crop_padding, old["crop_padding"]);
@@ -189,6 +219,12 @@ TEST(ConfigSections, EachSectionNamesItsBadValue) {
             std::string::npos);
   AdamSection a{.beta2 = 1.0};
   EXPECT_NE(error([&] { a.validate("arch"); }).find("arch betas must lie in [0, 1)"),
+            std::string::npos);
+  a = {.eps = 0};
+  EXPECT_NE(error([&] { a.validate("controller"); }).find("controller eps must be positive, got 0"),
+            std::string::npos);
+  SupernetSection n{.cells = 0};
+  EXPECT_NE(error([&] { n.validate(); }).find("cells must be at least 1, got 0"),
             std::string::npos);
   StrategySection st{.name = "annealing"};
   EXPECT_NE(error([&] { st.validate(); }).find("unknown strategy 'annealing'"), std::string::npos);

@@ -22,8 +22,8 @@ using testing::TempDir;
 // CIFAR's crop and flip on, momentum, weight decay and clipping.
 DartsConfig tiny_config(const std::string& data_dir, int order) {
   DartsConfig c = darts_preset("quick");
-  c.channels = 4;
-  c.cells = 3;
+  c.supernet.channels = 4;
+  c.supernet.cells = 3;
   c.data.dataset = "cifar10";
   c.data.data_dir = data_dir;
   c.data.train_subset = 0;
@@ -93,7 +93,7 @@ TEST(DartsSearch, RunFolderHoldsEverythingTheDocsPromise) {
                         "genotype.json", "normal.dot", "reduce.dot", "alphas_normal.svg",
                         "alphas_reduce.svg", "search.log", "result.json", "checkpoint.json"})
     EXPECT_TRUE(fs::exists(run + "/" + f)) << f;
-  EXPECT_EQ(darts_config_from_json(read_json(run + "/config.json")).channels, 4);
+  EXPECT_EQ(darts_config_from_json(read_json(run + "/config.json")).supernet.channels, 4);
   const auto metrics = json_lines(run, "metrics.jsonl");
   ASSERT_EQ(metrics.size(), 2u);
   for (const char* k :
@@ -167,11 +167,11 @@ TEST(DartsSearch, BadConfigsAndRunFoldersFailWithOneClearMessage) {
   EXPECT_NE(message([&] { darts_search(c, quiet(tmp.sub("y"))); }).find("order must be 1 or 2"),
             std::string::npos);
   c = tiny_config(tmp.sub("data"), 1);
-  c.channels = 5;
+  c.supernet.channels = 5;
   EXPECT_NE(message([&] { darts_search(c, quiet(tmp.sub("y"))); }).find("channels must be even"),
             std::string::npos);
   c = tiny_config(tmp.sub("data"), 1);
-  c.ops = {"none", "conv_9x9"};
+  c.supernet.ops = {"none", "conv_9x9"};
   EXPECT_NE(message([&] { darts_search(c, quiet(tmp.sub("y"))); }).find("conv_9x9"),
             std::string::npos);
   c = tiny_config(tmp.sub("data"), 1);
@@ -194,8 +194,8 @@ TEST(DartsSearch, BadConfigsAndRunFoldersFailWithOneClearMessage) {
 
 TEST(DartsSearch, PresetsCarryThePapersSettings) {
   const DartsConfig paper = darts_preset("paper");
-  EXPECT_EQ(paper.channels, 16);
-  EXPECT_EQ(paper.cells, 8);
+  EXPECT_EQ(paper.supernet.channels, 16);
+  EXPECT_EQ(paper.supernet.cells, 8);
   EXPECT_EQ(paper.batch_size, 64);
   EXPECT_EQ(paper.epochs, 50);
   EXPECT_EQ(paper.sgd.lr, 0.025);

@@ -93,9 +93,9 @@ TEST(Divergence, ASearchThatDivergesBeforeItsFirstCheckpointLeavesNoFolder) {
   DartsConfig c = darts_preset("quick");
   c.data.dataset = "cifar10";
   c.data.data_dir = tmp.sub("data");
-  c.channels = 4;
-  c.cells = 3;
-  c.nodes = 2;
+  c.supernet.channels = 4;
+  c.supernet.cells = 3;
+  c.supernet.nodes = 2;
   c.epochs = 1;
   c.warmup_epochs = 0;
   c.batch_size = 8;

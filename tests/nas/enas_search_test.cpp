@@ -40,9 +40,9 @@ using testing::TempDir;
 // decay, clipping and an lr restart after the first epoch.
 EnasConfig tiny_config(const std::string& data_dir, const std::string& space) {
   EnasConfig c = enas_preset("quick", space);
-  c.channels = 4;
-  c.cells = space == "micro" ? 3 : 4;
-  c.nodes = 3;
+  c.supernet.channels = 4;
+  c.supernet.cells = space == "micro" ? 3 : 4;
+  c.supernet.nodes = 3;
   c.data.dataset = "cifar10";
   c.data.data_dir = data_dir;
   c.data.train_subset = 0;
@@ -158,7 +158,7 @@ TEST(EnasSearch, MicroRunFolderHoldsEverythingAndItsGenotypeTrainsInTheEvalNetwo
                         "arch.json", "arch.txt", "genotype.txt", "genotype.json", "normal.dot",
                         "reduce.dot", "search.log", "result.json", "checkpoint.json"})
     EXPECT_TRUE(fs::exists(run + "/" + f)) << f;
-  EXPECT_EQ(enas_config_from_json(read_json(run + "/config.json")).channels, 4);
+  EXPECT_EQ(enas_config_from_json(read_json(run + "/config.json")).supernet.channels, 4);
   const auto metrics = json_lines(run, "metrics.jsonl");
   ASSERT_EQ(metrics.size(), 2u);
   for (const char* k : {"epoch", "shared_loss", "shared_acc", "lr", "mean_reward", "baseline",
@@ -323,7 +323,7 @@ TEST(EnasSearch, BadConfigsAndRunFoldersFailWithOneClearMessage) {
   EXPECT_NE(message([&] { enas_search(c, quiet(tmp.sub("y"))); }).find("unknown space 'mega'"),
             std::string::npos);
   c = tiny_config(tmp.sub("data"), "macro");
-  c.channels = 5;
+  c.supernet.channels = 5;
   EXPECT_NE(message([&] { enas_search(c, quiet(tmp.sub("y"))); }).find("channels must be even"),
             std::string::npos);
   c = tiny_config(tmp.sub("data"), "micro");
@@ -399,20 +399,20 @@ TEST(EnasSearch, FollowsEnassDecayRewardStatisticsAndPlainRewardBatches) {
 
 TEST(EnasSearch, PresetsCarryThePapersSettings) {
   const EnasConfig micro = enas_preset("paper", "micro");
-  EXPECT_EQ(micro.channels, 20);
-  EXPECT_EQ(micro.cells, 8);  // ENAS's 6 layers plus its 2 reduction cells
-  EXPECT_EQ(micro.nodes, 5);
+  EXPECT_EQ(micro.supernet.channels, 20);
+  EXPECT_EQ(micro.supernet.cells, 8);  // ENAS's 6 layers plus its 2 reduction cells
+  EXPECT_EQ(micro.supernet.nodes, 5);
   EXPECT_EQ(micro.batch_size, 160);
   EXPECT_EQ(micro.epochs, 150);
   EXPECT_EQ(micro.controller_steps, 30);
   EXPECT_EQ(micro.samples_per_step, 10);
   EXPECT_EQ(micro.derive_samples, 100);
-  EXPECT_EQ(micro.controller_lr, 3.5e-3);
+  EXPECT_EQ(micro.controller_adam.lr, 3.5e-3);
   EXPECT_EQ(micro.entropy_weight, 1e-4);
   EXPECT_EQ(micro.baseline_decay, 0.99);
   EXPECT_EQ(micro.controller().op_tanh_reduce, 2.5);
   const EnasConfig macro = enas_preset("paper", "macro");
-  EXPECT_EQ(macro.cells, 12);
+  EXPECT_EQ(macro.supernet.cells, 12);
   EXPECT_EQ(macro.controller().tanh_constant, 1.5);
   EXPECT_EQ(macro.reinforce().skip_weight, 0.8);
   EXPECT_EQ(macro.controller().skip_target, 0.4);

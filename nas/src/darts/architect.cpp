@@ -43,8 +43,9 @@ Architect::Architect(Supernet& net, const optim::SGD& weights, const ArchitectCo
       alphas_(net.arch().parameters()) {
   FUSENAS_CHECK(config.order == 1 || config.order == 2, "DARTS order must be 1 or 2, got {}",
                 config.order);
-  optimizer_ = std::make_unique<optim::Adam>(
-      alphas_, config.lr, std::make_pair(config.beta1, config.beta2), 1e-8, config.weight_decay);
+  optimizer_ =
+      std::make_unique<optim::Adam>(alphas_, config.lr, std::make_pair(config.beta1, config.beta2),
+                                    config.eps, config.weight_decay);
 }
 
 Tensor Architect::step(const Tensor& x_train, const Tensor& y_train, const Tensor& x_val,

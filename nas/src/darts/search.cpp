@@ -28,10 +28,10 @@ DartsSearcher::DartsSearcher(const DartsConfig& config, const DartsOptions& opti
   eval_loader_ = std::move(loaders.eval);
 
   // Each cell keeps at least its inputs and nodes, for the train and the val batch.
-  check_fits_in_memory(
-      2 * cell_stack_lower_bound_bytes(config_.batch_size, data_.height(), config_.channels,
-                                       config_.cells, config_.nodes + 2),
-      device_, fmt::format("a supernet of {} cells", config_.cells));
+  check_fits_in_memory(2 * cell_stack_lower_bound_bytes(
+                               config_.batch_size, data_.height(), config_.supernet.channels,
+                               config_.supernet.cells, config_.supernet.nodes + 2),
+                       device_, fmt::format("a supernet of {} cells", config_.supernet.cells));
   Generator init(config_.seed);
   net_ = std::make_shared<Supernet>(
       config_.space(data_.channels(), data_.height(), data_.num_classes), init);

@@ -12,10 +12,7 @@ namespace fusenas::nas {
 template <SectionRef<DartsConfig> Self, typename F>
 void for_each_key(Self& c, F&& f) {
   f("preset", c.preset);
-  f("channels", c.channels);
-  f("cells", c.cells);
-  f("nodes", c.nodes);
-  f("ops", c.ops);
+  for_each_key(c.supernet, f);
   for_each_key(c.data, f);
   f("epochs", c.epochs);
   f("batch_size", c.batch_size);
@@ -34,8 +31,8 @@ DartsConfig darts_preset(const std::string& name) {
   // About two minutes on two CPU cores. Its 250 architect steps get DARTS's alpha budget
   // (Adam moves an alpha by at most about lr per step: 19,550 steps x 3e-4 = 5.9 in the paper,
   // 250 x 2e-2 = 5.0 here), after 3 warm-up epochs of weights only (docs/cli.md).
-  c.channels = 8;
-  c.cells = 5;
+  c.supernet.channels = 8;
+  c.supernet.cells = 5;
   c.batch_size = 32;
   c.data.train_subset = 3200;
   c.epochs = 8;
@@ -47,7 +44,7 @@ DartsConfig darts_preset(const std::string& name) {
 DartsConfig DartsConfig::resolved() const {
   DartsConfig c = *this;
   c.data = c.data.resolved();
-  if (c.ops.empty()) c.ops = darts_primitives();
+  if (c.supernet.ops->empty()) c.supernet.ops = darts_primitives();
   return c;
 }
 
@@ -58,6 +55,7 @@ SearchDataConfig DartsConfig::search_data() const {
 void DartsConfig::validate() const {
   FUSENAS_CHECK(preset == "quick" || preset == "paper", "unknown preset '{}' (use quick or paper)",
                 preset);
+  supernet.validate();
   data.validate();
   FUSENAS_CHECK(epochs >= 1, "epochs must be at least 1, got {}", epochs);
   FUSENAS_CHECK(batch_size >= 1, "batch size must be at least 1, got {}", batch_size);
@@ -71,10 +69,10 @@ void DartsConfig::validate() const {
 
 SearchSpace DartsConfig::space(int64_t in_channels, int64_t image_size, int64_t num_classes) const {
   SearchSpace s;
-  if (!ops.empty()) s.ops = ops;
-  s.nodes = nodes;
-  s.cells = cells;
-  s.channels = channels;
+  if (supernet.ops && !supernet.ops->empty()) s.ops = *supernet.ops;
+  s.nodes = supernet.nodes;
+  s.cells = supernet.cells;
+  s.channels = supernet.channels;
   s.in_channels = in_channels;
   s.image_size = image_size;
   s.num_classes = num_classes;

@@ -51,8 +51,9 @@ DartsResult DartsSearcher::run() {
       "nas_darts: order {} on {} ({} search-train / {} search-val images), C={} cells={} "
       "nodes={} ops={}, batch {}, {} epochs, device {}, {} threads",
       config_.order, config_.data.dataset, train_loader_->num_samples(), val_loader_->num_samples(),
-      config_.channels, config_.cells, config_.nodes, config_.ops.size(), config_.batch_size,
-      config_.epochs, device_.str(), num_threads()));
+      config_.supernet.channels, config_.supernet.cells, config_.supernet.nodes,
+      (*config_.supernet.ops).size(), config_.batch_size, config_.epochs, device_.str(),
+      num_threads()));
   int64_t params = 0;
   for (const auto& p : net_->parameters()) params += p.numel();
   log_.line(fmt::format("supernet weights: {} ({:.3f}M); run folder {}", params, params / 1e6,
@@ -161,7 +162,7 @@ bool DartsSearcher::end_epoch(const std::function<bool()>& stopping) {
                                       {"step_seconds", step_s},
                                       {"genotype", g.to_text()}});
   run_.append_jsonl("alphas.jsonl", {{"epoch", epoch + 1},
-                                     {"ops", config_.ops},
+                                     {"ops", (*config_.supernet.ops)},
                                      {"normal", rows_json(net_->normal_weights())},
                                      {"reduce", rows_json(net_->reduce_weights())}});
   log_.line(fmt::format(
@@ -190,10 +191,10 @@ void DartsSearcher::write_artifacts(bool render) const {
     normal.push_back(j.at("normal").get<std::vector<std::vector<double>>>());
     reduce.push_back(j.at("reduce").get<std::vector<std::vector<double>>>());
   }
-  run_.write_text("alphas_normal.svg",
-                  alpha_heatmap_svg(normal, config_.ops, config_.nodes, "normal cell"));
-  run_.write_text("alphas_reduce.svg",
-                  alpha_heatmap_svg(reduce, config_.ops, config_.nodes, "reduction cell"));
+  run_.write_text("alphas_normal.svg", alpha_heatmap_svg(normal, (*config_.supernet.ops),
+                                                         config_.supernet.nodes, "normal cell"));
+  run_.write_text("alphas_reduce.svg", alpha_heatmap_svg(reduce, (*config_.supernet.ops),
+                                                         config_.supernet.nodes, "reduction cell"));
   if (render) {
     render_dot(run_.file("normal.dot"));
     render_dot(run_.file("reduce.dot"));

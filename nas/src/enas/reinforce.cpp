@@ -38,11 +38,7 @@ ReinforceConfig ReinforceConfig::macro() {
 }
 
 void ReinforceConfig::validate() const {
-  FUSENAS_CHECK(lr > 0, "ENAS REINFORCE: lr must be positive, got {}", lr);
-  FUSENAS_CHECK(adam_beta1 >= 0 && adam_beta1 < 1 && adam_beta2 >= 0 && adam_beta2 < 1,
-                "ENAS REINFORCE: Adam betas must lie in [0, 1), got ({}, {})", adam_beta1,
-                adam_beta2);
-  FUSENAS_CHECK(adam_eps > 0, "ENAS REINFORCE: adam_eps must be positive, got {}", adam_eps);
+  AdamSection::validate("ENAS REINFORCE: controller");
   FUSENAS_CHECK(entropy_weight >= 0, "ENAS REINFORCE: entropy_weight must not be negative, got {}",
                 entropy_weight);
   FUSENAS_CHECK(baseline_decay >= 0 && baseline_decay < 1,
@@ -59,8 +55,8 @@ ReinforceTrainer::ReinforceTrainer(std::shared_ptr<Controller> controller,
                                    const ReinforceConfig& config, uint64_t seed)
     : controller_(checked(std::move(controller))),
       config_(validated(config)),
-      optimizer_(controller_->parameters(), config_.lr, {config_.adam_beta1, config_.adam_beta2},
-                 config_.adam_eps),
+      optimizer_(controller_->parameters(), config_.lr, {config_.beta1, config_.beta2}, config_.eps,
+                 config_.weight_decay),
       gen_(seed) {}
 
 ReinforceStats ReinforceTrainer::step(const std::function<double(const Sample&)>& reward) {

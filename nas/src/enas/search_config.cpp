@@ -14,9 +14,7 @@ template <SectionRef<EnasConfig> Self, typename F>
 void for_each_key(Self& c, F&& f) {
   f("space", c.space);
   f("preset", c.preset);
-  f("channels", c.channels);
-  f("cells", c.cells);
-  f("nodes", c.nodes);
+  for_each_key(c.supernet, f);
   for_each_key(c.data, f);
   f("epochs", c.epochs);
   f("batch_size", c.batch_size);
@@ -26,7 +24,7 @@ void for_each_key(Self& c, F&& f) {
   f("nesterov", c.nesterov);
   f("controller_steps", c.controller_steps);
   f("samples_per_step", c.samples_per_step);
-  f("controller_lr", c.controller_lr);
+  for_each_key(c.controller_adam, "controller_", f);
   f("controller_hidden", c.controller_hidden);
   f("entropy_weight", c.entropy_weight);
   f("baseline_decay", c.baseline_decay);
@@ -48,20 +46,20 @@ EnasConfig enas_preset(const std::string& name, const std::string& space) {
   c.preset = name;
   if (space == "macro") {
     // ENAS's scripts/cifar10_macro_search.sh.
-    c.channels = 36;
-    c.cells = 12;
+    c.supernet.channels = 36;
+    c.supernet.cells = 12;
     c.batch_size = 128;
     c.epochs = 310;
     c.sgd.weight_decay = 2.5e-4;
-    c.controller_lr = 1e-3;
+    c.controller_adam.lr = 1e-3;
     c.controller_steps = 50;
     c.samples_per_step = 20;
     c.tanh_constant = 1.5;
   }
   if (name == "paper") return c;
   // Sized so the search finishes in a few minutes on two CPU cores (docs/results.md).
-  c.channels = space == "macro" ? 16 : 8;
-  c.cells = space == "macro" ? 12 : 5;
+  c.supernet.channels = space == "macro" ? 16 : 8;
+  c.supernet.cells = space == "macro" ? 12 : 5;
   c.batch_size = 32;
   c.data.train_subset = 10000;
   c.epochs = 5;
@@ -92,6 +90,7 @@ void EnasConfig::validate() const {
                 space);
   FUSENAS_CHECK(preset == "quick" || preset == "paper", "unknown preset '{}' (use quick or paper)",
                 preset);
+  supernet.validate();
   data.validate();
   FUSENAS_CHECK(epochs >= 1, "epochs must be at least 1, got {}", epochs);
   FUSENAS_CHECK(batch_size >= 2, "batch size must be at least 2 (batch statistics), got {}",
@@ -108,6 +107,7 @@ void EnasConfig::validate() const {
   } else {
     macro_space(1, 10).validate();
   }
+  controller_adam.validate("controller");
   controller().validate();
   reinforce().validate();
 }
@@ -115,8 +115,8 @@ void EnasConfig::validate() const {
 ControllerConfig EnasConfig::controller() const {
   ControllerConfig c = micro() ? ControllerConfig::micro() : ControllerConfig::macro();
   c.hidden_size = controller_hidden;
-  c.num_nodes = nodes;
-  c.num_layers = cells;
+  c.num_nodes = supernet.nodes;
+  c.num_layers = supernet.cells;
   c.tanh_constant = tanh_constant;
   if (micro()) c.op_tanh_reduce = op_tanh_reduce;
   c.skip_target = skip_target;
@@ -133,7 +133,7 @@ bool EnasConfig::rewards_use_batch_statistics() const {
 
 ReinforceConfig EnasConfig::reinforce() const {
   ReinforceConfig r;
-  r.lr = controller_lr;
+  static_cast<AdamSection&>(r) = controller_adam;
   r.entropy_weight = entropy_weight;
   r.baseline_decay = baseline_decay;
   r.skip_weight = skip_weight;
@@ -143,11 +143,12 @@ ReinforceConfig EnasConfig::reinforce() const {
 
 nas::SearchSpace EnasConfig::micro_space(int64_t in_channels, int64_t image_size,
                                          int64_t num_classes) const {
-  return micro_search_space(cells, nodes, channels, in_channels, image_size, num_classes);
+  return micro_search_space(supernet.cells, supernet.nodes, supernet.channels, in_channels,
+                            image_size, num_classes);
 }
 
 MacroSpace EnasConfig::macro_space(int64_t in_channels, int64_t num_classes) const {
-  return {cells, channels, in_channels, num_classes};
+  return {supernet.cells, supernet.channels, in_channels, num_classes};
 }
 
 double EnasConfig::lr_at(int epoch) const {

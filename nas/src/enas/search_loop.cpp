@@ -73,8 +73,8 @@ EnasResult EnasSearcher::run() {
       "nas_enas: {} space on {} ({} search-train / {} search-val images), C={} {}={}{}, batch {}, "
       "{} epochs of {} shared steps + {} controller steps x {} samples, device {}, {} threads",
       config_.space, config_.data.dataset, train_loader_->num_samples(), val_loader_->num_samples(),
-      config_.channels, config_.micro() ? "cells" : "layers", config_.cells,
-      config_.micro() ? fmt::format(" nodes={}", config_.nodes) : "", config_.batch_size,
+      config_.supernet.channels, config_.micro() ? "cells" : "layers", config_.supernet.cells,
+      config_.micro() ? fmt::format(" nodes={}", config_.supernet.nodes) : "", config_.batch_size,
       config_.epochs, per_epoch, config_.controller_steps, config_.samples_per_step, device_.str(),
       num_threads()));
   int64_t params = 0;

@@ -61,10 +61,17 @@ void SgdSection::validate() const {
                 "grad clip must be non-negative (0 = off), got {}", grad_clip);
 }
 
+void SupernetSection::validate() const {
+  FUSENAS_CHECK(channels >= 1, "channels must be at least 1, got {}", channels);
+  FUSENAS_CHECK(cells >= 1, "cells must be at least 1, got {}", cells);
+  FUSENAS_CHECK(nodes >= 1, "nodes must be at least 1, got {}", nodes);
+}
+
 void AdamSection::validate(const std::string& name) const {
   FUSENAS_CHECK(std::isfinite(lr) && lr > 0, "{} lr must be positive, got {}", name, lr);
   FUSENAS_CHECK(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1,
                 "{} betas must lie in [0, 1), got {} and {}", name, beta1, beta2);
+  FUSENAS_CHECK(std::isfinite(eps) && eps > 0, "{} eps must be positive, got {}", name, eps);
   FUSENAS_CHECK(std::isfinite(weight_decay) && weight_decay >= 0,
                 "{} weight decay must be non-negative, got {}", name, weight_decay);
 }

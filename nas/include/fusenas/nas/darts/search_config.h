@@ -17,11 +17,8 @@ namespace fusenas::nas {
 
 struct DartsConfig {
   std::string preset = "paper";  // "quick" or "paper": where the values below started from
-  // Search space.
-  int64_t channels = 16;
-  int cells = 8;
-  int nodes = 4;
-  std::vector<std::string> ops;  // empty = the 8 DARTS candidates
+  // Search space: the section's DARTS defaults, and ops (empty = the 8 DARTS candidates).
+  SupernetSection supernet{.ops = std::vector<std::string>{}};
   // Data: the training set (optionally its first train_subset images) split into search-train
   // and search-val by train_portion.
   DataSection data{.train_portion = 0.5};

@@ -15,16 +15,18 @@
 #include "fusenas/engine/optim/adam.h"
 #include "fusenas/nas/enas/controller.h"
 #include "fusenas/nas/run/checkpoint.h"
+#include "fusenas/nas/run/config_sections.h"
 
 namespace fusenas::nas::enas {
 
+// ENAS's controller Adam: tf.train.AdamOptimizer(lr, beta1=0.0, epsilon=1e-3), no weight decay;
+// the lr of its micro search.
+inline constexpr AdamSection kEnasControllerAdam{
+    .lr = 3.5e-3, .beta1 = 0.0, .beta2 = 0.999, .eps = 1e-3, .weight_decay = 0};
+
 // Defaults are ENAS's micro search (scripts/cifar10_micro_search.sh, src/utils.py).
-struct ReinforceConfig {
-  double lr = 3.5e-3;
-  // ENAS's controller Adam: tf.train.AdamOptimizer(lr, beta1=0.0, epsilon=1e-3).
-  double adam_beta1 = 0.0;
-  double adam_beta2 = 0.999;
-  double adam_eps = 1e-3;
+struct ReinforceConfig : AdamSection {
+  ReinforceConfig() : AdamSection(kEnasControllerAdam) {}
   double entropy_weight = 1e-4;  // reward += entropy_weight * entropy
   double baseline_decay = 0.99;  // baseline = decay * baseline + (1 - decay) * reward
   // Unset: the baseline starts at the first reward, so the very first sample has no advantage.

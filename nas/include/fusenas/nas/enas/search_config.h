@@ -20,9 +20,7 @@ struct EnasConfig {
   std::string preset = "paper";  // "quick" or "paper": where the values below started from
   // Child network. Micro: `cells` cells in all, reductions at 1/3 and 2/3 (ENAS's 6 layers are 8
   // cells: its two reduction cells come on top); macro: `cells` layers.
-  int64_t channels = 20;
-  int cells = 8;
-  int nodes = 5;  // micro only: nodes per cell
+  SupernetSection supernet{.channels = 20, .cells = 8, .nodes = 5};  // nodes: micro only
   // Data: the training set (optionally its first train_subset images) split into search-train
   // (shared weights) and search-val (rewards, derivation) by train_portion, 45000/5000 as ENAS.
   DataSection data{.train_portion = 0.9};
@@ -40,7 +38,7 @@ struct EnasConfig {
   // averaging the policy gradients of samples_per_step sampled children.
   int controller_steps = 30;
   int samples_per_step = 10;
-  double controller_lr = 3.5e-3;
+  AdamSection controller_adam = kEnasControllerAdam;
   int64_t controller_hidden = 64;
   double entropy_weight = 1e-4;
   double baseline_decay = 0.99;

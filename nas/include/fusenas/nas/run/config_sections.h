@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 namespace fusenas::nas {
 
@@ -31,6 +32,20 @@ struct DataSection {
   int64_t image_size() const;
 };
 
+// The supernet a DARTS or ENAS search trains (ENAS: its shared child network). The defaults are
+// DARTS's; ENAS's presets set theirs.
+struct SupernetSection {
+  int64_t channels = 16;  // C of the first cells (ENAS macro: of every layer)
+  int cells = 8;          // cells in all, reductions at 1/3 and 2/3 (ENAS macro: layers)
+  int nodes = 4;          // intermediate nodes per cell
+  // DARTS: the candidate ops, empty for the 8 DARTS candidates. Unset for ENAS, whose micro space
+  // has its own 5 and whose config then has no ops key.
+  std::optional<std::vector<std::string>> ops{};
+
+  // Throws fusenas::Error with one clear sentence for the first bad value.
+  void validate() const;
+};
+
 // Weights trained by SGD with momentum, the lr following a cosine from lr to lr_min. The defaults
 // are nas_train's: DARTS train.py's, but for the lr (see below); the searches set theirs where they
 // differ.
@@ -44,12 +59,17 @@ struct SgdSection {
   void validate() const;
 };
 
-// Parameters trained by Adam. The defaults are DARTS's architect (train_search.py), the one run
-// that exposes all four.
+// The batch size of networks trained from scratch (DARTS train.py's): nas_train's, and every
+// black-box trial's where it is not searched.
+inline constexpr int64_t kTrainingBatchSize = 96;
+
+// Parameters trained by Adam. The defaults are DARTS's architect (train_search.py); ENAS's
+// controller sets its own (beta1 0, eps 1e-3, no weight decay).
 struct AdamSection {
   double lr = 3e-4;
   double beta1 = 0.5;
   double beta2 = 0.999;
+  double eps = 1e-8;
   double weight_decay = 1e-3;
 
   // `name` is what the keys start with ("arch": "arch lr must be positive, got 0").
@@ -71,6 +91,14 @@ void for_each_key(Self& s, F&& f) {
   f("flip", s.flip);
 }
 
+template <SectionRef<SupernetSection> Self, typename F>
+void for_each_key(Self& s, F&& f) {
+  f("channels", s.channels);
+  f("cells", s.cells);
+  f("nodes", s.nodes);
+  if (s.ops) f("ops", *s.ops);
+}
+
 template <SectionRef<SgdSection> Self, typename F>
 void for_each_key(Self& s, F&& f) {
   f("lr", s.lr);
@@ -80,12 +108,14 @@ void for_each_key(Self& s, F&& f) {
   f("grad_clip", s.grad_clip);
 }
 
-// Keys prefix + "lr", "beta1", "beta2", "weight_decay" (DARTS: "arch_").
+// Keys prefix + "lr", "beta1", "beta2", "eps", "weight_decay" (DARTS: "arch_", ENAS:
+// "controller_").
 template <SectionRef<AdamSection> Self, typename F>
 void for_each_key(Self& s, const std::string& prefix, F&& f) {
   f(prefix + "lr", s.lr);
   f(prefix + "beta1", s.beta1);
   f(prefix + "beta2", s.beta2);
+  f(prefix + "eps", s.eps);
   f(prefix + "weight_decay", s.weight_decay);
 }
 

@@ -49,7 +49,7 @@ struct BlackBoxConfig {
   int epochs = 3;
   DataSection data{.train_subset = 10000, .train_portion = 0.5};
   // Hyperparameters where they are not searched (nas_train's SGD defaults).
-  int64_t batch_size = 96;
+  int64_t batch_size = kTrainingBatchSize;
   SgdSection sgd;
   uint64_t seed = 0;
 

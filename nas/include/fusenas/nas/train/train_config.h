@@ -45,7 +45,7 @@ struct TrainConfig {
   // Optimisation: DARTS train.py's batch size and the SGD section's defaults. The lr follows a
   // cosine from sgd.lr to sgd.lr_min over `epochs`, stepped once per epoch.
   int epochs = 10;
-  int64_t batch_size = 96;
+  int64_t batch_size = kTrainingBatchSize;
   SgdSection sgd;
 
   // Regularisation. Drop-path ramps linearly: epoch e uses drop_path * e / epochs. The auxiliary
