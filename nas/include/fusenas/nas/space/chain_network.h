@@ -21,6 +21,7 @@ class ChainNetwork : public Network {
   // x [N, H, W, shape.channels] -> logits [N, shape.classes]
   Tensor forward(const Tensor& x) override;
   int64_t num_parameters() const override;
+  const ImageShape& shape() const { return shape_; }
 
  private:
   ImageShape shape_;
