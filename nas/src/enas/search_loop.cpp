@@ -12,19 +12,14 @@
 #include "fusenas/nas/run/divergence.h"
 #include "fusenas/nas/run/progress.h"
 #include "fusenas/nas/run/setup.h"
+#include "fusenas/nas/run/wall_clock.h"
 #include "fusenas/nas/space/artifacts.h"
 #include "searcher.h"
 
 namespace fusenas::nas::enas {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 constexpr uint64_t kDeriveStream = 0x646572ULL;  // "der"
-
-double seconds_since(Clock::time_point t0) {
-  return std::chrono::duration<double>(Clock::now() - t0).count();
-}
 
 nlohmann::json arch_json(const Arch& a) {
   return std::visit([](const auto& x) { return nlohmann::json::parse(x.to_json()); }, a);
@@ -124,7 +119,7 @@ int64_t EnasSearcher::run_step(size_t phase) {
 }
 
 void EnasSearcher::controller_step() {
-  const auto t0 = Clock::now();
+  const auto t0 = WallClock::now();
   const int epoch = runner_->epoch();
   const int64_t step = runner_->steps_done(1);
   last_step_ = trainer_->step([this](const Sample& sample) {
@@ -204,7 +199,7 @@ bool EnasSearcher::end_epoch(const std::function<bool()>&) {
 }
 
 Derived EnasSearcher::derive() {
-  const auto t0 = Clock::now();
+  const auto t0 = WallClock::now();
   // A generator of its own and the first search-val batch: the derivation depends only on the
   // final weights and controller, so a finished run derives the same architecture again.
   Generator gen(config_.seed ^ kDeriveStream);
