@@ -63,8 +63,8 @@ TEST_P(DartsGraphReplay, ReplayedStepsEqualEagerStepsAcrossLrChanges) {
       if (order == 2) graphs.clear();
     }
     const std::array<Tensor, 4> b = {
-        normal({4, 8, 8, 3}, 0, 1, gen, f64), randint({4}, 0, 10, gen, i64),
-        normal({4, 8, 8, 3}, 0, 1, gen, f64), randint({4}, 0, 10, gen, i64)};
+        normal({2, 8, 8, 3}, 0, 1, gen, f64), randint({2}, 0, 10, gen, i64),
+        normal({2, 8, 8, 3}, 0, 1, gen, f64), randint({2}, 0, 10, gen, i64)};
     const SearchStepResult want = darts_search_step(
         *eager.net, *eager.architect, *eager.sgd, 5.0, b[0].to(Device::cuda()),
         b[1].to(Device::cuda()), b[2].to(Device::cuda()), b[3].to(Device::cuda()), update_alphas);
