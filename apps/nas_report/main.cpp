@@ -1,6 +1,6 @@
 // nas_report: turns a run folder of nas_darts, nas_enas, nas_train or nas_search into one
 // self-contained HTML page; --watch rewrites it while the run is live; --compare sets several
-// black-box searches side by side.
+// black-box searches side by side; --rank scores estimators against a fully trained reference.
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
@@ -9,6 +9,7 @@
 #include <csignal>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,6 +18,7 @@
 #include "../common/cli_checks.h"
 #include "fusenas/engine/error.h"
 #include "fusenas/nas/report/compare_report.h"
+#include "fusenas/nas/report/rank_report.h"
 #include "fusenas/nas/report/run_report.h"
 
 namespace {
@@ -62,6 +64,24 @@ int write_comparison(const std::vector<std::string>& dirs, std::string out) {
   return 0;
 }
 
+// --rank: the first folder is the reference. The table goes to stdout and to `out` (default
+// <first run>/rank.md), the numbers beside it as JSON (rank.json for rank.md).
+int write_rank(const std::vector<std::string>& dirs, std::string out) {
+  using namespace fusenas::nas::report;
+  const std::vector<std::string> runs(dirs.begin() + 1, dirs.end());
+  const RankReport report = build_rank_report(dirs.front(), runs);
+  const std::string table = rank_markdown(report);
+  if (out.empty())
+    out = (std::filesystem::path(runs.empty() ? dirs.front() : runs.front()) / "rank.md").string();
+  const std::string json_out = std::filesystem::path(out).replace_extension(".json").string();
+  FUSENAS_CHECK(json_out != out, "--out {} would be overwritten by the JSON; give it a .md name",
+                out);
+  write_report_file(out, table);
+  write_report_file(json_out, to_json(report).dump(2) + "\n");
+  fmt::print("{}\nreport: {} and {}\n", table, out, json_out);
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -77,7 +97,7 @@ int main(int argc, char** argv) {
     return fmt::format("nas_report: {} (see --help)\n", apps::one_line(e.what()));
   });
   std::string dir, out;
-  std::vector<std::string> compare_dirs;
+  std::vector<std::string> compare_dirs, rank_dirs;
   bool watch = false;
   int interval = 5;
   app.add_option("run_dir", dir, "The run folder");
@@ -87,9 +107,18 @@ int main(int argc, char** argv) {
                  "searches)")
       ->expected(0, CLI::detail::expected_max_vector_size)
       ->type_name("DIR");
+  app.add_option("--rank", rank_dirs,
+                 "Instead of RUN_DIR: a fully trained reference search, then the searches that "
+                 "scored the same candidates more cheaply (e.g. --strategy reference); a markdown "
+                 "table of Kendall tau, Spearman rho, top-5 recall and cost per run, plus the "
+                 "reference's own curves truncated at epochs 1, 2, 3, 5 and extrapolated from 3 "
+                 "and 5")
+      ->expected(0, CLI::detail::expected_max_vector_size)
+      ->type_name("DIR");
   app.add_option("--out", out,
                  "The page to write [default: RUN_DIR/report.html; with --compare compare.html, "
-                 "or with a .svg name the incumbent plot alone]");
+                 "or with a .svg name the incumbent plot alone; with --rank the first run's "
+                 "rank.md, with rank.json beside it]");
   app.add_flag("--watch", watch,
                "Rewrite the page every --interval seconds while the run is live (the page then "
                "reloads itself); exits when the run ends or on Ctrl-C");
@@ -102,6 +131,7 @@ int main(int argc, char** argv) {
       "  nas_report runs/enas-20260101-120000 --watch     # live page beside a search\n"
       "  nas_report runs/search-20260101-120000           # trials from trials.sqlite\n"
       "  nas_report --compare runs/search-a runs/search-b # writes ./compare.html\n"
+      "  nas_report --rank runs/ref runs/low-fidelity     # writes .../low-fidelity/rank.md\n"
       "Exit status: 0 page written, 1 error (no page), 2 bad flags (and --compare given a "
       "folder that holds no black-box search but another kind of run).");
   try {
@@ -110,8 +140,20 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   const bool comparing = app.count("--compare") > 0;
-  // A bare --compare leaves one empty value behind.
+  const bool ranking = app.count("--rank") > 0;
+  // A bare --compare (or --rank) leaves one empty value behind.
   std::erase(compare_dirs, std::string());
+  std::erase(rank_dirs, std::string());
+  if (ranking && (comparing || watch || !dir.empty())) {
+    fmt::print(stderr,
+               "nas_report: --rank takes every folder after it and no --compare, --watch "
+               "or run_dir\n");
+    return 2;
+  }
+  if (ranking && rank_dirs.empty()) {
+    fmt::print(stderr, "nas_report: --rank needs a reference search folder, then the runs\n");
+    return 2;
+  }
   if (comparing && watch) {
     fmt::print(stderr, "nas_report: --compare cannot be combined with --watch\n");
     return 2;
@@ -125,12 +167,13 @@ int main(int argc, char** argv) {
                compare_dirs.size());
     return 2;
   }
-  if (!comparing && dir.empty()) {
+  if (!comparing && !ranking && dir.empty()) {
     fmt::print(stderr, "nas_report: run_dir is required (see --help)\n");
     return 2;
   }
   try {
     if (comparing) return write_comparison(compare_dirs, out);
+    if (ranking) return write_rank(rank_dirs, out);
     std::error_code ec;
     if (!std::filesystem::is_directory(dir, ec)) FUSENAS_FAIL("{} is not a folder", dir);
     if (out.empty()) out = (std::filesystem::path(dir) / "report.html").string();

@@ -2,12 +2,18 @@
 // (a preset plus overrides), library call, one line on stderr for any error.
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <memory>
 #include <string>
 
 #include "../common/app_support.h"
 #include "../common/search_cli.h"
 #include "fusenas/engine/error.h"
 #include "fusenas/nas/search/search.h"
+#include "fusenas/nas/space/hp_space.h"
+#include "fusenas/nas/space/joint_space.h"
+#include "fusenas/nas/space/make_space.h"
+#include "fusenas/nas/strategy/reference_replay.h"
 
 int main(int argc, char** argv) {
   fusenas::apps::tune_process(argv);
@@ -28,8 +34,13 @@ int main(int argc, char** argv) {
       "minutes or less on a CPU) or paper (the space's networks, every image, 10 epochs, 100 "
       "trials) [default: paper with a GPU, quick without]");
   const auto strategy = [](auto field) { return apps::member(&BlackBoxConfig::strategy, field); };
-  ov.add(app, "--strategy", strategy(&StrategySection::name), "random, evolution or bo")
-      ->check(CLI::IsMember({"random", "evolution", "bo"}));
+  ov.add(app, "--strategy", strategy(&StrategySection::name),
+         "random, evolution, bo or reference (the candidates of --reference's done trials)")
+      ->check(CLI::IsMember({"random", "evolution", "bo", "reference"}));
+  ov.add(app, "--reference", strategy(&StrategySection::reference),
+         "--strategy reference: the nas_search run folder whose done trials' candidates are "
+         "asked again, in trial order (same space and options); the budget is capped at them")
+      ->type_name("DIR");
   ov.add(app, "--space", &BlackBoxConfig::space, "darts-cell, chain or multibranch")
       ->check(CLI::IsMember({"darts-cell", "chain", "multibranch"}));
   std::string space_options;
@@ -42,10 +53,34 @@ int main(int argc, char** argv) {
          "best architecture in the last share of the trials)")
       ->check(CLI::IsMember({"off", "joint", "after"}));
   ov.add(app, "--hpo-share", &BlackBoxConfig::hpo_share, "--hpo after: share of the trials [0.25]");
-  ov.add(app, "--budget-trials", &BlackBoxConfig::budget_trials, "Trials in all [quick 20]");
+  CLI::Option* budget_opt = ov.add(app, "--budget-trials", &BlackBoxConfig::budget_trials,
+                                   "Trials in all [quick 20; reference: the reference's]");
   ov.add(app, "--budget-minutes", &BlackBoxConfig::budget_minutes,
          "Also stop at the first trial end after this many minutes of training; 0 = no limit");
-  ov.add(app, "--epochs", &BlackBoxConfig::epochs, "Training epochs per trial (the fidelity)");
+  ov.add(app, "--epochs", &BlackBoxConfig::epochs,
+         "Training epochs per trial (the fidelity; Hyperband's most)");
+  const auto estimator = [](auto field) { return apps::member(&BlackBoxConfig::estimator, field); };
+  ov.add(
+        app, "--estimator", estimator(&EstimatorSection::name),
+        "full (every trial trains all epochs), curve (stop trials whose learning curve will not "
+        "beat the best), hyperband or successive-halving (rungs over epochs), morphism (evolution "
+        "whose children inherit their parent's trained weights), one-shot (a supernet trained once "
+        "scores every candidate) [full]")
+      ->check(CLI::IsMember(
+          {"full", "curve", "hyperband", "successive-halving", "morphism", "one-shot"}));
+  ov.add(app, "--downscale", estimator(&EstimatorSection::downscale),
+         "Average-pool the images by 1, 2 or 4 before the network (a lower fidelity) [1]")
+      ->check(CLI::IsMember({1, 2, 4}));
+  ov.add(app, "--curve-min-epochs", estimator(&EstimatorSection::curve_min_epochs),
+         "Curve: epochs before the first prediction [3]");
+  ov.add(app, "--curve-threshold", estimator(&EstimatorSection::curve_threshold),
+         "Curve: prune below this probability of beating the best [0.05]");
+  ov.add(app, "--eta", estimator(&EstimatorSection::eta),
+         "Hyperband: keep the best 1/eta of each rung [3]");
+  ov.add(app, "--min-epochs", estimator(&EstimatorSection::min_epochs),
+         "Hyperband: epochs of the first rung [1]");
+  ov.add(app, "--supernet-epochs", estimator(&EstimatorSection::supernet_epochs),
+         "One-shot: epochs of the supernet's training [10]");
   const BlackBoxConfig quick = blackbox_preset("quick"),
                        quick_cells = blackbox_preset("quick", "darts-cell"),
                        paper = blackbox_preset("paper");
@@ -72,6 +107,7 @@ int main(int argc, char** argv) {
       "  nas_search                                  # quick random search over chains\n"
       "  nas_search --strategy evolution --space darts-cell --budget-trials 40\n"
       "  nas_search --strategy bo --space multibranch --hpo joint --budget-minutes 60\n"
+      "  nas_search --strategy reference --reference runs/ref-chain --epochs 1\n"
       "  nas_search --resume runs/search-20260101-120000\n"
       "Exit status: 0 done, 1 error, 2 bad flags, 130 stopped by a signal (resumable).");
 
@@ -88,6 +124,21 @@ int main(int argc, char** argv) {
       if (j.is_discarded() || !j.is_object())
         throw Error(fmt::format("--space-options must be a JSON object, got '{}'", space_options));
       c.space_options.update(j);
+    }
+    // A replay evaluates the reference's candidates: all of them unless fewer are asked for.
+    // Building it here refuses a reference of another space before any data or run folder.
+    if (c.strategy.name == "reference") {
+      const std::shared_ptr<const space::ArchSpace> arch =
+          space::make_arch_space(c.space, c.space_options);
+      const std::shared_ptr<const space::Space> s =
+          c.hpo == "joint"
+              ? std::make_shared<space::JointSpace>(arch, std::make_shared<space::HpSpace>())
+              : std::static_pointer_cast<const space::Space>(arch);
+      const strategy::ReferenceReplay replay(*s, c.seed, c.strategy.reference);
+      const int n = static_cast<int>(replay.reference().candidates.size());
+      // Hyperband's budget counts jobs (several per candidate), so only a plain replay is capped.
+      if (!c.estimator.hyperband())
+        c.budget_trials = budget_opt->count() > 0 ? std::min(c.budget_trials, n) : n;
     }
     return blackbox_search(c, cli.options);
   });

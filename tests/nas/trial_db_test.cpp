@@ -223,6 +223,24 @@ TEST(TrialDb, AResumeOfAnotherSearchIsRefused) {
   expect_error([&] { TrialDb::create(path, identity()); }, {path, "already holds one"});
 }
 
+// A search begun before a config key existed resumes once its stored config is read with that
+// key's default (the searcher normalises through its config loader); another value is refused.
+TEST(TrialDb, AStoredConfigIsComparedAfterNormalising) {
+  TempDir tmp;
+  const std::string path = tmp.sub(TrialDb::kFile);
+  TrialDb::create(path, identity()).add(new_trial(1));
+  SearchIdentity newer = identity();
+  newer.config["estimator"] = "full";
+  const auto with_default = [](nlohmann::json j) {
+    if (!j.contains("estimator")) j["estimator"] = "full";
+    return j;
+  };
+  expect_error([&] { TrialDb::open_or_create(path, newer); }, {"config is"});
+  EXPECT_EQ(TrialDb::open_or_create(path, newer, with_default).count(), 1);
+  newer.config["estimator"] = "curve";
+  expect_error([&] { TrialDb::open_or_create(path, newer, with_default); }, {"config is"});
+}
+
 // The child's search loop: resume, then trials of 3 epochs each, finished, failed or pruned by id;
 // writes one byte to `ended` after each trial it ends. Never returns.
 [[noreturn]] void search_until_killed(const std::string& path, int ended) {

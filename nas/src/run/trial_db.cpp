@@ -405,7 +405,9 @@ TrialDb TrialDb::open(const std::string& path) {
   return TrialDb(std::move(impl), path, std::move(id));
 }
 
-TrialDb TrialDb::open_or_create(const std::string& path, const SearchIdentity& identity) {
+TrialDb TrialDb::open_or_create(
+    const std::string& path, const SearchIdentity& identity,
+    const std::function<nlohmann::json(const nlohmann::json&)>& normalize_config) {
   if (!fs::exists(path)) return create(path, identity);
   TrialDb db = open(path);
   const SearchIdentity& had = db.identity();
@@ -417,7 +419,8 @@ TrialDb TrialDb::open_or_create(const std::string& path, const SearchIdentity& i
   differs("strategy", had.strategy, identity.strategy);
   differs("space", had.space, identity.space);
   differs("seed", std::to_string(had.seed), std::to_string(identity.seed));
-  differs("config", had.config.dump(), identity.config.dump());
+  differs("config", (normalize_config ? normalize_config(had.config) : had.config).dump(),
+          identity.config.dump());
   return db;
 }
 
@@ -527,19 +530,25 @@ void TrialDb::fail(int64_t id, const std::string& reason, std::optional<double> 
   tx.commit();
 }
 
-void TrialDb::prune(int64_t id, const std::string& reason) {
+void TrialDb::prune(int64_t id, const std::string& reason, const nlohmann::json& metrics,
+                    std::optional<double> wall_seconds) {
+  FUSENAS_CHECK(metrics.is_object() || metrics.is_null(),
+                "trial database {}: trial {}'s metrics are not a JSON object", path_, id);
   const double now = now_seconds();
   Transaction tx = impl_->transaction(true);
   impl_->require(id, "prune", {TrialStatus::kPending, TrialStatus::kRunning});
   impl_
       ->statement(
-          "UPDATE trials SET status = 'pruned', error = ?, wall_seconds = ? - started_at, "
-          "finished_at = ?, updated_at = ? WHERE id = ?")
+          "UPDATE trials SET status = 'pruned', error = ?, metrics = ?, "
+          "wall_seconds = coalesce(?, ? - started_at), finished_at = ?, updated_at = ? "
+          "WHERE id = ?")
       .bind(1, reason)
-      .bind(2, now)
-      .bind(3, now)
+      .bind(2, metrics.is_null() ? std::optional<std::string>() : metrics.dump())
+      .bind(3, wall_seconds)
       .bind(4, now)
-      .bind(5, id)
+      .bind(5, now)
+      .bind(6, now)
+      .bind(7, id)
       .run();
   tx.commit();
 }

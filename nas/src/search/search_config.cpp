@@ -23,6 +23,13 @@ void for_each_key(Self& c, F&& f) {
   f("budget_trials", c.budget_trials);
   f("budget_minutes", c.budget_minutes);
   f("epochs", c.epochs);
+  f("estimator", c.estimator.name);
+  f("downscale", c.estimator.downscale);
+  f("curve_min_epochs", c.estimator.curve_min_epochs);
+  f("curve_threshold", c.estimator.curve_threshold);
+  f("eta", c.estimator.eta);
+  f("min_epochs", c.estimator.min_epochs);
+  f("supernet_epochs", c.estimator.supernet_epochs);
   for_each_key(c.data, f);
   f("batch_size", c.batch_size);
   for_each_key(c.sgd, f);
@@ -30,6 +37,7 @@ void for_each_key(Self& c, F&& f) {
   f("tournament", c.strategy.tournament);
   f("bo_init", c.strategy.bo_init);
   f("acquisition", c.strategy.acquisition);
+  f("reference", c.strategy.reference);
   f("seed", c.seed);
 }
 
@@ -41,6 +49,41 @@ void StrategySection::validate() const {
                 "population, tournament and bo-init must be 0 (scaled default) or positive");
   FUSENAS_CHECK(acquisition == "ei" || acquisition == "thompson",
                 "unknown acquisition '{}' (use ei or thompson)", acquisition);
+  FUSENAS_CHECK(name != "reference" || !reference.empty(),
+                "--strategy reference needs --reference <run folder> (the run whose candidates "
+                "it replays)");
+  FUSENAS_CHECK(name == "reference" || reference.empty(),
+                "--reference is for --strategy reference only, not {}", name);
+}
+
+void EstimatorSection::validate(int epochs) const {
+  FUSENAS_CHECK(name == "full" || name == "curve" || name == "hyperband" ||
+                    name == "successive-halving" || name == "morphism" || name == "one-shot",
+                "unknown estimator '{}' (use full, curve, hyperband, successive-halving, morphism "
+                "or one-shot)",
+                name);
+  FUSENAS_CHECK(supernet_epochs >= 1 && supernet_epochs <= 10000,
+                "supernet epochs must lie in [1, 10000], got {}", supernet_epochs);
+  FUSENAS_CHECK(downscale == 1 || downscale == 2 || downscale == 4,
+                "downscale must be 1, 2 or 4, got {}", downscale);
+  if (name == "curve") {
+    FUSENAS_CHECK(curve_min_epochs >= 3,
+                  "curve-min-epochs must be at least 3 (a curve is fitted to them), got {}",
+                  curve_min_epochs);
+    FUSENAS_CHECK(epochs > curve_min_epochs,
+                  "--estimator curve needs more epochs per trial ({}) than curve-min-epochs ({})",
+                  epochs, curve_min_epochs);
+    FUSENAS_CHECK(std::isfinite(curve_threshold) && curve_threshold > 0 && curve_threshold < 1,
+                  "curve threshold must lie in (0, 1), got {}", curve_threshold);
+  }
+  if (hyperband()) {
+    FUSENAS_CHECK(eta >= 2, "eta must be at least 2, got {}", eta);
+    FUSENAS_CHECK(min_epochs >= 1, "min-epochs must be at least 1, got {}", min_epochs);
+    FUSENAS_CHECK(static_cast<int64_t>(min_epochs) * eta <= epochs,
+                  "--estimator {} needs epochs per trial ({}) of at least min-epochs x eta ({} x "
+                  "{}), so that one rung can halve",
+                  name, epochs, min_epochs, eta);
+  }
 }
 
 strategy::StrategyOptions StrategySection::options(int64_t budget) const {
@@ -55,6 +98,7 @@ strategy::StrategyOptions StrategySection::options(int64_t budget) const {
   if (bo_init > 0) bo.initial_random = bo_init;
   bo.acquisition = acquisition;
   o.bo = bo;
+  o.reference = reference;
   return o;
 }
 
@@ -118,6 +162,9 @@ void BlackBoxConfig::validate() const {
                 "hpo share must lie in (0, 1), got {}", hpo_share);
   FUSENAS_CHECK(budget_trials >= 1 && budget_trials <= 100000,
                 "the trial budget must lie in [1, 100000], got {}", budget_trials);
+  // The tuning stage would replay architectures as hyperparameters.
+  FUSENAS_CHECK(strategy.name != "reference" || hpo != "after",
+                "--strategy reference replays candidates with --hpo off or joint, not after");
   FUSENAS_CHECK(hpo != "after" || budget_trials >= 2,
                 "--hpo after needs a budget of at least 2 trials (one to find an architecture, "
                 "one to tune it), got {}",
@@ -126,7 +173,20 @@ void BlackBoxConfig::validate() const {
                 "the minutes budget must be 0 (none) or positive, got {}", budget_minutes);
   FUSENAS_CHECK(epochs >= 1 && epochs <= 10000, "epochs per trial must lie in [1, 10000], got {}",
                 epochs);
+  estimator.validate(epochs);
+  FUSENAS_CHECK(!estimator.morphism() ||
+                    (strategy.name == "evolution" && hpo == "off" && space != "darts-cell"),
+                "--estimator morphism evolves chain or multibranch networks: it needs --strategy "
+                "evolution and --hpo off");
+  FUSENAS_CHECK(!estimator.one_shot() || (hpo == "off" && estimator.downscale == 1),
+                "--estimator one-shot scores architectures at full size: it needs --hpo off and "
+                "--downscale 1");
+  FUSENAS_CHECK(!estimator.hyperband() || hpo != "after",
+                "--estimator {} runs with --hpo off or joint, not after", estimator.name);
   data.validate();
+  FUSENAS_CHECK(data.image_size() % estimator.downscale == 0,
+                "downscale {} does not divide the {}-pixel images of {}", estimator.downscale,
+                data.image_size(), data.dataset);
   FUSENAS_CHECK(batch_size >= 2, "batch size must be at least 2 (batch statistics), got {}",
                 batch_size);
   sgd.validate();

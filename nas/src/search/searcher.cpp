@@ -6,17 +6,22 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <cmath>
+#include <filesystem>
 #include <new>
 
 #include "fusenas/engine/data/fashion_mnist.h"
 #include "fusenas/engine/data/sample_random.h"
 #include "fusenas/engine/error.h"
+#include "fusenas/engine/io/safetensors.h"
 #include "fusenas/engine/threads.h"
+#include "fusenas/nas/estimate/curve_extrapolation.h"
 #include "fusenas/nas/genotype.h"
 #include "fusenas/nas/report/search_plots.h"
 #include "fusenas/nas/run/checkpoint.h"
 #include "fusenas/nas/run/run_config.h"
 #include "fusenas/nas/run/setup.h"
+#include "fusenas/nas/run/wall_clock.h"
 #include "fusenas/nas/space/make_space.h"
 #include "fusenas/nas/strategy/make_strategy.h"
 #include "trial_trainer.h"
@@ -28,10 +33,7 @@ constexpr const char* kFormat = "fusenas-search";
 constexpr int kVersion = 1;
 constexpr uint64_t kInitStream = 0x696e6974ULL;  // "init": a trial's weights
 constexpr uint64_t kHpStream = 0x6870ULL;        // "hp": the tuning stage's strategy
-
-double seconds_between(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
+constexpr uint64_t kBudgetStream = 0x6275ULL;    // "bu": Hyperband's strategy of one budget
 
 // The hyperparameters a trial trained with, as the database stores them (the fixed ones may lie
 // outside the tuning space's choices, so this is not HpSpace::point, which validates).
@@ -58,11 +60,16 @@ BlackBoxSearcher::BlackBoxSearcher(const BlackBoxConfig& config, const BlackBoxO
       run_(run_dir),
       log_(run_, options.echo, run_log_file("search")) {
   use_threads(options_.threads);
-  shape_ = {data_.channels(), data_.height(), data_.num_classes};
+  // Networks are built for the images they see (downscaled ones at a low fidelity).
+  shape_ = {data_.channels(), data_.height() / config_.estimator.downscale, data_.num_classes};
   arch_space_ = space::make_arch_space(config_.space, config_.space_options);
   hp_space_ = std::make_shared<space::HpSpace>();
   if (config_.hpo == "joint")
     joint_space_ = std::make_shared<space::JointSpace>(arch_space_, hp_space_);
+  if (config_.estimator.morphism()) {
+    morph_ = std::make_unique<MorphEvolution>(
+        arch_space_, *config_.strategy.options(config_.budget_trials).evolution, config_.seed);
+  }
 }
 
 BlackBoxSearcher::Candidate BlackBoxSearcher::candidate(int64_t trial_id,
@@ -101,29 +108,97 @@ strategy::Strategy& BlackBoxSearcher::stage_strategy(int64_t trial_id) {
   return *hp_strategy_;
 }
 
+namespace {
+
+// What a trial's end tells its strategy: the score; for a trial pruned by its learning curve the
+// predicted final score (Domhan et al. return the prediction to the optimiser); none for a
+// failure.
+std::optional<double> told_score(const Trial& t) {
+  if (t.status == TrialStatus::kDone) return t.score;
+  if (t.status == TrialStatus::kPruned && t.metrics.is_object() &&
+      t.metrics.contains("predicted_val_acc"))
+    return t.metrics["predicted_val_acc"].get<double>();
+  return std::nullopt;
+}
+
+bool ended(TrialStatus s) {
+  return s == TrialStatus::kDone || s == TrialStatus::kFailed || s == TrialStatus::kPruned;
+}
+
+}  // namespace
+
 // Tells go back in id order, which is the order they were told: trials run one at a time, each
 // told as it ends. Trials run in parallel would need their end order stored to replay the same.
+// Hyperband's scheduler is rebuilt the same way: each trial is the job it asks for next.
 void BlackBoxSearcher::replay() {
+  if (morph_) return;  // plans come from the trials themselves, not from a strategy
+  if (config_.estimator.hyperband()) return replay_hyperband();
   int64_t arch_asked = 0, hp_asked = 0;
   for (const Trial& t : db_->trials()) {
     strategy::Strategy& s = stage_strategy(t.id);
     (in_hp_stage(t.id) ? hp_asked : arch_asked)++;
-    switch (t.status) {
-      case TrialStatus::kDone:
-        s.tell(t.candidate, t.score);
-        break;
-      case TrialStatus::kFailed:
-      case TrialStatus::kPruned:
-        s.tell(t.candidate, std::nullopt);
-        break;
-      case TrialStatus::kPending:
-      case TrialStatus::kRunning:
-        s.mark_pending(t.candidate);
-        break;
+    if (ended(t.status)) {
+      s.tell(t.candidate, told_score(t));
+    } else {
+      s.mark_pending(t.candidate);
     }
   }
   if (arch_strategy_) arch_strategy_->set_asked(arch_asked);
   if (hp_strategy_) hp_strategy_->set_asked(hp_asked);
+}
+
+// Each trial is the job Hyperband asks for next; a new configuration's ask marks it pending in
+// the strategy that proposed it, and each result is told to its budget's strategy, in the order
+// the uninterrupted search did both.
+void BlackBoxSearcher::replay_hyperband() {
+  std::map<int, int64_t> asked;
+  for (const Trial& t : db_->trials()) {
+    const estimate::Job job = next_job();
+    if (job.new_config) model_epochs_ = model_epochs();
+    const nlohmann::json want = fidelity();
+    FUSENAS_CHECK(t.fidelity == want,
+                  "{}: trial {} has fidelity {}, but Hyperband schedules {} next (was the "
+                  "database written by another search?)",
+                  db_->path(), t.id, t.fidelity.dump(), want.dump());
+    if (job.new_config) {
+      hb_points_.push_back(t.candidate);
+      budget_strategy(*model_epochs_).mark_pending(t.candidate);
+      ++asked[*model_epochs_];
+      model_epochs_.reset();
+    }
+    if (ended(t.status)) {
+      budget_strategy(trial_epochs(t)).tell(t.candidate, told_score(t));
+      scheduler_->tell(job, told_score(t));
+      job_.reset();
+    }
+  }
+  for (const auto& [epochs, n] : asked) budget_strategy(epochs).set_asked(n);
+}
+
+strategy::Strategy& BlackBoxSearcher::budget_strategy(int epochs) {
+  std::unique_ptr<strategy::Strategy>& s = budget_strategies_[epochs];
+  if (!s) {
+    const space::Space& space =
+        joint_space_ ? static_cast<const space::Space&>(*joint_space_) : *arch_space_;
+    s = strategy::make_strategy(config_.strategy.name, space,
+                                data::mix_seed(config_.seed, kBudgetStream, epochs),
+                                config_.strategy.options(config_.budget_trials));
+  }
+  return *s;
+}
+
+// BOHB's rule (Falkner et al. 2018): a new configuration comes from the model of the largest
+// budget with enough observations for its model (BO: its random start; evolution: a
+// population), else from the strategy of the job's own budget, which then samples at random.
+int BlackBoxSearcher::model_epochs() const {
+  const strategy::StrategyOptions o = config_.strategy.options(config_.budget_trials);
+  int64_t enough = 1;
+  if (config_.strategy.name == "bo") enough = o.bo->initial_random;
+  if (config_.strategy.name == "evolution") enough = o.evolution->population;
+  int best = 0;
+  for (const auto& [epochs, s] : budget_strategies_)
+    if (static_cast<int64_t>(s->history().size()) >= enough) best = std::max(best, epochs);
+  return best > 0 ? best : static_cast<int>(std::ceil(job_->resource - 1e-9));
 }
 
 std::optional<Trial> BlackBoxSearcher::next_trial() {
@@ -132,63 +207,231 @@ std::optional<Trial> BlackBoxSearcher::next_trial() {
     if (t.status == TrialStatus::kPending) return t;
   const int64_t id = static_cast<int64_t>(trials.size()) + 1;
   if (id > config_.budget_trials) return std::nullopt;
-  strategy::Strategy& s = stage_strategy(id);
-  const space::Point point = s.ask();
+  if (morph_) {
+    morph_plan_ = morph_->plan(id, trials);
+    const Candidate c = candidate(id, morph_plan_->candidate);
+    NewTrial nt;
+    nt.candidate = c.arch;
+    nt.encoding = arch_space_->encode(c.arch);
+    nt.hyperparameters = hp_json(c.hp);
+    nt.fidelity = fidelity();
+    nt.params = arch_space_->count_parameters(c.arch, shape_);
+    morph_plan_.reset();
+    const int64_t added = db_->add(nt);
+    FUSENAS_CHECK(added == id, "{}: trial {} was added as {}", db_->path(), id, added);
+    return db_->trial(id);
+  }
+  strategy::Strategy* s = nullptr;
+  space::Point point;
+  if (config_.estimator.hyperband()) {
+    const estimate::Job job = next_job();
+    if (job.new_config) {
+      model_epochs_ = model_epochs();
+      s = &budget_strategy(*model_epochs_);
+      point = s->ask();
+      hb_points_.push_back(point);
+    } else {
+      s = &budget_strategy(static_cast<int>(std::ceil(job.resource - 1e-9)));
+      point = hb_points_.at(static_cast<size_t>(job.config));
+    }
+  } else {
+    s = &stage_strategy(id);
+    point = s->ask();
+  }
   const Candidate c = candidate(id, point);
   NewTrial nt;
   nt.candidate = point;
-  nt.encoding = s.space().encode(point);
+  nt.encoding = s->space().encode(point);
   nt.hyperparameters = hp_json(c.hp);
-  nt.fidelity = {{"epochs", config_.epochs}, {"train_subset", config_.data.train_subset}};
+  nt.fidelity = fidelity();
+  model_epochs_.reset();
   nt.params = arch_space_->count_parameters(c.arch, shape_);
   const int64_t added = db_->add(nt);
   FUSENAS_CHECK(added == id, "{}: trial {} was added as {}", db_->path(), id, added);
   return db_->trial(id);
 }
 
+estimate::Job BlackBoxSearcher::next_job() {
+  if (!scheduler_ || scheduler_->finished()) {
+    const double max_epochs = config_.epochs;
+    const double min_epochs = config_.estimator.min_epochs;
+    const int eta = config_.estimator.eta;
+    if (config_.estimator.name == "hyperband") {
+      scheduler_ = estimate::HyperbandScheduler::hyperband(max_epochs, eta, min_epochs);
+    } else {
+      // Successive halving alone: Hyperband's most aggressive bracket, eta^s_max candidates from
+      // min_epochs up to the full epochs.
+      scheduler_.emplace(
+          std::vector<estimate::Bracket>{
+              estimate::hyperband_brackets(max_epochs, eta, min_epochs).front()},
+          eta);
+    }
+    ++hb_iteration_;
+    hb_points_.clear();
+  }
+  const std::optional<estimate::Job> job = scheduler_->ask();
+  // Trials run one at a time, so every job handed out has been told and a scheduler that is not
+  // finished always has one.
+  FUSENAS_CHECK(job.has_value(), "Hyperband has no job to run although none is running");
+  job_ = job;
+  return *job;
+}
+
+// The fidelity a trial trains at, as the database stores it (and a resume checks).
+nlohmann::json BlackBoxSearcher::fidelity() const {
+  nlohmann::json f = {{"epochs", config_.epochs},
+                      {"train_subset", config_.data.train_subset},
+                      {"downscale", config_.estimator.downscale},
+                      {"estimator", config_.estimator.name}};
+  if (config_.estimator.one_shot()) {
+    f["epochs"] = 0;  // the trial trains nothing: the supernet's weights score it
+    f["supernet_epochs"] = config_.estimator.supernet_epochs;
+  }
+  if (morph_plan_ && morph_plan_->parent) f["morph"] = MorphEvolution::plan_json(*morph_plan_);
+  if (job_) {
+    // Resources are epochs; a fractional one (R / r_min not a power of eta) rounds up.
+    f["epochs"] = static_cast<int>(std::ceil(job_->resource - 1e-9));
+    f["hyperband"] = {{"iteration", hb_iteration_},
+                      {"bracket", job_->bracket},
+                      {"rung", job_->rung},
+                      {"config", job_->config}};
+    if (model_epochs_) f["hyperband"]["model_epochs"] = *model_epochs_;
+  }
+  return f;
+}
+
+int BlackBoxSearcher::trial_epochs(const Trial& t) const {
+  return t.fidelity.is_object() ? t.fidelity.value("epochs", config_.epochs) : config_.epochs;
+}
+
+nlohmann::json BlackBoxSearcher::curve_prune_check(const std::vector<nlohmann::json>& curve) const {
+  if (static_cast<int>(curve.size()) < config_.estimator.curve_min_epochs) return nullptr;
+  const std::optional<double> best = result(false).best_score;
+  if (!best) return nullptr;  // nothing to beat yet
+  std::vector<double> y;
+  for (const nlohmann::json& m : curve) y.push_back(m.at("val_acc").get<double>() / 100.0);
+  const estimate::PruneDecision d =
+      estimate::should_prune(y, config_.epochs, *best / 100.0, config_.estimator.curve_threshold);
+  if (!d.prune) return nullptr;
+  return {{"predicted_val_acc", 100.0 * d.prediction.mean},
+          {"predicted_std", 100.0 * d.prediction.std},
+          {"probability_to_beat", d.probability},
+          {"incumbent", *best},
+          {"epochs_trained", static_cast<int>(curve.size())},
+          {"val_acc", curve.back().at("val_acc")}};
+}
+
+// Builds the trial's network (a fresh one, or a morphism child of its parent's trained one) and
+// trains it; its weights are kept for children in a morphism search.
+TrialOutcome BlackBoxSearcher::train_candidate(const Trial& t, const Candidate& c,
+                                               const MorphPlan& morph, int64_t& params) {
+  Generator init(data::mix_seed(config_.seed, kInitStream, static_cast<uint64_t>(t.id)));
+  std::shared_ptr<space::Network> net;
+  if (morph_ && morph.parent) {
+    const Trial parent = db_->trial(*morph.parent);
+    net = morph_->build(t, &parent, MorphEvolution::weights_file(run_.path(), parent.id), shape_,
+                        init);
+  } else {
+    net = arch_space_->build(c.arch, shape_, init);
+  }
+  params = net->num_parameters();
+  TrialPlan plan{trial_epochs(t), config_.estimator.downscale, {}};
+  if (config_.estimator.name == "curve")
+    plan.prune_check = [this](const std::vector<nlohmann::json>& curve) {
+      return curve_prune_check(curve);
+    };
+  TrialTrainer trainer(data_, config_, net, c.hp, std::move(plan), device_, log_, run_.path(),
+                       options_.progress,
+                       [&](const nlohmann::json& m) { db_->append_epoch(t.id, m); });
+  const TrialOutcome outcome = trainer.run();
+  // Morphism children inherit these weights. Saved before the trial is recorded as done, so a
+  // done trial always has them.
+  if (morph_ && outcome.finished && outcome.pruned.is_null()) {
+    const nn::StateDict state = net->state_dict();
+    io::save_safetensors(MorphEvolution::weights_file(run_.path(), t.id),
+                         {state.begin(), state.end()});
+  }
+  return outcome;
+}
+
 bool BlackBoxSearcher::run_trial(const Trial& t) {
   db_->start(t.id);
-  strategy::Strategy& s = stage_strategy(t.id);
+  // Morphism plans ask no strategy; Hyperband tells each result to its budget's strategy.
+  strategy::Strategy* s = morph_                          ? nullptr
+                          : config_.estimator.hyperband() ? &budget_strategy(trial_epochs(t))
+                                                          : &stage_strategy(t.id);
   const Candidate c = candidate(t.id, t.candidate);
   const std::string label = fmt::format("trial {}/{}", t.id, config_.budget_trials);
-  log_.line(fmt::format("{}: {} | {}", label, arch_space_->to_text(c.arch), hp_text(c.hp)));
-  const auto t0 = std::chrono::steady_clock::now();
+  const MorphPlan morph = MorphEvolution::from_trial(t);
+  log_.line(fmt::format("{}: {} | {}{}", label, arch_space_->to_text(c.arch), hp_text(c.hp),
+                        morph.parent ? fmt::format(" | {} of trial {}, its weights inherited",
+                                                   space::to_text(*morph.morphism), *morph.parent)
+                                     : ""));
+  const auto t0 = WallClock::now();
   TrialOutcome outcome;
   int64_t params = 0;
   std::string failure;
   try {
-    Generator init(data::mix_seed(config_.seed, kInitStream, static_cast<uint64_t>(t.id)));
-    const std::shared_ptr<space::Network> net = arch_space_->build(c.arch, shape_, init);
-    params = net->num_parameters();
-    TrialTrainer trainer(data_, config_, net, c.hp, device_, log_, run_.path(), options_.progress,
-                         [&](const nlohmann::json& m) { db_->append_epoch(t.id, m); });
-    outcome = trainer.run();
-    if (!outcome.finished) return false;  // still "running": a resume runs it again
+    if (one_shot_) {
+      params = arch_space_->count_parameters(c.arch, shape_);
+      outcome.finished = true;
+      outcome.val_acc = one_shot_->score(c.arch, one_shot_val_);
+    } else {
+      outcome = train_candidate(t, c, morph, params);
+      if (!outcome.finished) return false;  // still "running": a resume runs it again
+    }
   } catch (const std::bad_alloc&) {
     failure = "out of memory";
   } catch (const Error& e) {
     failure = e.what();
   }
-  const double wall = seconds_between(t0);
+  const double wall = seconds_since(t0);
+  const bool tell_strategy = s != nullptr;
+  const auto tell = [&](std::optional<double> score) {
+    if (tell_strategy) s->tell(t.candidate, score);
+    if (job_) {
+      scheduler_->tell(*job_, score);
+      job_.reset();
+    }
+  };
   if (!failure.empty()) {
     db_->fail(t.id, failure, wall);
-    s.tell(t.candidate, std::nullopt);
+    tell(std::nullopt);
     log_.line(
         fmt::format("{} failed after {:.1f} s: {}; the search goes on", label, wall, failure));
+    return true;
+  }
+  if (!outcome.pruned.is_null()) {
+    const double predicted = outcome.pruned["predicted_val_acc"].get<double>();
+    db_->prune(
+        t.id,
+        fmt::format("learning curve: {:.1f}% predicted after {} epochs, P(beats {:.2f}%) = "
+                    "{:.3f}",
+                    predicted, outcome.curve.size(), outcome.pruned["incumbent"].get<double>(),
+                    outcome.pruned["probability_to_beat"].get<double>()),
+        outcome.pruned, wall);
+    if (tell_strategy) s->tell(t.candidate, predicted);
+    log_.line(
+        fmt::format("{}: pruned after {} of {} epochs at {:.2f}% search-val ({:.2f}% +- "
+                    "{:.2f} predicted), {:.1f} s",
+                    label, outcome.curve.size(), trial_epochs(t), outcome.val_acc, predicted,
+                    outcome.pruned["predicted_std"].get<double>(), wall));
     return true;
   }
   TrialResult r;
   r.metrics = {{"val_acc", outcome.val_acc},     {"val_loss", outcome.val_loss},
                {"train_acc", outcome.train_acc}, {"train_loss", outcome.train_loss},
-               {"epochs", config_.epochs},       {"text", arch_space_->to_text(c.arch)}};
+               {"epochs", trial_epochs(t)},      {"text", arch_space_->to_text(c.arch)}};
   r.score = outcome.val_acc;
   r.params = params;
   r.wall_seconds = wall;
   db_->finish(t.id, r);
-  s.tell(t.candidate, r.score);
-  const auto best = s.incumbent();
-  log_.line(fmt::format("{}: {:.2f}% search-val (best so far {:.2f}%), {} params, {:.1f} s", label,
-                        outcome.val_acc, best ? *best->score : outcome.val_acc, params, wall));
+  tell(r.score);
+  const auto best = result(false).best_score;
+  log_.line(fmt::format(
+      "{}: {:.2f}% search-val{} (best so far {:.2f}%), {} params, {:.1f} s", label, outcome.val_acc,
+      job_ || config_.estimator.hyperband() ? fmt::format(" after {} epochs", trial_epochs(t)) : "",
+      best.value_or(outcome.val_acc), params, wall));
   return true;
 }
 
@@ -218,10 +461,17 @@ BlackBoxResult BlackBoxSearcher::result(bool finished) const {
   BlackBoxResult r;
   r.run_dir = run_.path();
   r.finished = finished;
-  for (const Trial& t : db_->trials()) {
+  // Scores at different epochs do not compare (Hyperband's rungs): the incumbent is the best of
+  // the trials trained longest.
+  const std::vector<Trial> trials = db_->trials();
+  int top_epochs = 0;
+  for (const Trial& t : trials)
+    if (t.status == TrialStatus::kDone) top_epochs = std::max(top_epochs, trial_epochs(t));
+  for (const Trial& t : trials) {
     if (t.status == TrialStatus::kFailed) ++r.failed;
-    if (t.status == TrialStatus::kDone || t.status == TrialStatus::kFailed) ++r.trials;
-    if (t.status != TrialStatus::kDone || !t.score) continue;
+    if (t.status == TrialStatus::kPruned) ++r.pruned;
+    if (ended(t.status)) ++r.trials;
+    if (t.status != TrialStatus::kDone || !t.score || trial_epochs(t) != top_epochs) continue;
     if (r.best_score && *t.score <= *r.best_score) continue;
     r.best_score = t.score;
     r.best_trial = t.id;
@@ -281,16 +531,51 @@ void BlackBoxSearcher::write_outputs() const {
                                      {"train_command", r.train_command}});
 }
 
+bool BlackBoxSearcher::prepare_one_shot(const StopSignal& stop) {
+  estimate::OneShotConfig oc;
+  oc.epochs = config_.estimator.supernet_epochs;
+  one_shot_ =
+      std::make_unique<estimate::OneShotEstimator>(*arch_space_, shape_, oc, config_.seed, device_);
+  const std::string dir = run_.file("one_shot");
+  if (std::filesystem::exists(dir + "/checkpoint.json")) one_shot_->load(dir);
+  const SearchLoaders loaders = make_search_loaders(data_, config_.search_data(config_.batch_size));
+  if (!one_shot_->trained()) {
+    log_.line(fmt::format("training the supernet for {} epochs{}", oc.epochs,
+                          one_shot_->epochs_done() > 0
+                              ? fmt::format(" (from epoch {})", one_shot_->epochs_done() + 1)
+                              : ""));
+    std::filesystem::create_directories(dir);
+    estimate::OneShotHooks hooks;
+    hooks.stop = [&] { return stop.requested(); };
+    hooks.on_epoch = [&](const estimate::OneShotEpoch& e) {
+      log_.line(
+          fmt::format("supernet epoch {}/{}: loss {:.4f}, {:.2f}% of sampled paths' "
+                      "training batches, lr {:.4g}, {:.1f} s",
+                      e.epoch, oc.epochs, e.loss, e.acc, e.lr, e.seconds));
+    };
+    const bool done = one_shot_->train(*loaders.train, hooks);
+    one_shot_->save(dir);
+    if (!done) return false;
+  }
+  one_shot_val_ = estimate::OneShotEstimator::validation_batches(*loaders.eval, 0);
+  return true;
+}
+
 BlackBoxResult BlackBoxSearcher::run() {
   const StopSignal stop;
   const SearchLoaders split = make_search_loaders(data_, config_.search_data(config_.batch_size));
   log_.line(fmt::format(
       "nas_search: {} over the {} space{} on {} ({} search-train / {} search-val images), {} "
-      "trials of {} epochs{}, device {}, {} threads; run folder {}",
+      "trials {}{}, device {}, {} threads; run folder {}",
       config_.strategy.name, config_.space,
       config_.hpo == "off" ? "" : fmt::format(", hyperparameters {}", config_.hpo),
       config_.data.dataset, split.train->num_samples(), split.eval->num_samples(),
-      config_.budget_trials, config_.epochs,
+      config_.budget_trials,
+      config_.estimator.one_shot()
+          ? fmt::format("scored by a supernet of {} epochs", config_.estimator.supernet_epochs)
+      : config_.estimator.name == "full" ? fmt::format("of {} epochs", config_.epochs)
+                                         : fmt::format("of up to {} epochs ({} estimator)",
+                                                       config_.epochs, config_.estimator.name),
       config_.budget_minutes > 0 ? fmt::format(" or {} minutes", config_.budget_minutes) : "",
       device_.str(), num_threads(), run_.path()));
   SearchIdentity identity;
@@ -298,10 +583,21 @@ BlackBoxResult BlackBoxSearcher::run() {
   identity.space = joint_space_ ? joint_space_->name() : arch_space_->name();
   identity.seed = config_.seed;
   identity.config = to_json(config_);
-  db_.emplace(TrialDb::open_or_create(run_.file(TrialDb::kFile), identity));
+  // A search begun by an older version stored its config without the keys added since: read
+  // through the config's own loader, it compares with their defaults filled in.
+  db_.emplace(TrialDb::open_or_create(
+      run_.file(TrialDb::kFile), identity,
+      [](const nlohmann::json& j) { return to_json(blackbox_config_from_json(j)); }));
   // The run folder is locked, so no other process runs any of these trials.
   const int64_t requeued = db_->requeue_running(Requeue::kAll);
+  if (morph_) std::filesystem::create_directories(run_.file("weights"));
   replay();
+  if (config_.estimator.one_shot() && !prepare_one_shot(stop)) {
+    save_checkpoint(false);
+    log_.line(
+        fmt::format("stopped while training the supernet; continue with --resume {}", run_.path()));
+    return result(false);
+  }
   if (db_->count() > 0) {
     log_.line(fmt::format(
         "resuming after {} ended trials{}", result(false).trials,

@@ -2,12 +2,15 @@
 // strategy of each stage, the trial database, the trial loop and the files a search leaves.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "fusenas/engine/data/dataset.h"
 #include "fusenas/engine/device.h"
+#include "fusenas/nas/estimate/hyperband.h"
+#include "fusenas/nas/estimate/one_shot.h"
 #include "fusenas/nas/run/run_dir.h"
 #include "fusenas/nas/run/run_log.h"
 #include "fusenas/nas/run/stop_signal.h"
@@ -16,6 +19,8 @@
 #include "fusenas/nas/space/hp_space.h"
 #include "fusenas/nas/space/joint_space.h"
 #include "fusenas/nas/strategy/strategy.h"
+#include "morph_evolution.h"
+#include "trial_trainer.h"
 
 namespace fusenas::nas {
 
@@ -44,6 +49,23 @@ class BlackBoxSearcher {
   std::optional<Trial> next_trial();
   // Trains it and records the outcome; false when a stop signal cut it short.
   bool run_trial(const Trial& t);
+  TrialOutcome train_candidate(const Trial& t, const Candidate& c, const MorphPlan& morph,
+                               int64_t& params);
+  // --estimator hyperband / successive-halving: the next job of the current Hyperband iteration,
+  // a new iteration once one has finished.
+  estimate::Job next_job();
+  void replay_hyperband();
+  // Hyperband's strategy of the trials that train `epochs` epochs (a model per budget, as BOHB
+  // keeps), and the budget whose strategy proposes the next new configuration.
+  strategy::Strategy& budget_strategy(int epochs);
+  int model_epochs() const;
+  // --estimator one-shot: trains the supernet (or loads it from the run folder) before the first
+  // trial; false when a stop signal came first (its position is saved).
+  bool prepare_one_shot(const StopSignal& stop);
+  nlohmann::json fidelity() const;
+  int trial_epochs(const Trial& t) const;
+  // --estimator curve: after an epoch, the prediction that stops the trial, or null.
+  nlohmann::json curve_prune_check(const std::vector<nlohmann::json>& curve) const;
   double spent_seconds() const;
   bool out_of_time() const;
   void save_checkpoint(bool finished) const;
@@ -64,6 +86,20 @@ class BlackBoxSearcher {
   std::unique_ptr<strategy::Strategy> arch_strategy_, hp_strategy_;
   space::Point tuned_arch_;  // hpo == "after": the architecture whose hyperparameters are tuned
   std::optional<TrialDb> db_;
+  // Hyperband: the scheduler of the current iteration, that iteration's number (from 1), the
+  // point of each of its configurations (by config id), and the job of the trial to run next.
+  std::optional<estimate::HyperbandScheduler> scheduler_;
+  int hb_iteration_ = 0;
+  std::vector<space::Point> hb_points_;
+  std::optional<estimate::Job> job_;
+  std::map<int, std::unique_ptr<strategy::Strategy>> budget_strategies_;
+  std::optional<int> model_epochs_;  // of the new configuration being added
+  // --estimator morphism: plans each trial instead of the strategy (which it does not ask).
+  std::unique_ptr<MorphEvolution> morph_;
+  std::optional<MorphPlan> morph_plan_;  // the plan of the trial being added
+  // --estimator one-shot: the trained supernet and the search-val batches it scores on.
+  std::unique_ptr<estimate::OneShotEstimator> one_shot_;
+  std::vector<data::Batch> one_shot_val_;
   const StopSignal* stop_ = nullptr;
 };
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "fusenas/engine/grad_mode.h"
 #include "fusenas/engine/ops.h"
 #include "fusenas/nas/run/divergence.h"
 #include "fusenas/nas/run/evaluate.h"
@@ -14,10 +15,11 @@ namespace fusenas::nas {
 
 TrialTrainer::TrialTrainer(const data::Dataset& data, const BlackBoxConfig& config,
                            std::shared_ptr<space::Network> net, const space::Hyperparameters& hp,
-                           Device device, RunLog& log, const std::string& run_path, bool progress,
-                           std::function<void(const nlohmann::json&)> on_epoch)
+                           TrialPlan plan, Device device, RunLog& log, const std::string& run_path,
+                           bool progress, std::function<void(const nlohmann::json&)> on_epoch)
     : config_(config),
       net_(std::move(net)),
+      plan_(std::move(plan)),
       device_(device),
       loaders_(make_search_loaders(data, config.search_data(hp.batch_size))),
       on_epoch_(std::move(on_epoch)) {
@@ -26,13 +28,13 @@ TrialTrainer::TrialTrainer(const data::Dataset& data, const BlackBoxConfig& conf
   optimizer_ = std::make_unique<optim::SGD>(params_, hp.lr, hp.momentum, hp.weight_decay,
                                             /*nesterov=*/false);
   // A searched lr may lie below the configured floor: the schedule then stays flat.
-  scheduler_ = std::make_unique<optim::CosineAnnealingLR>(*optimizer_, config.epochs,
+  scheduler_ = std::make_unique<optim::CosineAnnealingLR>(*optimizer_, plan_.epochs,
                                                           std::min(config.sgd.lr_min, hp.lr));
   Phase training("training", "batch", "batch", loaders_.train->batches_per_epoch());
   training.unit = "img";
   runner_ =
       std::make_unique<EpochRunner>(static_cast<RunBody&>(*this), std::vector<Phase>{training},
-                                    config.epochs, run_path, log, progress, /*stop_after_steps=*/0);
+                                    plan_.epochs, run_path, log, progress, /*stop_after_steps=*/0);
 }
 
 TrialOutcome TrialTrainer::run() {
@@ -41,9 +43,16 @@ TrialOutcome TrialTrainer::run() {
   return outcome_;
 }
 
+Tensor TrialTrainer::network_input(const Tensor& images) const {
+  const Tensor x = device_.is_cpu() ? images : images.to(device_);
+  if (plan_.downscale == 1) return x;
+  const NoGradGuard no_grad;
+  return avg_pool2d(x, plan_.downscale, plan_.downscale, 0);
+}
+
 int64_t TrialTrainer::run_step(size_t) {
   const data::Batch batch = loaders_.train->next();
-  const Tensor x = device_.is_cpu() ? batch.images : batch.images.to(device_);
+  const Tensor x = network_input(batch.images);
   const Tensor y = device_.is_cpu() ? batch.labels : batch.labels.to(device_);
   optimizer_->zero_grad();
   const Tensor logits = net_->forward(x);
@@ -64,7 +73,8 @@ std::string TrialTrainer::progress_text(size_t) const {
 bool TrialTrainer::end_epoch(const std::function<bool()>& stopping) {
   net_->eval();
   const EvalResult val = evaluate_classifier(
-      *loaders_.eval, device_, [&](const Tensor& x) { return net_->forward(x); }, stopping,
+      *loaders_.eval, device_, [&](const Tensor& x) { return net_->forward(network_input(x)); },
+      stopping,
       /*progress=*/false, "search-val");
   net_->train();
   if (val.aborted) return false;
@@ -85,6 +95,10 @@ bool TrialTrainer::end_epoch(const std::function<bool()>& stopping) {
   outcome_.train_loss = t.mean_loss();
   if (on_epoch_) on_epoch_(m);
   scheduler_->step();
+  if (plan_.prune_check && epoch + 1 < plan_.epochs) {
+    outcome_.pruned = plan_.prune_check(outcome_.curve);
+    if (!outcome_.pruned.is_null()) runner_->end_early();
+  }
   return true;
 }
 

@@ -6,11 +6,12 @@
 
 #include "fusenas/engine/error.h"
 #include "fusenas/nas/strategy/random_search.h"
+#include "fusenas/nas/strategy/reference_replay.h"
 
 namespace fusenas::nas::strategy {
 
 const std::vector<std::string>& strategy_names() {
-  static const std::vector<std::string> names = {"random", "evolution", "bo"};
+  static const std::vector<std::string> names = {"random", "evolution", "bo", "reference"};
   return names;
 }
 
@@ -26,6 +27,7 @@ std::unique_ptr<Strategy> make_strategy(const std::string& name, const space::Sp
     return std::make_unique<BayesianOptimisation>(
         space, seed, options.bo ? *options.bo : default_bo_options(options.budget_trials));
   }
+  if (name == "reference") return std::make_unique<ReferenceReplay>(space, seed, options.reference);
   FUSENAS_FAIL("unknown strategy '{}' (known: {})", name, fmt::join(strategy_names(), ", "));
 }
 

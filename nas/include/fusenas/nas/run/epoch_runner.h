@@ -82,7 +82,10 @@ class EpochRunner {
 
   int epoch() const { return epoch_; }
   int epochs() const { return epochs_; }
-  bool finished() const { return epoch_ >= epochs_; }
+  bool finished() const { return epoch_ >= epochs_ || ended_early_; }
+  // Called by the body in end_epoch: the run ends after this epoch as if it were the last (a
+  // pruned trial); run() then returns true.
+  void end_early() { ended_early_ = true; }
   // Steps done in `phase` this epoch.
   int64_t steps_done(size_t phase) const { return done_.at(phase); }
   int64_t global_step() const;
@@ -115,6 +118,7 @@ class EpochRunner {
   const StopSignal* stop_ = nullptr;  // while run() is on
 
   int epoch_ = 0;
+  bool ended_early_ = false;
   std::vector<int64_t> done_;  // per phase, steps done this epoch
   EpochTotals totals_;
   DeferredStepStats step_stats_;  // steps not yet added into totals_

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -86,8 +87,11 @@ class TrialDb {
   // An existing database; refuses anything that is not a FuseNAS trial database of a known schema.
   static TrialDb open(const std::string& path);
   // open() when `path` exists, then checks the identity (naming the first field that differs);
-  // create() otherwise.
-  static TrialDb open_or_create(const std::string& path, const SearchIdentity& identity);
+  // create() otherwise. `normalize_config` maps the stored config to the form `identity` has
+  // (a config written by an older version lacks keys added since, which take their defaults).
+  static TrialDb open_or_create(
+      const std::string& path, const SearchIdentity& identity,
+      const std::function<nlohmann::json(const nlohmann::json&)>& normalize_config = {});
 
   TrialDb(TrialDb&&) noexcept;
   TrialDb& operator=(TrialDb&&) noexcept;
@@ -103,7 +107,11 @@ class TrialDb {
   int64_t append_epoch(int64_t id, const nlohmann::json& m);  // running; returns the epoch (from 1)
   void finish(int64_t id, const TrialResult& r);              // running -> done
   void fail(int64_t id, const std::string& reason, std::optional<double> wall_seconds = {});
-  void prune(int64_t id, const std::string& reason);  // pending or running -> pruned
+  // pending or running -> pruned. `metrics` (an object, or null) holds what the pruner knew, e.g.
+  // the learning-curve prediction that stopped the trial; it is stored as the trial's metrics.
+  void prune(int64_t id, const std::string& reason,
+             const nlohmann::json& metrics = nlohmann::json(),
+             std::optional<double> wall_seconds = {});
   // On resume: running trials (see Requeue) go back to pending, their curve cleared, so they run
   // again from scratch. Returns how many.
   int64_t requeue_running(Requeue which);

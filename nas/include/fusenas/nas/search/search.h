@@ -15,8 +15,9 @@ namespace fusenas::nas {
 struct BlackBoxResult {
   std::string run_dir;
   bool finished = false;  // the budget is spent (false: stopped by a signal, resumable)
-  int64_t trials = 0;     // trials that ended (done or failed)
+  int64_t trials = 0;     // trials that ended (done, failed or pruned)
   int64_t failed = 0;
+  int64_t pruned = 0;
   std::optional<double> best_score;  // search-val accuracy (%) of the incumbent
   int64_t best_trial = 0;
   nlohmann::json best_arch;  // the incumbent's architecture point

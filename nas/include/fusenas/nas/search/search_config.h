@@ -16,16 +16,50 @@ namespace fusenas::nas {
 
 // The strategy and its options; 0 = the default scaled to the budget (docs/cli.md).
 struct StrategySection {
-  std::string name = "random";     // random | evolution | bo (config.json's "strategy")
+  std::string name = "random";     // random | evolution | bo | reference ("strategy")
   int population = 0;              // evolution: P
   int tournament = 0;              // evolution: S
   int bo_init = 0;                 // bo: random trials before the surrogate
   std::string acquisition = "ei";  // bo: ei | thompson
+  // reference: the run folder whose done trials' candidates it replays; set iff name is
+  // "reference" (config.json's "reference")
+  std::string reference{};
 
   // Throws fusenas::Error with one clear sentence for the first bad value.
   void validate() const;
   // The options of a strategy that has `budget` trials.
   strategy::StrategyOptions options(int64_t budget) const;
+};
+
+// How a trial's performance is estimated (issue 13's estimators; docs/cli.md):
+// - full: every trial trains for the config's epochs;
+// - curve: learning-curve extrapolation (Domhan et al. 2015): after curve_min_epochs epochs, a
+//   trial whose predicted final accuracy beats the incumbent with a probability below
+//   curve_threshold stops and is recorded as pruned, with its prediction;
+// - hyperband / successive-halving (Li et al. 2017): trials are jobs of Hyperband's brackets (or
+//   of its most aggressive bracket alone) over epochs, from min_epochs up to the config's epochs,
+//   keeping the best 1/eta of each rung; a promoted candidate trains again from scratch;
+// - morphism (weight inheritance): regularized evolution (the strategy's P and S) whose children
+//   are network morphisms of a trained parent and start from its weights (chain, multibranch);
+// - one-shot: one shared-weight supernet over the space, trained once for supernet_epochs with a
+//   random path per step, scores every candidate on search-val without training it.
+// downscale is a fidelity knob of every estimator: images are average-pooled by this factor
+// (2: 28 -> 14 pixels) before the network, which is built for the smaller size.
+struct EstimatorSection {
+  std::string name = "full";  // config.json's "estimator"
+  int downscale = 1;
+  int curve_min_epochs = 3;
+  double curve_threshold = 0.05;
+  int eta = 3;
+  int min_epochs = 1;
+  int supernet_epochs = 10;
+
+  bool hyperband() const { return name == "hyperband" || name == "successive-halving"; }
+  bool morphism() const { return name == "morphism"; }
+  bool one_shot() const { return name == "one-shot"; }
+  // Throws fusenas::Error with one clear sentence for the first bad value; `epochs` is the
+  // trial's (full) fidelity.
+  void validate(int epochs) const;
 };
 
 struct BlackBoxConfig {
@@ -47,6 +81,7 @@ struct BlackBoxConfig {
   // Fidelity: every trial trains from scratch for `epochs` epochs on search-train (cosine lr from
   // lr to lr_min) and is scored by its accuracy on search-val.
   int epochs = 3;
+  EstimatorSection estimator;
   DataSection data{.train_subset = 10000, .train_portion = 0.5};
   // Hyperparameters where they are not searched (nas_train's SGD defaults).
   int64_t batch_size = kTrainingBatchSize;

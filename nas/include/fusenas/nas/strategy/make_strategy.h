@@ -1,4 +1,5 @@
-// Strategies by name ("random", "evolution", "bo"), with their defaults scaled to the budget.
+// Strategies by name ("random", "evolution", "bo", "reference"), with their defaults scaled to the
+// budget.
 #pragma once
 
 #include <cstdint>
@@ -17,6 +18,7 @@ struct StrategyOptions {
   int64_t budget_trials = 100;                // scales the defaults of the options left unset
   std::optional<EvolutionOptions> evolution;  // unset: default_evolution_options(budget_trials)
   std::optional<BoOptions> bo;                // unset: default_bo_options(budget_trials)
+  std::string reference;  // "reference": the run folder whose done trials it replays
 };
 
 // The known names, in the order they are listed in messages and help.
