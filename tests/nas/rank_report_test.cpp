@@ -173,6 +173,38 @@ const report::RankRow& row(const report::RankReport& r, const std::string& label
   return none;
 }
 
+// A one-shot search's trials train nothing; its supernet's training (two epochs of 30 s on 2000
+// images, as one_shot/checkpoint.json records it) is charged to the matched architectures by
+// their share of its scored trials: 4 of 4 here, plus 1 s of scoring each. Against the
+// reference's 4 x 60 s and 4 x 6 x 2000 image-epochs: time (60 + 4) / 240, compute
+// (2 x 1000) / 48000 (train_subset 2000 at portion 0.5 trains 1000 images).
+TEST(RankReport, OneShotRunsAreChargedTheirSupernet) {
+  TempDir tmp;
+  const Folders f = folders(tmp);
+  json cfg = config(3, 2000);
+  cfg["estimator"] = "one-shot";
+  cfg["supernet_epochs"] = 2;
+  std::vector<T> trials;
+  for (int a : {0, 1, 2, 3}) {
+    T t{T::kDone, a, 50.0 + a, {}, 1, {{"epochs", 0}, {"train_subset", 2000}}};
+    trials.push_back(t);
+  }
+  const std::string dir = tmp.sub("one-shot");
+  write_search(dir, cfg, trials);
+  fs::create_directories(dir + "/one_shot");
+  std::ofstream(dir + "/one_shot/checkpoint.json")
+      << json{{"history", {{{"epoch", 1}, {"seconds", 30}}, {{"epoch", 2}, {"seconds", 30}}}}}
+             .dump();
+  const report::RankReport r = report::build_rank_report(f.ref, {dir});
+  const report::RankRow& os = r.rows[0];
+  EXPECT_EQ(os.label, "one-shot (supernet 2 epochs, train_subset 2000, estimator one-shot)");
+  EXPECT_EQ(os.matched, 4);
+  EXPECT_NEAR(*os.cost_time, 64.0 / 240, 1e-12);
+  EXPECT_NEAR(*os.cost_compute, 2000.0 / 48000, 1e-12);
+  fs::remove(dir + "/one_shot/checkpoint.json");
+  expect_error([&] { report::build_rank_report(f.ref, {dir}); }, {"supernet's record"});
+}
+
 TEST(RankReport, ALowFidelityRunsKnownPermutationGivesHandWorkedNumbers) {
   TempDir tmp;
   const Folders f = folders(tmp);

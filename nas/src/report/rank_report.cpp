@@ -86,6 +86,32 @@ std::optional<double> images_per_epoch(const Search& s, const Trial& t) {
   return *subset * *portion / (d * d);
 }
 
+// A one-shot search's supernet training (one_shot/checkpoint.json): its seconds and its
+// image-epochs, which every trial of the search shares; nothing for other searches.
+struct SharedCost {
+  double seconds = 0;
+  std::optional<double> image_epochs = 0.0;
+};
+
+SharedCost supernet_cost(const Search& s) {
+  SharedCost c;
+  if (string_field(s.config, "estimator").value_or("full") != "one-shot") return c;
+  const std::string file = (fs::path(s.dir) / "one_shot" / "checkpoint.json").string();
+  std::ifstream in(file);
+  const nlohmann::json j = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  FUSENAS_CHECK(!j.is_discarded() && j.contains("history") && j["history"].is_array(),
+                "{}: a one-shot search needs its supernet's record to count its cost", file);
+  int64_t epochs = 0;
+  for (const nlohmann::json& e : j["history"]) {
+    c.seconds += number(e, "seconds").value_or(0);
+    ++epochs;
+  }
+  Trial any;  // the config's fidelity: images per epoch of the search's data
+  const std::optional<double> n = images_per_epoch(s, any);
+  c.image_epochs = n ? std::optional<double>(*n * static_cast<double>(epochs)) : std::nullopt;
+  return c;
+}
+
 std::optional<double> image_epochs(const Search& s, const Trial& t) {
   const auto e = trained_epochs(s, t), n = images_per_epoch(s, t);
   if (!e || !n) return std::nullopt;
@@ -108,10 +134,13 @@ std::string format_number(double v) {
 // fidelities where they differ from that (Hyperband's rungs).
 std::string label_of(const Search& s, const std::vector<const Trial*>& trials) {
   std::vector<std::string> parts;
-  const auto epochs = number(s.config, "epochs");
+  const bool one_shot = string_field(s.config, "estimator").value_or("") == "one-shot";
+  // A one-shot search's trials train nothing: its fidelity is the supernet's epochs.
+  const auto epochs = number(s.config, one_shot ? "supernet_epochs" : "epochs");
   const auto subset = number(s.config, "train_subset");
-  parts.push_back(!epochs ? "? epochs"
-                          : format_number(*epochs) + (*epochs == 1 ? " epoch" : " epochs"));
+  parts.push_back(
+      (one_shot ? "supernet " : "") +
+      (!epochs ? "? epochs" : format_number(*epochs) + (*epochs == 1 ? " epoch" : " epochs")));
   parts.push_back("train_subset " + (subset ? format_number(*subset) : std::string("?")));
   if (auto d = number(s.config, "downscale"); d && *d != 1)
     parts.push_back("downscale " + format_number(*d));
@@ -125,6 +154,7 @@ std::string label_of(const Search& s, const std::vector<const Trial*>& trials) {
   for (const Trial* t : trials) {
     if (!t->fidelity.is_object()) continue;
     for (const auto& [key, value] : t->fidelity.items()) {
+      if (one_shot && (key == "epochs" || key == "supernet_epochs")) continue;
       if (!s.config.contains(key) || s.config[key] != value) differ.insert(key);
       if (value.is_structured()) {
         objects.insert(key);
@@ -230,6 +260,18 @@ RankRow run_row(const Search& run, const Search& ref, const std::map<std::string
     }
     add(ref_time, tr.trial->wall_seconds);
     add(ref_compute, image_epochs(ref, *tr.trial));
+  }
+  // A supernet trained once is charged to the matched architectures by their share of the
+  // search's scored trials.
+  const SharedCost shared = supernet_cost(run);
+  int64_t scored_trials = 0;
+  for (const Trial& t : run.trials)
+    if (t.status == TrialStatus::kDone) ++scored_trials;
+  if (scored_trials > 0) {
+    const double share = static_cast<double>(matched.size()) / static_cast<double>(scored_trials);
+    add(time, shared.seconds * share);
+    add(compute,
+        shared.image_epochs ? std::optional<double>(*shared.image_epochs * share) : std::nullopt);
   }
   row.label = label_of(run, scored);
   FUSENAS_CHECK(scores.size() >= 2,
