@@ -399,6 +399,13 @@ TEST(BlackBoxSearch, OneShotTrialsAreScoredByTheSupernet) {
   EXPECT_FALSE(blackbox_search(c, quiet_options<BlackBoxOptions>(parts, 2)).finished);
   blackbox_resume(parts, quiet_options<BlackBoxOptions>(""));
   expect_same_trials(trials_of(parts), trials);
+  // The supernet's training counts against --budget-minutes: a budget it alone exceeds ends the
+  // search after one trial.
+  c.budget_minutes = 1e-6;
+  const BlackBoxResult short_one =
+      blackbox_search(c, quiet_options<BlackBoxOptions>(tmp.sub("short")));
+  EXPECT_TRUE(short_one.finished);
+  EXPECT_EQ(short_one.trials, 1);
 }
 
 TEST(BlackBoxSearch, BadConfigsFailWithOneClearMessage) {

@@ -437,13 +437,19 @@ bool BlackBoxSearcher::run_trial(const Trial& t) {
 
 double BlackBoxSearcher::spent_seconds() const {
   double total = 0;
+  // The supernet's training is part of a one-shot search's budget.
+  if (one_shot_)
+    for (const estimate::OneShotEpoch& e : one_shot_->history()) total += e.seconds;
   for (const Trial& t : db_->trials())
     if (t.wall_seconds) total += *t.wall_seconds;
   return total;
 }
 
+// The budget ends the search at a trial's end: a supernet that took all of it still gets one
+// trial scored, so the search has an incumbent.
 bool BlackBoxSearcher::out_of_time() const {
-  return config_.budget_minutes > 0 && spent_seconds() >= config_.budget_minutes * 60;
+  return config_.budget_minutes > 0 && db_->count() > 0 &&
+         spent_seconds() >= config_.budget_minutes * 60;
 }
 
 void BlackBoxSearcher::save_checkpoint(bool finished) const {
