@@ -71,6 +71,8 @@ int main(int argc, char** argv) {
   ov.add(app, "--downscale", estimator(&EstimatorSection::downscale),
          "Average-pool the images by 1, 2 or 4 before the network (a lower fidelity) [1]")
       ->check(CLI::IsMember({1, 2, 4}));
+  ov.add(app, "--model-scale", estimator(&EstimatorSection::model_scale),
+         "Multiply every width of a trial's network by this, in (0, 1] (a lower fidelity) [1]");
   ov.add(app, "--curve-min-epochs", estimator(&EstimatorSection::curve_min_epochs),
          "Curve: epochs before the first prediction [3]");
   ov.add(app, "--curve-threshold", estimator(&EstimatorSection::curve_threshold),

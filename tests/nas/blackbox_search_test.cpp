@@ -314,7 +314,8 @@ TEST(BlackBoxSearch, CurvePruningStopsTrialsAndRecordsThePrediction) {
   expect_same_trials(trials_of(parts), trials);
 }
 
-// Downscaled images: the networks are built for 16 x 16 inputs, and the fidelity says so.
+// Downscaled images: the networks are built for 16 x 16 inputs, and the fidelity says so; a
+// downscaled model likewise.
 TEST(BlackBoxSearch, DownscaledTrialsSeeSmallerImages) {
   TempDir tmp;
   write_tiny_cifar(tmp.sub("data"), 8);
@@ -328,6 +329,16 @@ TEST(BlackBoxSearch, DownscaledTrialsSeeSmallerImages) {
     EXPECT_EQ(t.status, TrialStatus::kDone) << t.id;
     EXPECT_EQ(t.fidelity["downscale"], 2);
     EXPECT_EQ(*t.params, chain.count_parameters(t.candidate, {3, 16, 10}));
+  }
+  // A half-width model trains and records the full architecture's parameter count.
+  c.estimator.downscale = 1;
+  c.estimator.model_scale = 0.5;
+  const std::string narrow = tmp.sub("narrow");
+  blackbox_search(c, quiet_options<BlackBoxOptions>(narrow));
+  for (const Trial& t : trials_of(narrow)) {
+    EXPECT_EQ(t.status, TrialStatus::kDone) << t.id;
+    EXPECT_EQ(t.fidelity["model_scale"], 0.5);
+    EXPECT_EQ(*t.params, chain.count_parameters(t.candidate, {3, 32, 10}));
   }
 }
 

@@ -104,9 +104,9 @@ const json kAddedEnas = {{"controller_beta1", 0.0},
 // nas_search's estimator section and the reference strategy's run folder (issue 13): the
 // defaults are the search as it ran before them (every trial trains all its epochs, full-size
 // images).
-const json kAddedSearch = {{"estimator", "full"},     {"downscale", 1}, {"curve_min_epochs", 3},
-                           {"curve_threshold", 0.05}, {"eta", 3},       {"min_epochs", 1},
-                           {"supernet_epochs", 10},   {"reference", ""}};
+const json kAddedSearch = {{"estimator", "full"},   {"downscale", 1},          {"model_scale", 1.0},
+                           {"curve_min_epochs", 3}, {"curve_threshold", 0.05}, {"eta", 3},
+                           {"min_epochs", 1},       {"supernet_epochs", 10},   {"reference", ""}};
 
 json with_added(json old, const json& added) {
   for (const auto& [key, v] : added.items()) {

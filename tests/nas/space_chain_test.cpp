@@ -7,6 +7,8 @@
 #include "fusenas/engine/factory.h"
 #include "fusenas/nas/space/chain_network.h"
 #include "fusenas/nas/space/chain_space.h"
+#include "fusenas/nas/space/make_space.h"
+#include "fusenas/nas/space/model_scale.h"
 #include "fusenas/nas/space/space_contract.h"
 #include "support/expect.h"
 
@@ -225,6 +227,34 @@ TEST(ChainSpace, ParameterCountsWorkedByHand) {
   const Point pool = Json::parse(R"({"layers": [{"type": "avg_pool", "kernel": 5, "stride": 2}]})");
   EXPECT_EQ(small.count_parameters(pool, {3, 32, 100}), 232 + 900);
   EXPECT_EQ(small.build(pool, {3, 32, 100}, gen)->num_parameters(), 232 + 900);
+}
+
+// The same chain at half width (a downscaled model): stem 8, filters 8 and 16, worked by hand:
+//   stem: conv 1 -> 8 3x3 = 72, BN 16                                        =   88
+//   conv3x3x8/2 on 8: 8 x 8 x 9 = 576, BN 16                                 =  592
+//   sep_conv5x5x16 on 8: depthwise 8 x 25 = 200, 1x1 8 x 16 = 128, BN 32     =  360
+//   classifier: 16 x 10 + 10                                                 =  170
+TEST(ChainSpace, AHalfWidthModelHasTheHandCountedParameters) {
+  const Point p = Json::parse(R"({"layers": [
+      {"type": "conv", "kernel": 3, "filters": 16, "stride": 2},
+      {"type": "max_pool", "kernel": 3, "stride": 1},
+      {"type": "sep_conv", "kernel": 5, "filters": 32, "stride": 1},
+      {"type": "identity"}]})");
+  const ScaledModel half = scale_model("chain", Json::object(), p, 0.5);
+  EXPECT_EQ(half.point["layers"][0]["filters"], 8);
+  EXPECT_EQ(half.point["layers"][2]["filters"], 16);
+  Generator gen(3);
+  EXPECT_EQ(half.space->build(half.point, {1, 28, 10}, gen)->num_parameters(),
+            88 + 592 + 360 + 170);
+  // Factor 1 is the model itself; a factor outside (0, 1] is refused.
+  EXPECT_EQ(scale_model("chain", Json::object(), p, 1).point, p);
+  expect_error([&] { scale_model("chain", Json::object(), p, 1.5); }, {"(0, 1]"});
+  // Multi-branch and DARTS widths stay even for FactorizedReduce: 16 x 0.3 = 4.8 -> 4.
+  const auto mb = make_arch_space("multibranch");
+  const ScaledModel narrow = scale_model("multibranch", Json::object(), mb->sample(gen), 0.3);
+  EXPECT_EQ(narrow.space->count_parameters(narrow.point, {1, 28, 10}),
+            make_arch_space("multibranch", {{"channels", 4}})
+                ->count_parameters(narrow.point, {1, 28, 10}));
 }
 
 TEST(ChainSpace, CountedParametersEqualBuiltNetworksOverSamples) {

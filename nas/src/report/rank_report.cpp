@@ -83,7 +83,9 @@ std::optional<double> images_per_epoch(const Search& s, const Trial& t) {
   if (*subset <= 0 || (full > 0 && *subset > full)) subset = full;
   if (*subset <= 0) return std::nullopt;
   const double d = fidelity_value(s, t, "downscale").value_or(1);
-  return *subset * *portion / (d * d);
+  // A narrower network costs about scale^2 per image (conv work goes with in x out channels).
+  const double w = fidelity_value(s, t, "model_scale").value_or(1);
+  return *subset * *portion * w * w / (d * d);
 }
 
 // A one-shot search's supernet training (one_shot/checkpoint.json): its seconds and its
@@ -144,6 +146,8 @@ std::string label_of(const Search& s, const std::vector<const Trial*>& trials) {
   parts.push_back("train_subset " + (subset ? format_number(*subset) : std::string("?")));
   if (auto d = number(s.config, "downscale"); d && *d != 1)
     parts.push_back("downscale " + format_number(*d));
+  if (auto w = number(s.config, "model_scale"); w && *w != 1)
+    parts.push_back("model scale " + format_number(*w));
   if (auto e = string_field(s.config, "estimator"); e && *e != "full")
     parts.push_back("estimator " + *e);
   std::string label = fmt::format("{} ({})", folder_name(s.dir), fmt::join(parts, ", "));
@@ -446,7 +450,8 @@ std::string rank_markdown(const RankReport& r) {
   out += fmt::format(
       "Reference: {}, {} architectures trained for {} epochs ({:.1f} minutes of training). Each "
       "row ranks the same architectures by a cheaper estimate; cost is relative to their full "
-      "training, by wall time and by images trained (epochs x images / downscale^2).\n\n",
+      "training, by wall time and by images trained (epochs x images x model_scale^2 / "
+      "downscale^2).\n\n",
       md(r.reference), r.reference_done, r.reference_epochs, r.reference_minutes);
   out +=
       "| estimator | architectures | Kendall tau | Spearman rho | top-5 recall | cost (time) | "

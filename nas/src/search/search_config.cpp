@@ -25,6 +25,7 @@ void for_each_key(Self& c, F&& f) {
   f("epochs", c.epochs);
   f("estimator", c.estimator.name);
   f("downscale", c.estimator.downscale);
+  f("model_scale", c.estimator.model_scale);
   f("curve_min_epochs", c.estimator.curve_min_epochs);
   f("curve_threshold", c.estimator.curve_threshold);
   f("eta", c.estimator.eta);
@@ -66,6 +67,10 @@ void EstimatorSection::validate(int epochs) const {
                 "supernet epochs must lie in [1, 10000], got {}", supernet_epochs);
   FUSENAS_CHECK(downscale == 1 || downscale == 2 || downscale == 4,
                 "downscale must be 1, 2 or 4, got {}", downscale);
+  FUSENAS_CHECK(std::isfinite(model_scale) && model_scale > 0 && model_scale <= 1,
+                "model scale must lie in (0, 1], got {}", model_scale);
+  FUSENAS_CHECK(model_scale == 1 || !(name == "morphism" || name == "one-shot"),
+                "--model-scale is for full, curve and Hyperband trials, not --estimator {}", name);
   if (name == "curve") {
     FUSENAS_CHECK(curve_min_epochs >= 3,
                   "curve-min-epochs must be at least 3 (a curve is fitted to them), got {}",

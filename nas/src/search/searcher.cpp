@@ -23,6 +23,7 @@
 #include "fusenas/nas/run/setup.h"
 #include "fusenas/nas/run/wall_clock.h"
 #include "fusenas/nas/space/make_space.h"
+#include "fusenas/nas/space/model_scale.h"
 #include "fusenas/nas/strategy/make_strategy.h"
 #include "trial_trainer.h"
 
@@ -282,6 +283,7 @@ nlohmann::json BlackBoxSearcher::fidelity() const {
   nlohmann::json f = {{"epochs", config_.epochs},
                       {"train_subset", config_.data.train_subset},
                       {"downscale", config_.estimator.downscale},
+                      {"model_scale", config_.estimator.model_scale},
                       {"estimator", config_.estimator.name}};
   if (config_.estimator.one_shot()) {
     f["epochs"] = 0;  // the trial trains nothing: the supernet's weights score it
@@ -331,10 +333,16 @@ TrialOutcome BlackBoxSearcher::train_candidate(const Trial& t, const Candidate& 
     const Trial parent = db_->trial(*morph.parent);
     net = morph_->build(t, &parent, MorphEvolution::weights_file(run_.path(), parent.id), shape_,
                         init);
+  } else if (config_.estimator.model_scale < 1) {
+    // A narrower network of the same architecture; the trial records the full one's size.
+    const space::ScaledModel m = space::scale_model(config_.space, config_.space_options, c.arch,
+                                                    config_.estimator.model_scale);
+    net = m.space->build(m.point, shape_, init);
   } else {
     net = arch_space_->build(c.arch, shape_, init);
   }
-  params = net->num_parameters();
+  params = config_.estimator.model_scale < 1 ? arch_space_->count_parameters(c.arch, shape_)
+                                             : net->num_parameters();
   TrialPlan plan{trial_epochs(t), config_.estimator.downscale, {}};
   if (config_.estimator.name == "curve")
     plan.prune_check = [this](const std::vector<nlohmann::json>& curve) {

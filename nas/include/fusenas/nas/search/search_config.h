@@ -43,11 +43,13 @@ struct StrategySection {
 //   are network morphisms of a trained parent and start from its weights (chain, multibranch);
 // - one-shot: one shared-weight supernet over the space, trained once for supernet_epochs with a
 //   random path per step, scores every candidate on search-val without training it.
-// downscale is a fidelity knob of every estimator: images are average-pooled by this factor
-// (2: 28 -> 14 pixels) before the network, which is built for the smaller size.
+// downscale and model_scale are fidelity knobs: images are average-pooled by `downscale` (2:
+// 28 -> 14 pixels) before the network, which is built for the smaller size; the network's widths
+// are multiplied by `model_scale` (space/model_scale.h; full, curve and Hyperband trials).
 struct EstimatorSection {
   std::string name = "full";  // config.json's "estimator"
   int downscale = 1;
+  double model_scale = 1.0;
   int curve_min_epochs = 3;
   double curve_threshold = 0.05;
   int eta = 3;
