@@ -84,9 +84,12 @@ bool supported_space(const std::string& space);
 
 // ---- Dataset difficulty ----
 
+// The default probe takes about 3 s on one core. On Fashion-MNIST (2000 validation images) it
+// scored 0.45 / 0.59 / 0.68 after 2 / 3 / 5 epochs on 2000 images and 0.64 / 0.69 / 0.73 on
+// 4000: 3 epochs on 4000 is past the steepest part at a few seconds' cost.
 struct ProbeConfig {
-  int epochs = 2;
-  int64_t train_images = 2000;  // the first images of the training set ...
+  int epochs = 3;
+  int64_t train_images = 4000;  // the first images of the training set ...
   int64_t val_images = 2000;    // ... and the ones after them
   int64_t batch_size = 96;
   double lr = 0.05;  // SGD, momentum 0.9, weight decay 3e-4: the searches' trial defaults
@@ -161,8 +164,8 @@ struct GatherOptions {
 };
 
 struct GatherReport {
-  int64_t trials = 0;  // trials read
-  int64_t kept = 0;    // of which went into examples
+  int64_t trials = 0;                      // trials read
+  int64_t kept = 0;                        // of which went into examples
   std::map<std::string, int64_t> skipped;  // reason -> count
   std::vector<std::string> notes;          // runs skipped whole, and why
 };
@@ -172,17 +175,23 @@ struct GatherReport {
 // to `existing` (trials already listed in an example's sources are not counted twice). Trials
 // that share (space, options, arch, dataset, fidelity) become one example, the mean of their
 // scores. Skipped: unfinished trials, one-shot scores (nothing trained), morphism children
-// (inherited weights), runs of other spaces. Throws when no run held a usable trial and
-// `existing` has no examples.
+// (inherited weights), downscaled models (model_scale != 1), runs of other spaces. Throws when no
+// run held a usable trial and `existing` has no examples.
 PredictorData gather(const std::vector<std::string>& run_dirs, const GatherOptions& options,
                      PredictorData existing = {}, GatherReport* report = nullptr);
 
 // ---- The predictor ----
 
+// The default is the MLP. On the project's own database (162 chains at 3 epochs, 5-fold by
+// architecture) both rank alike (mean Kendall tau 0.74 LSTM, 0.72 MLP), the LSTM fits values a
+// little better (MAE 3.5 against 4.1 points), and on ref-chain's 40 unseen chains at 10 epochs the
+// MLP ranks better (tau 0.84 against 0.76); it trains in 0.5 s against the LSTM's 15 s. With a few
+// hundred examples the LSTM's extra freedom buys nothing measurable yet; the position and running
+// reduction features already carry the order the mean and max would lose.
 struct PredictorOptions {
-  std::string model = "lstm";  // "lstm" or "mlp"
-  int hidden = 16;             // LSTM state and head width
-  int steps = 1500;            // full-batch Adam steps
+  std::string model = "mlp";  // "mlp" or "lstm"
+  int hidden = 16;            // LSTM state and head width
+  int steps = 1500;           // full-batch Adam steps
   double lr = 0.01;
   double weight_decay = 1e-4;
   int ensemble = 3;  // members, seeds seed, seed + 1, ...; the prediction is their mean
