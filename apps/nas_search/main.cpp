@@ -65,9 +65,9 @@ int main(int argc, char** argv) {
         "full (every trial trains all epochs), curve (stop trials whose learning curve will not "
         "beat the best), hyperband or successive-halving (rungs over epochs), morphism (evolution "
         "whose children inherit their parent's trained weights), one-shot (a supernet trained once "
-        "scores every candidate) [full]")
+        "scores every candidate), tapas (a trained predictor scores every candidate) [full]")
       ->check(CLI::IsMember(
-          {"full", "curve", "hyperband", "successive-halving", "morphism", "one-shot"}));
+          {"full", "curve", "hyperband", "successive-halving", "morphism", "one-shot", "tapas"}));
   ov.add(app, "--downscale", estimator(&EstimatorSection::downscale),
          "Average-pool the images by 1, 2 or 4 before the network (a lower fidelity) [1]")
       ->check(CLI::IsMember({1, 2, 4}));
@@ -83,6 +83,8 @@ int main(int argc, char** argv) {
          "Hyperband: epochs of the first rung [1]");
   ov.add(app, "--supernet-epochs", estimator(&EstimatorSection::supernet_epochs),
          "One-shot: epochs of the supernet's training [10]");
+  ov.add(app, "--predictor", estimator(&EstimatorSection::predictor),
+         "Tapas: the model folder nas_predict train wrote");
   const BlackBoxConfig quick = blackbox_preset("quick"),
                        quick_cells = blackbox_preset("quick", "darts-cell"),
                        paper = blackbox_preset("paper");

@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "fusenas/nas/estimate/curve_extrapolation.h"
+#include "fusenas/nas/estimate/tapas.h"
 #include "fusenas/nas/run/trial_db.h"
 #include "fusenas/nas/search/search.h"
 #include "fusenas/nas/space/chain_space.h"
@@ -419,6 +420,39 @@ TEST(BlackBoxSearch, OneShotTrialsAreScoredByTheSupernet) {
   EXPECT_EQ(short_one.trials, 1);
 }
 
+// A train-less predictor, trained on a search's own trials, scores every trial of a new search:
+// each score is its prediction for the candidate at the search's fidelity, and nothing trains.
+TEST(BlackBoxSearch, TapasTrialsAreThePredictorsPredictions) {
+  TempDir tmp;
+  write_tiny_cifar(tmp.sub("data"), 8);
+  BlackBoxConfig c = tiny_search(tmp.sub("data"));
+  c.budget_trials = 6;
+  const std::string trained = tmp.sub("trained");
+  blackbox_search(c, quiet_options<BlackBoxOptions>(trained));
+  estimate::tapas::GatherOptions g;
+  g.difficulty = [](const std::string&, const std::string&) {
+    return estimate::tapas::Difficulty{0.5, {}, 0};
+  };
+  estimate::tapas::PredictorOptions po;
+  po.steps = 50;
+  po.ensemble = 1;
+  estimate::tapas::Predictor::train(estimate::tapas::gather({trained}, g), po)
+      .save(tmp.sub("model"));
+
+  c.estimator.name = "tapas";
+  c.estimator.predictor = tmp.sub("model");
+  c.seed = 4;  // other candidates than the ones it was trained on
+  const std::string out = tmp.sub("run");
+  blackbox_search(c, quiet_options<BlackBoxOptions>(out));
+  const auto predictor = estimate::tapas::Predictor::load(tmp.sub("model"));
+  for (const Trial& t : trials_of(out)) {
+    EXPECT_EQ(t.status, TrialStatus::kDone) << t.id;
+    EXPECT_TRUE(t.curve.empty());
+    estimate::tapas::Query q{"chain", c.space_options, t.candidate, "cifar10", {1, 16, 1}, 0.5};
+    EXPECT_DOUBLE_EQ(*t.score, predictor.predict(q)) << t.id;
+  }
+}
+
 TEST(BlackBoxSearch, BadConfigsFailWithOneClearMessage) {
   TempDir tmp;
   BlackBoxConfig c = tiny_search(tmp.sub("data"));
@@ -455,6 +489,9 @@ TEST(BlackBoxSearch, BadConfigsFailWithOneClearMessage) {
   c.hpo = "joint";
   EXPECT_NE(message_of([&] { c.validate(); }).find("needs --hpo off and --downscale 1"),
             std::string::npos);
+  c = tiny_search(tmp.sub("data"));
+  c.estimator.name = "tapas";
+  EXPECT_NE(message_of([&] { c.validate(); }).find("needs --predictor"), std::string::npos);
   c = tiny_search(tmp.sub("data"));
   c.estimator.downscale = 3;
   EXPECT_NE(message_of([&] { c.validate(); }).find("downscale must be 1, 2 or 4"),

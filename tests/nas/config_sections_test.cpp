@@ -106,7 +106,8 @@ const json kAddedEnas = {{"controller_beta1", 0.0},
 // images).
 const json kAddedSearch = {{"estimator", "full"},   {"downscale", 1},          {"model_scale", 1.0},
                            {"curve_min_epochs", 3}, {"curve_threshold", 0.05}, {"eta", 3},
-                           {"min_epochs", 1},       {"supernet_epochs", 10},   {"reference", ""}};
+                           {"min_epochs", 1},       {"supernet_epochs", 10},   {"predictor", ""},
+                           {"reference", ""}};
 
 json with_added(json old, const json& added) {
   for (const auto& [key, v] : added.items()) {

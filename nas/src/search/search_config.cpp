@@ -31,6 +31,7 @@ void for_each_key(Self& c, F&& f) {
   f("eta", c.estimator.eta);
   f("min_epochs", c.estimator.min_epochs);
   f("supernet_epochs", c.estimator.supernet_epochs);
+  f("predictor", c.estimator.predictor);
   for_each_key(c.data, f);
   f("batch_size", c.batch_size);
   for_each_key(c.sgd, f);
@@ -59,17 +60,22 @@ void StrategySection::validate() const {
 
 void EstimatorSection::validate(int epochs) const {
   FUSENAS_CHECK(name == "full" || name == "curve" || name == "hyperband" ||
-                    name == "successive-halving" || name == "morphism" || name == "one-shot",
-                "unknown estimator '{}' (use full, curve, hyperband, successive-halving, morphism "
-                "or one-shot)",
+                    name == "successive-halving" || name == "morphism" || name == "one-shot" ||
+                    name == "tapas",
+                "unknown estimator '{}' (use full, curve, hyperband, successive-halving, morphism, "
+                "one-shot or tapas)",
                 name);
+  FUSENAS_CHECK((name == "tapas") == !predictor.empty(), "{}",
+                name == "tapas" ? "--estimator tapas needs --predictor <model folder> (made "
+                                  "by nas_predict train)"
+                                : "--predictor is for --estimator tapas only");
   FUSENAS_CHECK(supernet_epochs >= 1 && supernet_epochs <= 10000,
                 "supernet epochs must lie in [1, 10000], got {}", supernet_epochs);
   FUSENAS_CHECK(downscale == 1 || downscale == 2 || downscale == 4,
                 "downscale must be 1, 2 or 4, got {}", downscale);
   FUSENAS_CHECK(std::isfinite(model_scale) && model_scale > 0 && model_scale <= 1,
                 "model scale must lie in (0, 1], got {}", model_scale);
-  FUSENAS_CHECK(model_scale == 1 || !(name == "morphism" || name == "one-shot"),
+  FUSENAS_CHECK(model_scale == 1 || !(name == "morphism" || name == "one-shot" || name == "tapas"),
                 "--model-scale is for full, curve and Hyperband trials, not --estimator {}", name);
   if (name == "curve") {
     FUSENAS_CHECK(curve_min_epochs >= 3,
@@ -183,6 +189,9 @@ void BlackBoxConfig::validate() const {
                     (strategy.name == "evolution" && hpo == "off" && space != "darts-cell"),
                 "--estimator morphism evolves chain or multibranch networks: it needs --strategy "
                 "evolution and --hpo off");
+  FUSENAS_CHECK(!estimator.tapas() || (hpo == "off" && space != "darts-cell"),
+                "--estimator tapas predicts chain and multibranch architectures: it needs --hpo "
+                "off");
   FUSENAS_CHECK(!estimator.one_shot() || (hpo == "off" && estimator.downscale == 1),
                 "--estimator one-shot scores architectures at full size: it needs --hpo off and "
                 "--downscale 1");

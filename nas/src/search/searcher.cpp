@@ -285,6 +285,7 @@ nlohmann::json BlackBoxSearcher::fidelity() const {
                       {"downscale", config_.estimator.downscale},
                       {"model_scale", config_.estimator.model_scale},
                       {"estimator", config_.estimator.name}};
+  if (config_.estimator.tapas()) f["predictor"] = config_.estimator.predictor;
   if (config_.estimator.one_shot()) {
     f["epochs"] = 0;  // the trial trains nothing: the supernet's weights score it
     f["supernet_epochs"] = config_.estimator.supernet_epochs;
@@ -384,6 +385,12 @@ bool BlackBoxSearcher::run_trial(const Trial& t) {
       params = arch_space_->count_parameters(c.arch, shape_);
       outcome.finished = true;
       outcome.val_acc = one_shot_->score(c.arch, one_shot_val_);
+    } else if (predictor_) {
+      params = arch_space_->count_parameters(c.arch, shape_);
+      estimate::tapas::Query q = query_;
+      q.arch = c.arch;
+      outcome.finished = true;
+      outcome.val_acc = predictor_->predict(q);
     } else {
       outcome = train_candidate(t, c, morph, params);
       if (!outcome.finished) return false;  // still "running": a resume runs it again
@@ -606,6 +613,20 @@ BlackBoxResult BlackBoxSearcher::run() {
   const int64_t requeued = db_->requeue_running(Requeue::kAll);
   if (morph_) std::filesystem::create_directories(run_.file("weights"));
   replay();
+  if (config_.estimator.tapas()) {
+    predictor_ = estimate::tapas::Predictor::load(config_.estimator.predictor);
+    const std::optional<double> dcn = predictor_->dcn(config_.data.dataset);
+    FUSENAS_CHECK(dcn.has_value(),
+                  "the predictor {} was not trained on {} (no difficulty score for it)",
+                  config_.estimator.predictor, config_.data.dataset);
+    query_.space = config_.space;
+    query_.space_options = config_.space_options;
+    query_.dataset = config_.data.dataset;
+    query_.fidelity = {config_.epochs, split.train->num_samples(), config_.estimator.downscale};
+    query_.dcn = *dcn;
+    log_.line(fmt::format("trials are predicted by {} (trained on {})", config_.estimator.predictor,
+                          predictor_->trained_on().dump()));
+  }
   if (config_.estimator.one_shot() && !prepare_one_shot(stop)) {
     save_checkpoint(false);
     log_.line(

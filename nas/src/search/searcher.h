@@ -11,6 +11,7 @@
 #include "fusenas/engine/device.h"
 #include "fusenas/nas/estimate/hyperband.h"
 #include "fusenas/nas/estimate/one_shot.h"
+#include "fusenas/nas/estimate/tapas.h"
 #include "fusenas/nas/run/run_dir.h"
 #include "fusenas/nas/run/run_log.h"
 #include "fusenas/nas/run/stop_signal.h"
@@ -100,6 +101,9 @@ class BlackBoxSearcher {
   // --estimator one-shot: the trained supernet and the search-val batches it scores on.
   std::unique_ptr<estimate::OneShotEstimator> one_shot_;
   std::vector<data::Batch> one_shot_val_;
+  // --estimator tapas: the predictor and the query of this search's data and fidelity.
+  std::optional<estimate::tapas::Predictor> predictor_;
+  estimate::tapas::Query query_;
   const StopSignal* stop_ = nullptr;
 };
 

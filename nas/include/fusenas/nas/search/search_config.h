@@ -42,7 +42,9 @@ struct StrategySection {
 // - morphism (weight inheritance): regularized evolution (the strategy's P and S) whose children
 //   are network morphisms of a trained parent and start from its weights (chain, multibranch);
 // - one-shot: one shared-weight supernet over the space, trained once for supernet_epochs with a
-//   random path per step, scores every candidate on search-val without training it.
+//   random path per step, scores every candidate on search-val without training it;
+// - tapas: a train-less predictor (nas_predict train) at `predictor` scores every candidate at
+//   the config's fidelity (chain, multibranch).
 // downscale and model_scale are fidelity knobs: images are average-pooled by `downscale` (2:
 // 28 -> 14 pixels) before the network, which is built for the smaller size; the network's widths
 // are multiplied by `model_scale` (space/model_scale.h; full, curve and Hyperband trials).
@@ -55,10 +57,12 @@ struct EstimatorSection {
   int eta = 3;
   int min_epochs = 1;
   int supernet_epochs = 10;
+  std::string predictor{};  // tapas: the model folder nas_predict train wrote
 
   bool hyperband() const { return name == "hyperband" || name == "successive-halving"; }
   bool morphism() const { return name == "morphism"; }
   bool one_shot() const { return name == "one-shot"; }
+  bool tapas() const { return name == "tapas"; }
   // Throws fusenas::Error with one clear sentence for the first bad value; `epochs` is the
   // trial's (full) fidelity.
   void validate(int epochs) const;
