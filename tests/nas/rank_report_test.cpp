@@ -203,6 +203,13 @@ TEST(RankReport, OneShotRunsAreChargedTheirSupernet) {
   EXPECT_NEAR(*os.cost_compute, 2000.0 / 48000, 1e-12);
   fs::remove(dir + "/one_shot/checkpoint.json");
   expect_error([&] { report::build_rank_report(f.ref, {dir}); }, {"supernet's record"});
+
+  // A predictor's trials (tapas) train nothing at the fidelity they predict at.
+  cfg = config(6, 4000);
+  cfg["estimator"] = "tapas";
+  for (T& t : trials) t.fidelity = {{"epochs", 6}, {"train_subset", 4000}, {"estimator", "tapas"}};
+  write_search(tmp.sub("tapas"), cfg, trials);
+  EXPECT_EQ(*report::build_rank_report(f.ref, {tmp.sub("tapas")}).rows[0].cost_compute, 0);
 }
 
 TEST(RankReport, ALowFidelityRunsKnownPermutationGivesHandWorkedNumbers) {

@@ -65,9 +65,11 @@ std::optional<double> fidelity_value(const Search& s, const Trial& t, const char
   return number(s.config, key);
 }
 
-// Epochs a trial really trained: its curve when it has one (a pruned trial stopped early).
+// Epochs a trial really trained: its curve when it has one (a pruned trial stopped early); none
+// for a prediction (tapas), whose fidelity is the one it predicts at.
 std::optional<double> trained_epochs(const Search& s, const Trial& t) {
   if (!t.curve.empty()) return static_cast<double>(t.curve.size());
+  if (string_field(t.fidelity, "estimator").value_or("") == "tapas") return 0.0;
   if (t.status == TrialStatus::kDone) return fidelity_value(s, t, "epochs");
   return 0.0;  // never trained an epoch
 }
