@@ -22,13 +22,7 @@ SharedPaths multibranch_paths(const space::MultiBranchSpace& s, const space::Ima
   m.channels = s.options().channels;
   m.in_channels = shape.channels;
   m.num_classes = shape.classes;
-  int reductions = 0;
-  for (int l = 0; l < m.layers; ++l) reductions += m.reduces_after(l) ? 1 : 0;
-  // FactorizedReduce's two shifted halves agree only on even maps (MacroNetwork's rule).
-  FUSENAS_CHECK(shape.size % (int64_t{1} << reductions) == 0,
-                "one-shot: {} multibranch layers reduce {} times, so the image size must be a "
-                "multiple of {}, got {}",
-                m.layers, reductions, 1 << reductions, shape.size);
+  s.check_shape(shape);  // the supernet reduces where the space's networks do
   auto net = std::make_shared<enas::MacroSupernet>(m, gen);
   return {net, [net, &s](const space::Point& p, const Tensor& x) {
             return net->forward_sampled(x, s.arch(p));

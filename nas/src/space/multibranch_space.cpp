@@ -162,8 +162,7 @@ std::string MultiBranchSpace::to_text(const Point& p) const {
   return fmt::format("{}", fmt::join(parts, " | "));
 }
 
-std::shared_ptr<Network> MultiBranchSpace::build(const Point& p, const ImageShape& shape,
-                                                 Generator& gen) const {
+void MultiBranchSpace::check_shape(const ImageShape& shape) const {
   shape.validate();
   enas::MacroSpace plan;
   plan.layers = options_.layers;
@@ -173,6 +172,11 @@ std::shared_ptr<Network> MultiBranchSpace::build(const Point& p, const ImageShap
                 "multibranch: {} layers reduce {} times, so the image size must be a multiple of "
                 "{} (FactorizedReduce halves even maps only), got {}",
                 options_.layers, reductions, 1 << reductions, shape.size);
+}
+
+std::shared_ptr<Network> MultiBranchSpace::build(const Point& p, const ImageShape& shape,
+                                                 Generator& gen) const {
+  check_shape(shape);
   return std::make_shared<MacroNetwork>(network_config(arch(p), options_.channels, shape), gen);
 }
 

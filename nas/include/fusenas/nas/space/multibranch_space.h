@@ -49,6 +49,9 @@ class MultiBranchSpace : public ArchSpace {
   int64_t count_parameters(const Point& p, const ImageShape& shape) const override;
 
   const MultiBranchOptions& options() const { return options_; }
+  // Throws fusenas::Error unless `shape` can feed this space's networks: the image size must
+  // halve evenly at every reduction (FactorizedReduce's two shifted halves need even maps).
+  void check_shape(const ImageShape& shape) const;
   // The point's architecture (validated).
   enas::MacroArch arch(const Point& p) const;
   static Point point(const enas::MacroArch& arch);
