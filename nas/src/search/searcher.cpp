@@ -155,17 +155,17 @@ void BlackBoxSearcher::replay_hyperband() {
   std::map<int, int64_t> asked;
   for (const Trial& t : db_->trials()) {
     const estimate::Job job = next_job();
-    if (job.new_config) model_epochs_ = model_epochs();
-    const nlohmann::json want = fidelity();
+    const std::optional<int> model =
+        job.new_config ? std::optional<int>(model_epochs()) : std::nullopt;
+    const nlohmann::json want = fidelity(nullptr, model);
     FUSENAS_CHECK(t.fidelity == want,
                   "{}: trial {} has fidelity {}, but Hyperband schedules {} next (was the "
                   "database written by another search?)",
                   db_->path(), t.id, t.fidelity.dump(), want.dump());
     if (job.new_config) {
       hb_points_.push_back(t.candidate);
-      budget_strategy(*model_epochs_).mark_pending(t.candidate);
-      ++asked[*model_epochs_];
-      model_epochs_.reset();
+      budget_strategy(*model).mark_pending(t.candidate);
+      ++asked[*model];
     }
     if (ended(t.status)) {
       budget_strategy(trial_epochs(t)).tell(t.candidate, told_score(t));
@@ -209,26 +209,26 @@ std::optional<Trial> BlackBoxSearcher::next_trial() {
   const int64_t id = static_cast<int64_t>(trials.size()) + 1;
   if (id > config_.budget_trials) return std::nullopt;
   if (morph_) {
-    morph_plan_ = morph_->plan(id, trials);
-    const Candidate c = candidate(id, morph_plan_->candidate);
+    const MorphPlan plan = morph_->plan(id, trials);
+    const Candidate c = candidate(id, plan.candidate);
     NewTrial nt;
     nt.candidate = c.arch;
     nt.encoding = arch_space_->encode(c.arch);
     nt.hyperparameters = hp_json(c.hp);
-    nt.fidelity = fidelity();
+    nt.fidelity = fidelity(&plan, std::nullopt);
     nt.params = arch_space_->count_parameters(c.arch, shape_);
-    morph_plan_.reset();
     const int64_t added = db_->add(nt);
     FUSENAS_CHECK(added == id, "{}: trial {} was added as {}", db_->path(), id, added);
     return db_->trial(id);
   }
   strategy::Strategy* s = nullptr;
   space::Point point;
+  std::optional<int> model;  // Hyperband: the budget whose strategy proposes a new configuration
   if (config_.estimator.hyperband()) {
     const estimate::Job job = next_job();
     if (job.new_config) {
-      model_epochs_ = model_epochs();
-      s = &budget_strategy(*model_epochs_);
+      model = model_epochs();
+      s = &budget_strategy(*model);
       point = s->ask();
       hb_points_.push_back(point);
     } else {
@@ -244,8 +244,7 @@ std::optional<Trial> BlackBoxSearcher::next_trial() {
   nt.candidate = point;
   nt.encoding = s->space().encode(point);
   nt.hyperparameters = hp_json(c.hp);
-  nt.fidelity = fidelity();
-  model_epochs_.reset();
+  nt.fidelity = fidelity(nullptr, model);
   nt.params = arch_space_->count_parameters(c.arch, shape_);
   const int64_t added = db_->add(nt);
   FUSENAS_CHECK(added == id, "{}: trial {} was added as {}", db_->path(), id, added);
@@ -279,7 +278,8 @@ estimate::Job BlackBoxSearcher::next_job() {
 }
 
 // The fidelity a trial trains at, as the database stores it (and a resume checks).
-nlohmann::json BlackBoxSearcher::fidelity() const {
+nlohmann::json BlackBoxSearcher::fidelity(const MorphPlan* morph,
+                                          std::optional<int> model_epochs) const {
   nlohmann::json f = {{"epochs", config_.epochs},
                       {"train_subset", config_.data.train_subset},
                       {"downscale", config_.estimator.downscale},
@@ -290,7 +290,7 @@ nlohmann::json BlackBoxSearcher::fidelity() const {
     f["epochs"] = 0;  // the trial trains nothing: the supernet's weights score it
     f["supernet_epochs"] = config_.estimator.supernet_epochs;
   }
-  if (morph_plan_ && morph_plan_->parent) f["morph"] = MorphEvolution::plan_json(*morph_plan_);
+  if (morph && morph->parent) f["morph"] = MorphEvolution::plan_json(*morph);
   if (job_) {
     // Resources are epochs; a fractional one (R / r_min not a power of eta) rounds up.
     f["epochs"] = static_cast<int>(std::ceil(job_->resource - 1e-9));
@@ -298,7 +298,7 @@ nlohmann::json BlackBoxSearcher::fidelity() const {
                       {"bracket", job_->bracket},
                       {"rung", job_->rung},
                       {"config", job_->config}};
-    if (model_epochs_) f["hyperband"]["model_epochs"] = *model_epochs_;
+    if (model_epochs) f["hyperband"]["model_epochs"] = *model_epochs;
   }
   return f;
 }

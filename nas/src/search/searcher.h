@@ -63,7 +63,9 @@ class BlackBoxSearcher {
   // --estimator one-shot: trains the supernet (or loads it from the run folder) before the first
   // trial; false when a stop signal came first (its position is saved).
   bool prepare_one_shot(const StopSignal& stop);
-  nlohmann::json fidelity() const;
+  // The fidelity a new trial records: the config's, the current Hyperband job's, a morphism
+  // child's plan, and the budget whose strategy proposed a new Hyperband configuration.
+  nlohmann::json fidelity(const MorphPlan* morph, std::optional<int> model_epochs) const;
   int trial_epochs(const Trial& t) const;
   // --estimator curve: after an epoch, the prediction that stops the trial, or null.
   nlohmann::json curve_prune_check(const std::vector<nlohmann::json>& curve) const;
@@ -94,10 +96,8 @@ class BlackBoxSearcher {
   std::vector<space::Point> hb_points_;
   std::optional<estimate::Job> job_;
   std::map<int, std::unique_ptr<strategy::Strategy>> budget_strategies_;
-  std::optional<int> model_epochs_;  // of the new configuration being added
   // --estimator morphism: plans each trial instead of the strategy (which it does not ask).
   std::unique_ptr<MorphEvolution> morph_;
-  std::optional<MorphPlan> morph_plan_;  // the plan of the trial being added
   // --estimator one-shot: the trained supernet and the search-val batches it scores on.
   std::unique_ptr<estimate::OneShotEstimator> one_shot_;
   std::vector<data::Batch> one_shot_val_;
