@@ -7,6 +7,8 @@ find_package(ZLIB REQUIRED)
 find_package(Threads REQUIRED)
 # The trial database of black-box searches (nas/src/run/trial_db.cpp): libsqlite3-dev.
 find_package(SQLite3 REQUIRED)
+# Optional: nas_search over MPI ranks (nas/src/search/cluster.cpp): libopenmpi-dev.
+find_package(MPI COMPONENTS CXX QUIET)
 
 # Debian ships OpenBLAS' config without an imported target; wrap it in one.
 find_package(OpenBLAS CONFIG QUIET)

@@ -9,6 +9,7 @@
 #include "../common/app_support.h"
 #include "../common/search_cli.h"
 #include "fusenas/engine/error.h"
+#include "fusenas/nas/search/cluster.h"
 #include "fusenas/nas/search/search.h"
 #include "fusenas/nas/space/hp_space.h"
 #include "fusenas/nas/space/joint_space.h"
@@ -19,14 +20,23 @@ int main(int argc, char** argv) {
   fusenas::apps::tune_process(argv);
   using namespace fusenas;
   using namespace fusenas::nas;
+  // Under mpirun every rank starts here: rank 0 runs the search, the others train its trials.
+  std::unique_ptr<Cluster> cluster;
+  try {
+    cluster = Cluster::join_if_launched(&argc, &argv);
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "nas_search: {}\n", e.what());
+    return 1;
+  }
   apps::SearchCli<BlackBoxConfig, BlackBoxOptions> cli(
       "nas_search",
       "nas_search: black-box NAS over trained children: random search, regularized evolution "
       "(Real et al. 2019) or Bayesian optimisation (a Gaussian process with expected "
-      "improvement), on the DARTS cell space, a chain of layers or ENAS's multi-branch space, "
-      "optionally with the hyperparameters. Every trial trains a network from scratch at low "
-      "fidelity and is scored on search-val. Trials live in trials.sqlite in the run folder; "
-      "Ctrl-C stops, --resume continues without retraining finished trials.");
+      "improvement), on the DARTS cell space, a chain of layers, ENAS's multi-branch space or "
+      "Zoph & Le's layer space, optionally with the hyperparameters. Every trial trains a "
+      "network from scratch at low fidelity and is scored on search-val. Trials live in "
+      "trials.sqlite in the run folder; Ctrl-C stops, --resume continues without retraining "
+      "finished trials.");
   CLI::App& app = cli.app;
   auto& ov = cli.ov;
   cli.add_preset(
@@ -35,14 +45,17 @@ int main(int argc, char** argv) {
       "trials) [default: paper with a GPU, quick without]");
   const auto strategy = [](auto field) { return apps::member(&BlackBoxConfig::strategy, field); };
   ov.add(app, "--strategy", strategy(&StrategySection::name),
-         "random, evolution, bo or reference (the candidates of --reference's done trials)")
-      ->check(CLI::IsMember({"random", "evolution", "bo", "reference"}));
+         "random, evolution, bo, rl (Zoph & Le's RNN controller trained by REINFORCE; --space "
+         "zoph-le) or reference (the candidates of --reference's done trials)")
+      ->check(CLI::IsMember({"random", "evolution", "bo", "reference", "rl"}));
   ov.add(app, "--reference", strategy(&StrategySection::reference),
          "--strategy reference: the nas_search run folder whose done trials' candidates are "
          "asked again, in trial order (same space and options); the budget is capped at them")
       ->type_name("DIR");
-  ov.add(app, "--space", &BlackBoxConfig::space, "darts-cell, chain or multibranch")
-      ->check(CLI::IsMember({"darts-cell", "chain", "multibranch"}));
+  ov.add(app, "--space", &BlackBoxConfig::space,
+         "darts-cell, chain, multibranch or zoph-le (Zoph & Le 2017's layers with skip "
+         "connections)")
+      ->check(CLI::IsMember({"darts-cell", "chain", "multibranch", "zoph-le"}));
   std::string space_options;
   CLI::Option* space_options_opt = cli.track(app.add_option(
       "--space-options", space_options,
@@ -104,6 +117,19 @@ int main(int argc, char** argv) {
          "BO: random trials before the surrogate [budget / 10 in [5, 20]]");
   ov.add(app, "--acquisition", strategy(&StrategySection::acquisition), "BO: ei or thompson")
       ->check(CLI::IsMember({"ei", "thompson"}));
+  ov.add(app, "--rl-children", strategy(&StrategySection::rl_children),
+         "RL: children per controller update, m [the paper's 8 from 80 trials, else budget / 10 "
+         ">= 2]");
+  ov.add(app, "--rl-lr", strategy(&StrategySection::rl_lr),
+         "RL: the controller's ADAM learning rate [the paper's 0.0006]");
+  ov.add(app, "--rl-reward", strategy(&StrategySection::rl_reward),
+         "RL: accuracy (the final search-val accuracy) or max5-cubed (the paper's: the best of the "
+         "last 5 epochs, cubed) [accuracy]")
+      ->check(CLI::IsMember({"accuracy", "max5-cubed"}));
+  ov.add(app, "--parallel", &BlackBoxConfig::parallel,
+         "Under mpirun: async (every worker rank always busy) or sync (batches told in trial "
+         "order, as one process would) [async]")
+      ->check(CLI::IsMember({"async", "sync"}));
   cli.add_seed("Seed of the strategy, the weights and the data order");
   cli.add_run_flags();
   app.footer(
@@ -111,12 +137,25 @@ int main(int argc, char** argv) {
       "  nas_search                                  # quick random search over chains\n"
       "  nas_search --strategy evolution --space darts-cell --budget-trials 40\n"
       "  nas_search --strategy bo --space multibranch --hpo joint --budget-minutes 60\n"
+      "  nas_search --space zoph-le --space-options '{\"layers\": 4, \"strides\": [1, 2]}'\n"
       "  nas_search --strategy reference --reference runs/ref-chain --epochs 1\n"
+      "  nas_search --strategy rl --space zoph-le --budget-trials 40\n"
+      "  mpirun -np 5 nas_search --strategy rl --space zoph-le   # 4 worker ranks train children\n"
       "  nas_search --resume runs/search-20260101-120000\n"
       "Exit status: 0 done, 1 error, 2 bad flags, 130 stopped by a signal (resumable).");
 
   if (const auto rc = cli.parse(argc, argv)) return *rc;
-  return cli.run([&] {
+  if (cluster && cluster->rank() > 0) {
+    try {
+      serve_trials(*cluster, cli.options);
+      return 0;
+    } catch (const std::exception& e) {
+      fmt::print(stderr, "nas_search (rank {}): {}\n", cluster->rank(), e.what());
+      cluster->abort(1);
+    }
+  }
+  cli.options.cluster = cluster.get();
+  const int rc = cli.run([&] {
     if (!cli.resume_dir.empty()) return blackbox_resume(cli.resume_dir, cli.options);
     // The preset's values depend on the space, which a flag may choose.
     BlackBoxConfig probe = blackbox_preset(cli.chosen_preset());
@@ -146,4 +185,6 @@ int main(int argc, char** argv) {
     }
     return blackbox_search(c, cli.options);
   });
+  if (cluster) cluster->release_workers();  // workers that never got a trial (an early error)
+  return rc;
 }

@@ -31,10 +31,9 @@ int main(int argc, char** argv) {
 
   CLI::App app{
       "nas_train: train the DARTS evaluation network of a genotype (DARTS train.py), or the "
-      "network "
-      "of a chain or multibranch architecture nas_search found, on Fashion-MNIST or CIFAR-10. "
-      "Writes config.json, metrics.jsonl, train.log, result.json and a "
-      "checkpoint into the run folder; Ctrl-C checkpoints and stops, --resume continues."};
+      "network of a chain, multibranch or zoph-le architecture nas_search found, on "
+      "Fashion-MNIST or CIFAR-10. Writes config.json, metrics.jsonl, train.log, result.json and "
+      "a checkpoint into the run folder; Ctrl-C checkpoints and stops, --resume continues."};
   app.option_defaults()->always_capture_default();
   app.get_formatter()->column_width(34);
   app.failure_message([](const CLI::App*, const CLI::Error& e) {
@@ -54,7 +53,7 @@ int main(int argc, char** argv) {
       "--space");
   auto* space = ov.add(app, "--space", &TrainConfig::space,
                        "Space of a bare --arch-file point (an incumbent names its own)")
-                    ->check(CLI::IsMember({"chain", "multibranch", "darts-cell"}));
+                    ->check(CLI::IsMember({"chain", "multibranch", "zoph-le", "darts-cell"}));
   auto* space_opts = app.add_option(
       "--space-options", space_options,
       "JSON object of space options over the search's, e.g. '{\"filters\": [8, 16, 48]}'");
@@ -64,7 +63,8 @@ int main(int argc, char** argv) {
   space_opts->needs(arch_file);
   ov.add(app, "--init-channels", &TrainConfig::init_channels,
          "Width: channels of the first cells (C); chain: the stem's, every layer's filters scaled "
-         "alike; multibranch: every layer's")
+         "alike; multibranch: every layer's; zoph-le: the widest filter choice's, every layer's "
+         "filters scaled alike")
       ->default_str("16, or the searched width");
   ov.add(app, "--layers", &TrainConfig::layers,
          "Number of cells; reductions at 1/3 and 2/3 (genotypes)")

@@ -1,6 +1,6 @@
 # Writes the architecture files a run_cli.cmake case with SETUP arch_files reads: a chain search's
 # folder (${WORK}/search: incumbent.json and the config.json with its space options) and a bare
-# multibranch point (${WORK}/mb.json).
+# multibranch point (${WORK}/mb.json) and a bare zoph-le point (${WORK}/zl.json).
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}/search")
 file(WRITE "${WORK}/search/config.json" [=[{"space": "chain", "strategy": "random",
@@ -16,4 +16,9 @@ file(WRITE "${WORK}/search/incumbent.json" [=[{"trial": 3, "score": 71.5, "space
 file(WRITE "${WORK}/mb.json" [=[{"layers": [{"op": "conv_3x3", "skips": []},
  {"op": "sep_conv_5x5", "skips": [1]}, {"op": "max_pool_3x3", "skips": [0, 1]},
  {"op": "avg_pool_3x3", "skips": [1, 0, 1]}]}
+]=])
+file(WRITE "${WORK}/zl.json" [=[{"layers": [
+ {"height": 3, "width": 5, "filters": 36, "stride": 1, "skips": []},
+ {"height": 1, "width": 7, "filters": 24, "stride": 1, "skips": [1]},
+ {"height": 5, "width": 3, "filters": 64, "stride": 1, "skips": [0, 1]}]}
 ]=])

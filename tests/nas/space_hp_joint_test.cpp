@@ -246,13 +246,16 @@ TEST(JointSpace, RefusesHostilePointsNamingThePart) {
 }
 
 TEST(MakeArchSpace, BuildsEachSpaceWithItsOptionsAndNamesTheKnownOnes) {
-  EXPECT_EQ(arch_space_names(), (std::vector<std::string>{"darts-cell", "chain", "multibranch"}));
+  EXPECT_EQ(arch_space_names(),
+            (std::vector<std::string>{"darts-cell", "chain", "multibranch", "zoph-le"}));
   for (const auto& name : arch_space_names()) EXPECT_EQ(make_arch_space(name)->name(), name);
   EXPECT_EQ(make_arch_space("chain", {{"max_layers", 3}})->encoding_size(), 3 * 12 + 4);
   EXPECT_EQ(make_arch_space("multibranch", {{"layers", 12}})->encoding_size(), 12 * 6 + 66);
+  EXPECT_EQ(make_arch_space("zoph-le", {{"layers", 12}})->encoding_size(), 12 * 12 + 66);
   EXPECT_EQ(make_arch_space("darts-cell", {{"encoding", "path"}})->encoding_size(), 11200);
   expect_error([] { make_arch_space("nasbench101"); },
-               {"unknown search space 'nasbench101' (known: darts-cell, chain, multibranch)"});
+               {"unknown search space 'nasbench101' (known: darts-cell, chain, multibranch, "
+                "zoph-le)"});
   expect_error(
       [] {
         make_arch_space("chain", {{"layers", 3}});

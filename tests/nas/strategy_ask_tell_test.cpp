@@ -271,14 +271,17 @@ TEST(RegularizedEvolution, ChildrenAreMutantsOfTheFittest) {
 }
 
 TEST(StrategyFactory, NamesAndErrors) {
-  EXPECT_EQ(strategy_names(), (std::vector<std::string>{"random", "evolution", "bo", "reference"}));
+  EXPECT_EQ(strategy_names(),
+            (std::vector<std::string>{"random", "evolution", "bo", "reference", "rl"}));
   const auto s = space::make_arch_space("chain");
   // The reference replay needs a run folder (tests/nas/rank_report_test.cpp builds one).
   for (const auto& name : strategy_names()) {
-    if (name == "reference") continue;
+    if (name == "reference" || name == "rl") continue;
     EXPECT_EQ(make_strategy(name, *s, 0)->name(), name);
   }
   testing::expect_error([&] { make_strategy("reference", *s, 0); }, {"--reference"});
+  // Zoph & Le's controller writes zoph-le points only (tests/nas/rl_strategy_test.cpp runs it).
+  testing::expect_error([&] { make_strategy("rl", *s, 0); }, {"zoph-le", "chain"});
   testing::expect_error([&] { make_strategy("annealing", *s, 0); },
                         {"unknown strategy 'annealing'", "random, evolution, bo"});
   StrategyOptions bad;
@@ -289,7 +292,7 @@ TEST(StrategyFactory, NamesAndErrors) {
   testing::expect_error([&] { make_strategy("bo", *s, 0, bad); }, {"acquisition", "'ucb'"});
   testing::expect_error(
       [&] {
-        make_strategy("evolution", *s, 0, StrategyOptions{0, {}, {}, {}});
+        make_strategy("evolution", *s, 0, StrategyOptions{0, {}, {}, {}, {}});
       },
       {"budget must be > 0"});
 }

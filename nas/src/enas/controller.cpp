@@ -8,6 +8,7 @@
 #include "fusenas/engine/factory.h"
 #include "fusenas/engine/nn/init.h"
 #include "fusenas/engine/ops.h"
+#include "policy/decision_log.h"
 
 namespace fusenas::nas::enas {
 namespace {
@@ -33,68 +34,13 @@ Squash op_squash(const ControllerConfig& c) {
   return {c.temperature.value_or(0), c.tanh_constant.value_or(0) / c.op_tanh_reduce};
 }
 
-// Index of the first cumulative probability above u (the last index absorbs rounding).
-int draw(const std::vector<double>& log_probs, double u) {
-  double cumulative = 0.0;
-  for (size_t k = 0; k < log_probs.size(); ++k) {
-    cumulative += std::exp(log_probs[k]);
-    if (u < cumulative) return static_cast<int>(k);
-  }
-  return static_cast<int>(log_probs.size()) - 1;
-}
-
 }  // namespace
 
 // Makes each decision, by drawing from the generator or by taking the forced value, and collects
 // the log-probability and entropy terms of every decision.
-class Controller::Decider {
+class Controller::Decider : public policy::DecisionLog {
  public:
-  explicit Decider(Generator* gen) : gen_(gen) {}
-
-  // logits [1, K]; `forced` is read only when replaying.
-  int categorical(const Tensor& logits, int forced, const char* what) {
-    const Tensor log_p = log_softmax(logits);
-    const int64_t k = logits.shape()[1];
-    int choice = forced;
-    if (gen_) {
-      choice = draw(log_p.to_vector<double>(), gen_->next_double());
-    } else {
-      FUSENAS_CHECK(forced >= 0 && forced < k, "controller: {} choice {} is outside 0..{}", what,
-                    forced, k - 1);
-    }
-    log_probs_.push_back(log_p.narrow(1, choice, 1).reshape({1}));
-    entropies_.push_back(neg(sum(mul(exp(log_p), log_p), {1})));
-    return choice;
-  }
-
-  // One independent two-way decision per row of logits [n, 2] (column 1 = "yes"). Returns the
-  // bits and, in `log_p_out`, the [n, 2] log-probabilities.
-  std::vector<bool> bernoulli(const Tensor& logits, const std::vector<bool>* forced,
-                              Tensor& log_p_out) {
-    const Tensor log_p = log_softmax(logits);
-    const int64_t n = logits.shape()[0];
-    std::vector<bool> bits(static_cast<size_t>(n));
-    if (gen_) {
-      const std::vector<double> lp = log_p.to_vector<double>();
-      for (int64_t j = 0; j < n; ++j) bits[j] = gen_->next_double() < std::exp(lp[2 * j + 1]);
-    } else {
-      bits = *forced;
-    }
-    std::vector<double> one_hot(static_cast<size_t>(2 * n), 0.0);
-    for (int64_t j = 0; j < n; ++j) one_hot[2 * j + (bits[j] ? 1 : 0)] = 1.0;
-    const Tensor mask = from_vector(one_hot, {n, 2}, log_p.options());
-    log_probs_.push_back(sum(mul(log_p, mask)).reshape({1}));
-    entropies_.push_back(neg(sum(mul(exp(log_p), log_p))).reshape({1}));
-    log_p_out = log_p;
-    return bits;
-  }
-
-  Tensor log_prob() const { return sum(concat(log_probs_, 0)); }
-  Tensor entropy() const { return sum(concat(entropies_, 0)); }
-
- private:
-  Generator* gen_;
-  std::vector<Tensor> log_probs_, entropies_;
+  using DecisionLog::DecisionLog;
 };
 
 ControllerConfig ControllerConfig::micro() {
@@ -269,8 +215,8 @@ Sample Controller::run_micro(Decider& d, const MicroArch* forced) {
   }
   Sample s;
   s.arch = std::move(arch);
-  s.log_prob = d.log_prob();
-  s.entropy = d.entropy();
+  s.log_prob = d.log_prob(options);
+  s.entropy = d.entropy(options);
   return s;
 }
 
@@ -326,8 +272,8 @@ Sample Controller::run_macro(Decider& d, const MacroArch* forced) {
   }
   Sample out;
   out.arch = std::move(arch);
-  out.log_prob = d.log_prob();
-  out.entropy = d.entropy();
+  out.log_prob = d.log_prob(options);
+  out.entropy = d.entropy(options);
   out.skip_penalty = kls.empty() ? zeros({}, options) : mean(concat(kls, 0));
   out.skip_count = skip_count;
   return out;

@@ -40,7 +40,11 @@ void for_each_key(Self& c, F&& f) {
   f("bo_init", c.strategy.bo_init);
   f("acquisition", c.strategy.acquisition);
   f("reference", c.strategy.reference);
+  f("rl_children", c.strategy.rl_children);
+  f("rl_lr", c.strategy.rl_lr);
+  f("rl_reward", c.strategy.rl_reward);
   f("seed", c.seed);
+  f("parallel", c.parallel);
 }
 
 void StrategySection::validate() const {
@@ -56,6 +60,10 @@ void StrategySection::validate() const {
                 "it replays)");
   FUSENAS_CHECK(name == "reference" || reference.empty(),
                 "--reference is for --strategy reference only, not {}", name);
+  FUSENAS_CHECK(rl_children >= 0, "rl children must be 0 (scaled default) or positive, got {}",
+                rl_children);
+  FUSENAS_CHECK(std::isfinite(rl_lr) && rl_lr > 0, "rl lr must be positive, got {}", rl_lr);
+  strategy::parse_rl_reward(rl_reward);  // throws naming the known rewards
 }
 
 void EstimatorSection::validate(int epochs) const {
@@ -110,6 +118,11 @@ strategy::StrategyOptions StrategySection::options(int64_t budget) const {
   bo.acquisition = acquisition;
   o.bo = bo;
   o.reference = reference;
+  strategy::RlOptions rl;
+  rl.children_per_step = rl_children > 0 ? rl_children : strategy::default_rl_children(budget);
+  rl.lr = rl_lr;
+  rl.reward = strategy::parse_rl_reward(rl_reward);
+  o.rl = rl;
   return o;
 }
 
@@ -126,8 +139,10 @@ BlackBoxConfig blackbox_preset(const std::string& name, const std::string& space
   FUSENAS_CHECK(name == "quick", "unknown preset '{}' (use quick or paper)", name);
   // 20 trials in at most about 10 minutes on two CPU cores (docs/results.md has the times): the
   // chain space's default networks take 5-10 s a trial at 3 epochs of 5,000 images, a 6-layer
-  // multi-branch network of width 16 about 30 s at 10,000 images (so it gets 6,000), and a
-  // 3-cell DARTS network of C = 8 about 20 s at 2 epochs of 2,000 images.
+  // multi-branch network of width 16 about 30 s at 10,000 images (so it gets 6,000), a 3-cell
+  // DARTS network of C = 8 about 20 s at 2 epochs of 2,000 images, and a 6-layer zoph-le network
+  // at the paper's filter counts (24-64) about 3 minutes at 6,000 images (full-resolution convs
+  // up to 7x7 on concatenated inputs), so quick searches a third of those widths: 10-40 s.
   c.epochs = 3;
   c.data.train_subset = 10000;
   if (space == "darts-cell") {
@@ -136,6 +151,9 @@ BlackBoxConfig blackbox_preset(const std::string& name, const std::string& space
     c.epochs = 2;
   } else if (space == "multibranch") {
     c.space_options = {{"layers", 6}, {"channels", 16}};
+    c.data.train_subset = 6000;
+  } else if (space == "zoph-le") {
+    c.space_options = {{"layers", 6}, {"filters", {8, 12, 16, 24}}};
     c.data.train_subset = 6000;
   }
   return c;
@@ -185,13 +203,23 @@ void BlackBoxConfig::validate() const {
   FUSENAS_CHECK(epochs >= 1 && epochs <= 10000, "epochs per trial must lie in [1, 10000], got {}",
                 epochs);
   estimator.validate(epochs);
-  FUSENAS_CHECK(!estimator.morphism() ||
-                    (strategy.name == "evolution" && hpo == "off" && space != "darts-cell"),
+  const bool layer_space = space == "chain" || space == "multibranch";
+  FUSENAS_CHECK(!estimator.morphism() || layer_space,
+                "--estimator morphism evolves chain or multibranch networks (the spaces with "
+                "morphisms), not {}",
+                space);
+  FUSENAS_CHECK(!estimator.morphism() || (strategy.name == "evolution" && hpo == "off"),
                 "--estimator morphism evolves chain or multibranch networks: it needs --strategy "
                 "evolution and --hpo off");
-  FUSENAS_CHECK(!estimator.tapas() || (hpo == "off" && space != "darts-cell"),
+  FUSENAS_CHECK(!estimator.tapas() || layer_space,
+                "--estimator tapas predicts chain and multibranch architectures, not {}", space);
+  FUSENAS_CHECK(!estimator.tapas() || hpo == "off",
                 "--estimator tapas predicts chain and multibranch architectures: it needs --hpo "
                 "off");
+  FUSENAS_CHECK(!estimator.one_shot() || layer_space || space == "darts-cell",
+                "--estimator one-shot has no supernet for the {} space (it has one for chain, "
+                "multibranch and darts-cell)",
+                space);
   FUSENAS_CHECK(!estimator.one_shot() || (hpo == "off" && estimator.downscale == 1),
                 "--estimator one-shot scores architectures at full size: it needs --hpo off and "
                 "--downscale 1");
@@ -204,6 +232,17 @@ void BlackBoxConfig::validate() const {
   FUSENAS_CHECK(batch_size >= 2, "batch size must be at least 2 (batch statistics), got {}",
                 batch_size);
   sgd.validate();
+  FUSENAS_CHECK(parallel == "async" || parallel == "sync",
+                "unknown parallel mode '{}' (use async or sync)", parallel);
+  FUSENAS_CHECK(strategy.name != "rl" || space == "zoph-le",
+                "--strategy rl is Zoph & Le's controller, which writes zoph-le networks: it needs "
+                "--space zoph-le, not {}",
+                space);
+  FUSENAS_CHECK(strategy.name != "rl" || hpo == "off",
+                "--strategy rl searches architectures: it needs --hpo off");
+  FUSENAS_CHECK(strategy.name != "rl" || estimator.name == "full" || estimator.name == "curve",
+                "--strategy rl learns from trained children: use --estimator full or curve, not {}",
+                estimator.name);
 }
 
 nlohmann::json to_json(const BlackBoxConfig& c) {

@@ -5,9 +5,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <limits>
 #include <new>
 
 #include "fusenas/engine/data/fashion_mnist.h"
@@ -22,10 +24,12 @@
 #include "fusenas/nas/run/run_config.h"
 #include "fusenas/nas/run/setup.h"
 #include "fusenas/nas/run/wall_clock.h"
+#include "fusenas/nas/search/cluster.h"
 #include "fusenas/nas/space/make_space.h"
 #include "fusenas/nas/space/model_scale.h"
 #include "fusenas/nas/strategy/make_strategy.h"
 #include "trial_trainer.h"
+#include "trial_worker.h"
 
 namespace fusenas::nas {
 namespace {
@@ -111,31 +115,49 @@ strategy::Strategy& BlackBoxSearcher::stage_strategy(int64_t trial_id) {
 
 namespace {
 
-// What a trial's end tells its strategy: the score; for a trial pruned by its learning curve the
-// predicted final score (Domhan et al. return the prediction to the optimiser); none for a
-// failure.
-std::optional<double> told_score(const Trial& t) {
-  if (t.status == TrialStatus::kDone) return t.score;
-  if (t.status == TrialStatus::kPruned && t.metrics.is_object() &&
-      t.metrics.contains("predicted_val_acc"))
-    return t.metrics["predicted_val_acc"].get<double>();
-  return std::nullopt;
-}
-
 bool ended(TrialStatus s) {
   return s == TrialStatus::kDone || s == TrialStatus::kFailed || s == TrialStatus::kPruned;
 }
 
 }  // namespace
 
-// Tells go back in id order, which is the order they were told: trials run one at a time, each
-// told as it ends. Trials run in parallel would need their end order stored to replay the same.
+// Tells go back in the order the trials ended, which is the order they were told (the id order
+// when trials run one at a time; worker ranks end them out of order).
 // Hyperband's scheduler is rebuilt the same way: each trial is the job it asks for next.
+// What a trial's end tells its strategy: its score (see done_score); for a trial pruned by its
+// learning curve the predicted final score (Domhan et al. return the prediction to the
+// optimiser); none for a failure.
+std::optional<double> BlackBoxSearcher::told_score(const Trial& t) const {
+  if (t.status == TrialStatus::kDone && t.score) return done_score(t.curve, *t.score);
+  if (t.status == TrialStatus::kPruned && t.metrics.is_object() &&
+      t.metrics.contains("predicted_val_acc"))
+    return t.metrics["predicted_val_acc"].get<double>();
+  return std::nullopt;
+}
+
+// The final search-val accuracy; for --strategy rl with Zoph & Le's reward, the best of the last
+// 5 epochs (the strategy cubes it).
+double BlackBoxSearcher::done_score(const std::vector<nlohmann::json>& curve,
+                                    double final_score) const {
+  if (config_.strategy.name != "rl" || config_.strategy.rl_reward != "max5-cubed" || curve.empty())
+    return final_score;
+  double best = final_score;
+  const size_t first = curve.size() > 5 ? curve.size() - 5 : 0;
+  for (size_t i = first; i < curve.size(); ++i)
+    best = std::max(best, curve[i].at("val_acc").get<double>());
+  return best;
+}
+
 void BlackBoxSearcher::replay() {
   if (morph_) return;  // plans come from the trials themselves, not from a strategy
   if (config_.estimator.hyperband()) return replay_hyperband();
   int64_t arch_asked = 0, hp_asked = 0;
-  for (const Trial& t : db_->trials()) {
+  std::vector<Trial> trials = db_->trials();
+  std::stable_sort(trials.begin(), trials.end(), [](const Trial& a, const Trial& b) {
+    const double inf = std::numeric_limits<double>::infinity();
+    return a.finished.value_or(inf) < b.finished.value_or(inf);
+  });
+  for (const Trial& t : trials) {
     strategy::Strategy& s = stage_strategy(t.id);
     (in_hp_stage(t.id) ? hp_asked : arch_asked)++;
     if (ended(t.status)) {
@@ -328,20 +350,16 @@ nlohmann::json BlackBoxSearcher::curve_prune_check(const std::vector<nlohmann::j
 // trains it; its weights are kept for children in a morphism search.
 TrialOutcome BlackBoxSearcher::train_candidate(const Trial& t, const Candidate& c,
                                                const MorphPlan& morph, int64_t& params) {
-  Generator init(data::mix_seed(config_.seed, kInitStream, static_cast<uint64_t>(t.id)));
   std::shared_ptr<space::Network> net;
   if (morph_ && morph.parent) {
+    Generator init(data::mix_seed(config_.seed, kInitStream, static_cast<uint64_t>(t.id)));
     const Trial parent = db_->trial(*morph.parent);
     net = morph_->build(t, &parent, MorphEvolution::weights_file(run_.path(), parent.id), shape_,
                         init);
-  } else if (config_.estimator.model_scale < 1) {
-    // A narrower network of the same architecture; the trial records the full one's size.
-    const space::ScaledModel m = space::scale_model(config_.space, config_.space_options, c.arch,
-                                                    config_.estimator.model_scale);
-    net = m.space->build(m.point, shape_, init);
   } else {
-    net = arch_space_->build(c.arch, shape_, init);
+    net = build_trial_network(config_, *arch_space_, c.arch, shape_, t.id);
   }
+  // A narrower network (model scale below 1) records the full one's size.
   params = config_.estimator.model_scale < 1 ? arch_space_->count_parameters(c.arch, shape_)
                                              : net->num_parameters();
   TrialPlan plan{trial_epochs(t), config_.estimator.downscale, {}};
@@ -363,19 +381,33 @@ TrialOutcome BlackBoxSearcher::train_candidate(const Trial& t, const Candidate& 
   return outcome;
 }
 
-bool BlackBoxSearcher::run_trial(const Trial& t) {
+// The strategy a trial's result is told to: none for morphism plans (they ask no strategy);
+// Hyperband tells each result to its budget's strategy.
+strategy::Strategy* BlackBoxSearcher::trial_strategy(const Trial& t) {
+  if (morph_) return nullptr;
+  if (config_.estimator.hyperband()) return &budget_strategy(trial_epochs(t));
+  return &stage_strategy(t.id);
+}
+
+std::string BlackBoxSearcher::trial_label(const Trial& t) const {
+  return fmt::format("trial {}/{}", t.id, config_.budget_trials);
+}
+
+void BlackBoxSearcher::begin_trial(const Trial& t) {
   db_->start(t.id);
-  // Morphism plans ask no strategy; Hyperband tells each result to its budget's strategy.
-  strategy::Strategy* s = morph_                          ? nullptr
-                          : config_.estimator.hyperband() ? &budget_strategy(trial_epochs(t))
-                                                          : &stage_strategy(t.id);
   const Candidate c = candidate(t.id, t.candidate);
-  const std::string label = fmt::format("trial {}/{}", t.id, config_.budget_trials);
   const MorphPlan morph = MorphEvolution::from_trial(t);
-  log_.line(fmt::format("{}: {} | {}{}", label, arch_space_->to_text(c.arch), hp_text(c.hp),
+  log_.line(fmt::format("{}: {} | {}{}", trial_label(t), arch_space_->to_text(c.arch),
+                        hp_text(c.hp),
                         morph.parent ? fmt::format(" | {} of trial {}, its weights inherited",
                                                    space::to_text(*morph.morphism), *morph.parent)
                                      : ""));
+}
+
+bool BlackBoxSearcher::run_trial(const Trial& t) {
+  begin_trial(t);
+  const Candidate c = candidate(t.id, t.candidate);
+  const MorphPlan morph = MorphEvolution::from_trial(t);
   const auto t0 = WallClock::now();
   TrialOutcome outcome;
   int64_t params = 0;
@@ -400,10 +432,31 @@ bool BlackBoxSearcher::run_trial(const Trial& t) {
   } catch (const Error& e) {
     failure = e.what();
   }
-  const double wall = seconds_since(t0);
+  record_trial(t, outcome, params, failure, seconds_since(t0));
+  return true;
+}
+
+// --strategy rl: one line per controller update, as it happens (the reward curve of the search).
+void BlackBoxSearcher::log_controller_update(const strategy::Strategy* s) {
+  const auto* rl = dynamic_cast<const strategy::ReinforceStrategy*>(s);
+  if (!rl || rl->steps().empty() || rl->steps().back().step == logged_updates_) return;
+  const strategy::RlStep& u = rl->steps().back();
+  logged_updates_ = u.step;
+  log_.line(
+      fmt::format("controller update {}: mean reward {:.4f} against baseline {:.4f}, "
+                  "entropy {:.2f} nats",
+                  u.step, u.mean_reward, u.baseline, u.entropy));
+}
+
+void BlackBoxSearcher::record_trial(const Trial& t, const TrialOutcome& outcome, int64_t params,
+                                    const std::string& failure, double wall) {
+  strategy::Strategy* s = trial_strategy(t);
+  const Candidate c = candidate(t.id, t.candidate);
+  const std::string label = trial_label(t);
   const bool tell_strategy = s != nullptr;
   const auto tell = [&](std::optional<double> score) {
     if (tell_strategy) s->tell(t.candidate, score);
+    log_controller_update(s);
     if (job_) {
       scheduler_->tell(*job_, score);
       job_.reset();
@@ -414,7 +467,7 @@ bool BlackBoxSearcher::run_trial(const Trial& t) {
     tell(std::nullopt);
     log_.line(
         fmt::format("{} failed after {:.1f} s: {}; the search goes on", label, wall, failure));
-    return true;
+    return;
   }
   if (!outcome.pruned.is_null()) {
     const double predicted = outcome.pruned["predicted_val_acc"].get<double>();
@@ -426,12 +479,13 @@ bool BlackBoxSearcher::run_trial(const Trial& t) {
                     outcome.pruned["probability_to_beat"].get<double>()),
         outcome.pruned, wall);
     if (tell_strategy) s->tell(t.candidate, predicted);
+    log_controller_update(s);
     log_.line(
         fmt::format("{}: pruned after {} of {} epochs at {:.2f}% search-val ({:.2f}% +- "
                     "{:.2f} predicted), {:.1f} s",
                     label, outcome.curve.size(), trial_epochs(t), outcome.val_acc, predicted,
                     outcome.pruned["predicted_std"].get<double>(), wall));
-    return true;
+    return;
   }
   TrialResult r;
   r.metrics = {{"val_acc", outcome.val_acc},     {"val_loss", outcome.val_loss},
@@ -441,13 +495,12 @@ bool BlackBoxSearcher::run_trial(const Trial& t) {
   r.params = params;
   r.wall_seconds = wall;
   db_->finish(t.id, r);
-  tell(r.score);
+  tell(done_score(outcome.curve, outcome.val_acc));
   const auto best = result(false).best_score;
   log_.line(fmt::format(
       "{}: {:.2f}% search-val{} (best so far {:.2f}%), {} params, {:.1f} s", label, outcome.val_acc,
       job_ || config_.estimator.hyperband() ? fmt::format(" after {} epochs", trial_epochs(t)) : "",
       best.value_or(outcome.val_acc), params, wall));
-  return true;
 }
 
 double BlackBoxSearcher::spent_seconds() const {
@@ -583,6 +636,15 @@ bool BlackBoxSearcher::prepare_one_shot(const StopSignal& stop) {
 }
 
 BlackBoxResult BlackBoxSearcher::run() {
+  if (options_.cluster && options_.cluster->size() > 1) {
+    FUSENAS_CHECK(config_.estimator.name == "full",
+                  "under mpirun, trials train on worker ranks with --estimator full only (the {} "
+                  "estimator needs each trial's epochs in rank 0)",
+                  config_.estimator.name);
+    FUSENAS_CHECK(config_.hpo != "after",
+                  "under mpirun, --hpo after is not supported (its tuning stage starts from the "
+                  "finished architecture search); use --hpo off or joint");
+  }
   const StopSignal stop;
   const SearchLoaders split = make_search_loaders(data_, config_.search_data(config_.batch_size));
   log_.line(fmt::format(
@@ -613,6 +675,8 @@ BlackBoxResult BlackBoxSearcher::run() {
   const int64_t requeued = db_->requeue_running(Requeue::kAll);
   if (morph_) std::filesystem::create_directories(run_.file("weights"));
   replay();
+  if (const auto* rl = dynamic_cast<const strategy::ReinforceStrategy*>(arch_strategy_.get()))
+    logged_updates_ = static_cast<int64_t>(rl->steps().size());  // logged before the resume
   if (config_.estimator.tapas()) {
     predictor_ = estimate::tapas::Predictor::load(config_.estimator.predictor);
     const std::optional<double> dcn = predictor_->dcn(config_.data.dataset);
@@ -639,28 +703,33 @@ BlackBoxResult BlackBoxSearcher::run() {
         requeued > 0 ? fmt::format("; {} interrupted trial(s) run again", requeued) : ""));
   }
   save_checkpoint(false);
-  while (true) {
-    const int64_t ended = result(false).trials;
-    if (stop.requested() || (options_.stop_after_steps > 0 && ended >= options_.stop_after_steps)) {
+  if (options_.cluster && options_.cluster->size() > 1) {
+    if (!run_on_workers(stop)) return result(false);
+  } else {
+    while (true) {
+      const int64_t ended = result(false).trials;
+      if (stop.requested() ||
+          (options_.stop_after_steps > 0 && ended >= options_.stop_after_steps)) {
+        save_checkpoint(false);
+        log_.line(
+            fmt::format("stopped after {} trials; continue with --resume {}", ended, run_.path()));
+        return result(false);
+      }
+      if (out_of_time()) {
+        log_.line(fmt::format("the {}-minute budget is spent", config_.budget_minutes));
+        break;
+      }
+      const std::optional<Trial> t = next_trial();
+      if (!t) break;
+      if (!run_trial(*t)) {
+        save_checkpoint(false);
+        log_.line(fmt::format("stopped during trial {}; it runs again with --resume {}", t->id,
+                              run_.path()));
+        return result(false);
+      }
+      write_outputs();
       save_checkpoint(false);
-      log_.line(
-          fmt::format("stopped after {} trials; continue with --resume {}", ended, run_.path()));
-      return result(false);
     }
-    if (out_of_time()) {
-      log_.line(fmt::format("the {}-minute budget is spent", config_.budget_minutes));
-      break;
-    }
-    const std::optional<Trial> t = next_trial();
-    if (!t) break;
-    if (!run_trial(*t)) {
-      save_checkpoint(false);
-      log_.line(fmt::format("stopped during trial {}; it runs again with --resume {}", t->id,
-                            run_.path()));
-      return result(false);
-    }
-    write_outputs();
-    save_checkpoint(false);
   }
   write_outputs();
   save_checkpoint(true);
@@ -675,6 +744,91 @@ BlackBoxResult BlackBoxSearcher::run() {
                   run_.path()));
   if (!r.train_command.empty()) log_.line("train it: " + r.train_command);
   return r;
+}
+
+bool BlackBoxSearcher::run_on_workers(const StopSignal& stop) {
+  const Cluster& cluster = *options_.cluster;
+  for (int w = 1; w < cluster.size(); ++w) cluster.send(w, worker_setup(run_.path(), config_));
+  try {
+    const bool finished = run_parallel(stop);
+    cluster.release_workers();
+    return finished;
+  } catch (...) {
+    cluster.release_workers();  // a worker still training finishes its trial, then ends
+    throw;
+  }
+}
+
+bool BlackBoxSearcher::run_parallel(const StopSignal& stop) {
+  const Cluster& cluster = *options_.cluster;
+  const int workers = cluster.size() - 1;
+  const bool sync = config_.parallel == "sync";
+  // A sync batch: what one update of the strategy consumes (rl), else one trial per worker.
+  const int batch = sync && config_.strategy.name == "rl"
+                        ? config_.strategy.options(config_.budget_trials).rl->children_per_step
+                        : workers;
+  log_.line(fmt::format("{} worker ranks train the trials ({}{})", workers, config_.parallel,
+                        sync ? fmt::format(", batches of {}", batch) : ""));
+  std::vector<int> idle;
+  for (int w = workers; w >= 1; --w) idle.push_back(w);
+  std::map<int64_t, Trial> in_flight;      // by trial id
+  std::map<int64_t, TrialReport> arrived;  // sync: reports held until their batch is complete
+  int dispatched_in_batch = 0;
+  bool stopping = false;
+  const auto record = [&](const Trial& t, const TrialReport& r) {
+    for (const nlohmann::json& m : r.outcome.curve) db_->append_epoch(t.id, m);
+    record_trial(t, r.outcome, r.params, r.failure, r.wall_seconds);
+    write_outputs();
+    save_checkpoint(false);
+  };
+  while (true) {
+    const int64_t ended = result(false).trials;
+    if (stop.requested() || (options_.stop_after_steps > 0 && ended >= options_.stop_after_steps))
+      stopping = true;
+    while (!stopping && !idle.empty() && !out_of_time() && (!sync || dispatched_in_batch < batch)) {
+      const std::optional<Trial> t = next_trial();
+      if (!t) break;
+      begin_trial(*t);
+      const Candidate c = candidate(t->id, t->candidate);
+      cluster.send(idle.back(), trial_job(t->id, c.arch, c.hp, trial_epochs(*t)));
+      idle.pop_back();
+      in_flight.emplace(t->id, *t);
+      ++dispatched_in_batch;
+    }
+    if (in_flight.empty()) break;
+    const auto [worker, message] = cluster.receive_any();
+    const TrialReport r = trial_report_from_json(message);
+    idle.push_back(worker);
+    const auto it = in_flight.find(r.trial);
+    FUSENAS_CHECK(it != in_flight.end(), "worker {} reported trial {}, which it was not running",
+                  worker, r.trial);
+    if (!r.outcome.finished && r.failure.empty()) {
+      // Cut short by a signal: the trial stays running in the database and a resume runs it again.
+      stopping = true;
+      in_flight.erase(it);
+    } else if (!sync) {
+      record(it->second, r);
+      in_flight.erase(it);
+    } else {
+      arrived.emplace(r.trial, r);
+    }
+    if (sync && !arrived.empty() && arrived.size() == in_flight.size()) {
+      // The batch is complete: tell it in trial order, as one process would have.
+      for (const auto& [id, report] : arrived) record(in_flight.at(id), report);
+      arrived.clear();
+      in_flight.clear();
+      dispatched_in_batch = 0;
+    }
+  }
+  if (stopping) {
+    save_checkpoint(false);
+    log_.line(fmt::format("stopped after {} trials; continue with --resume {}",
+                          result(false).trials, run_.path()));
+    return false;
+  }
+  if (out_of_time())
+    log_.line(fmt::format("the {}-minute budget is spent", config_.budget_minutes));
+  return true;
 }
 
 BlackBoxResult blackbox_search(const BlackBoxConfig& config, const BlackBoxOptions& options) {

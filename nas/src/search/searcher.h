@@ -19,6 +19,7 @@
 #include "fusenas/nas/search/search.h"
 #include "fusenas/nas/space/hp_space.h"
 #include "fusenas/nas/space/joint_space.h"
+#include "fusenas/nas/strategy/reinforce_strategy.h"
 #include "fusenas/nas/strategy/strategy.h"
 #include "morph_evolution.h"
 #include "trial_trainer.h"
@@ -50,6 +51,21 @@ class BlackBoxSearcher {
   std::optional<Trial> next_trial();
   // Trains it and records the outcome; false when a stop signal cut it short.
   bool run_trial(const Trial& t);
+  // The parts of a trial around its training: marks it running and logs it; records its
+  // outcome in the database and tells its strategy.
+  void begin_trial(const Trial& t);
+  void record_trial(const Trial& t, const TrialOutcome& outcome, int64_t params,
+                    const std::string& failure, double wall);
+  strategy::Strategy* trial_strategy(const Trial& t);
+  void log_controller_update(const strategy::Strategy* s);
+  std::string trial_label(const Trial& t) const;
+  std::optional<double> told_score(const Trial& t) const;
+  double done_score(const std::vector<nlohmann::json>& curve, double final_score) const;
+  // Under mpirun: keeps every worker rank training a trial (or, with --parallel sync, runs
+  // batches of trials and tells them in id order) until the budget is spent; false when a stop
+  // signal came first. Sends every worker its quit message before it returns or throws.
+  bool run_parallel(const StopSignal& stop);
+  bool run_on_workers(const StopSignal& stop);
   TrialOutcome train_candidate(const Trial& t, const Candidate& c, const MorphPlan& morph,
                                int64_t& params);
   // --estimator hyperband / successive-halving: the next job of the current Hyperband iteration,
@@ -105,6 +121,7 @@ class BlackBoxSearcher {
   std::optional<estimate::tapas::Predictor> predictor_;
   estimate::tapas::Query query_;
   const StopSignal* stop_ = nullptr;
+  int64_t logged_updates_ = 0;  // rl: controller updates already in the log (replayed ones too)
 };
 
 }  // namespace fusenas::nas

@@ -10,8 +10,28 @@
 #include "fusenas/engine/ops.h"
 #include "fusenas/nas/run/divergence.h"
 #include "fusenas/nas/run/evaluate.h"
+#include "fusenas/nas/space/model_scale.h"
 
 namespace fusenas::nas {
+namespace {
+
+constexpr uint64_t kInitStream = 0x696e6974ULL;  // "init": a trial's weights
+
+}  // namespace
+
+std::shared_ptr<space::Network> build_trial_network(const BlackBoxConfig& config,
+                                                    const space::ArchSpace& space,
+                                                    const space::Point& arch,
+                                                    const space::ImageShape& shape,
+                                                    int64_t trial_id) {
+  Generator init(data::mix_seed(config.seed, kInitStream, static_cast<uint64_t>(trial_id)));
+  if (config.estimator.model_scale < 1) {
+    const space::ScaledModel m =
+        space::scale_model(config.space, config.space_options, arch, config.estimator.model_scale);
+    return m.space->build(m.point, shape, init);
+  }
+  return space.build(arch, shape, init);
+}
 
 TrialTrainer::TrialTrainer(const data::Dataset& data, const BlackBoxConfig& config,
                            std::shared_ptr<space::Network> net, const space::Hyperparameters& hp,

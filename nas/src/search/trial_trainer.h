@@ -36,6 +36,15 @@ struct TrialOutcome {
   std::vector<nlohmann::json> curve;  // one object per epoch
 };
 
+// A fresh network of `arch` for trial `trial_id`: its initial weights come from the config's seed
+// and the trial id only (so a trial trains the same wherever it runs), at the config's model
+// scale (a narrower network of the same architecture below 1).
+std::shared_ptr<space::Network> build_trial_network(const BlackBoxConfig& config,
+                                                    const space::ArchSpace& space,
+                                                    const space::Point& arch,
+                                                    const space::ImageShape& shape,
+                                                    int64_t trial_id);
+
 class TrialTrainer : private RunBody {
  public:
   // `on_epoch` receives each epoch's metrics as soon as they are known (the database stores them).

@@ -32,24 +32,6 @@ void check_choices(const std::vector<int64_t>& v, const char* field, int64_t max
   }
 }
 
-std::vector<int64_t> read_choices(const JsonReader& r, const nlohmann::json& j, const char* field) {
-  r.array(j, field, 1, 16);
-  std::vector<int64_t> v;
-  for (size_t i = 0; i < j.size(); ++i) v.push_back(r.integer(j[i], element(field, i), 1, 4096));
-  return v;
-}
-
-int64_t read_choice(const JsonReader& r, const nlohmann::json& v, const std::string& where,
-                    const std::vector<int64_t>& choices) {
-  const bool ok = v.is_number_integer() &&
-                  std::find(choices.begin(), choices.end(), v.get<int64_t>()) != choices.end();
-  if (!ok) {
-    r.fail(where,
-           fmt::format("must be one of {}, got {}", fmt::join(choices, ", "), detail::describe(v)));
-  }
-  return v.get<int64_t>();
-}
-
 }  // namespace
 
 std::string_view chain_layer_type_name(ChainLayerType t) {
@@ -98,8 +80,8 @@ ChainOptions ChainOptions::from_json(const nlohmann::json& j) {
   ChainOptions o;
   if (j.contains("max_layers"))
     o.max_layers = static_cast<int>(r.integer(j["max_layers"], "max_layers", 1, 64));
-  if (j.contains("filters")) o.filters = read_choices(r, j["filters"], "filters");
-  if (j.contains("kernels")) o.kernels = read_choices(r, j["kernels"], "kernels");
+  if (j.contains("filters")) o.filters = r.integers(j["filters"], "filters", 16, 1, 4096);
+  if (j.contains("kernels")) o.kernels = r.integers(j["kernels"], "kernels", 16, 1, 4096);
   if (j.contains("max_reductions"))
     o.max_reductions = static_cast<int>(r.integer(j["max_reductions"], "max_reductions", 0, 64));
   if (j.contains("stem_channels"))
@@ -142,11 +124,11 @@ ChainArch chain_arch_from_json(const nlohmann::json& j, const ChainOptions& opti
     key_rule("filters", has_filters(layer.type));
     key_rule("stride", has_kernel(layer.type));
     if (has_kernel(layer.type)) {
-      layer.kernel = read_choice(r, l["kernel"], member(where, "kernel"), options.kernels);
-      layer.stride = read_choice(r, l["stride"], member(where, "stride"), {1, 2});
+      layer.kernel = r.choice(l["kernel"], member(where, "kernel"), options.kernels);
+      layer.stride = r.choice(l["stride"], member(where, "stride"), {1, 2});
     }
     if (has_filters(layer.type))
-      layer.filters = read_choice(r, l["filters"], member(where, "filters"), options.filters);
+      layer.filters = r.choice(l["filters"], member(where, "filters"), options.filters);
     arch.layers.push_back(layer);
   }
   if (arch.reductions() > options.max_reductions) {

@@ -2,6 +2,7 @@
 #include "space/json_read.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cmath>
@@ -95,6 +96,38 @@ bool JsonReader::boolean(const Json& v, const std::string& where) const {
 std::string JsonReader::string(const Json& v, const std::string& where) const {
   if (!v.is_string()) fail(where, fmt::format("must be a string, got {}", describe(v)));
   return v.get<std::string>();
+}
+
+int64_t JsonReader::choice(const Json& v, const std::string& where,
+                           const std::vector<int64_t>& choices) const {
+  const bool ok = v.is_number_integer() &&
+                  std::find(choices.begin(), choices.end(), v.get<int64_t>()) != choices.end();
+  if (!ok)
+    fail(where, fmt::format("must be one of {}, got {}", fmt::join(choices, ", "), describe(v)));
+  return v.get<int64_t>();
+}
+
+std::vector<int64_t> JsonReader::integers(const Json& v, const std::string& where, size_t max_count,
+                                          int64_t min, int64_t max) const {
+  array(v, where, 1, max_count);
+  std::vector<int64_t> out;
+  for (size_t i = 0; i < v.size(); ++i) out.push_back(integer(v[i], element(where, i), min, max));
+  return out;
+}
+
+std::vector<bool> JsonReader::bits(const Json& v, const std::string& where, size_t n) const {
+  if (!v.is_array() || v.size() != n) {
+    fail(where, fmt::format("must be an array of {} entries (one per earlier layer), got {}", n,
+                            describe(v)));
+  }
+  std::vector<bool> out;
+  for (size_t j = 0; j < n; ++j) {
+    const Json& s = v[j];
+    const bool bit = s.is_boolean() || (s.is_number_integer() && (s == 0 || s == 1));
+    if (!bit) fail(element(where, j), fmt::format("must be 0 or 1, got {}", describe(s)));
+    out.push_back(s.is_boolean() ? s.get<bool>() : s == 1);
+  }
+  return out;
 }
 
 }  // namespace fusenas::nas::space::detail

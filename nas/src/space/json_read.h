@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <vector>
 
 namespace fusenas::nas::space::detail {
 
@@ -35,6 +36,14 @@ class JsonReader {
   // Any finite JSON number within [min, max].
   double number(const Json& v, const std::string& where, double min, double max) const;
   bool boolean(const Json& v, const std::string& where) const;
+  // One of `choices` (a JSON integer).
+  int64_t choice(const Json& v, const std::string& where,
+                 const std::vector<int64_t>& choices) const;
+  // An array of 1..max_count integers, each within [min, max] (an option's list of choices).
+  std::vector<int64_t> integers(const Json& v, const std::string& where, size_t max_count,
+                                int64_t min, int64_t max) const;
+  // An array of exactly n connection bits, each 0, 1, true or false (a layer's skips).
+  std::vector<bool> bits(const Json& v, const std::string& where, size_t n) const;
   std::string string(const Json& v, const std::string& where) const;
 
   [[noreturn]] void fail(const std::string& where, const std::string& rule) const;

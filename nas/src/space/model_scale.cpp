@@ -13,6 +13,7 @@
 #include "fusenas/nas/space/darts_cell_space.h"
 #include "fusenas/nas/space/make_space.h"
 #include "fusenas/nas/space/multibranch_space.h"
+#include "fusenas/nas/space/zoph_le_space.h"
 
 namespace fusenas::nas::space {
 namespace {
@@ -43,6 +44,14 @@ ScaledModel scale_model(const std::string& space, const nlohmann::json& options,
     for (auto& layer : q.at("layers"))
       if (layer.contains("filters"))
         layer["filters"] = scaled(layer["filters"].get<int64_t>(), factor, 1);
+  } else if (space == "zoph-le") {
+    const nlohmann::json defaults = ZophLeOptions::from_json(o).to_json();
+    std::set<int64_t> filters;
+    for (const auto& f : defaults.at("filters"))
+      filters.insert(scaled(f.get<int64_t>(), factor, 1));
+    o["filters"] = std::vector<int64_t>(filters.begin(), filters.end());
+    for (auto& layer : q.at("layers"))
+      layer["filters"] = scaled(layer["filters"].get<int64_t>(), factor, 1);
   } else if (space == "multibranch") {
     const nlohmann::json defaults = MultiBranchOptions::from_json(o).to_json();
     o["channels"] = scaled(defaults.at("channels").get<int64_t>(), factor, 2);

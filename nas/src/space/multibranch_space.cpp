@@ -9,6 +9,7 @@
 #include "fusenas/nas/enas/child_network.h"
 #include "fusenas/nas/space/macro_network.h"
 #include "space/json_read.h"
+#include "space/skip_bits.h"
 
 namespace fusenas::nas::space {
 namespace {
@@ -75,18 +76,7 @@ enas::MacroArch MultiBranchSpace::arch(const Point& p) const {
     }
     enas::MacroLayer out;
     out.op = static_cast<enas::MacroOp>(it - names.begin());
-    const std::string skips = member(where, "skips");
-    if (!layer["skips"].is_array() || layer["skips"].size() != l) {
-      r.fail(skips, fmt::format("must be an array of {} entries (one per earlier layer), got {}", l,
-                                detail::describe(layer["skips"])));
-    }
-    for (size_t j = 0; j < l; ++j) {
-      const nlohmann::json& s = layer["skips"][j];
-      const bool bit = s.is_boolean() || (s.is_number_integer() && (s == 0 || s == 1));
-      if (!bit)
-        r.fail(element(skips, j), fmt::format("must be 0 or 1, got {}", detail::describe(s)));
-      out.skips.push_back(s.is_boolean() ? s.get<bool>() : s == 1);
-    }
+    out.skips = r.bits(layer["skips"], member(where, "skips"), l);
     arch.layers.push_back(std::move(out));
   }
   arch.validate();
@@ -123,11 +113,7 @@ Point MultiBranchSpace::mutate(const Point& p, Generator& gen) const {
     if (op >= static_cast<int>(layer.op)) ++op;
     layer.op = static_cast<enas::MacroOp>(op);
   } else {
-    // Skip bit k in layer order: layer l holds bits l (l - 1) / 2 .. l (l + 1) / 2 - 1.
-    int64_t k = gen.next_int(0, skips);
-    size_t l = 1;
-    while (k >= static_cast<int64_t>(l)) k -= static_cast<int64_t>(l++);
-    a.layers[l].skips[static_cast<size_t>(k)] = !a.layers[l].skips[static_cast<size_t>(k)];
+    detail::flip_skip_bit(a.layers, gen.next_int(0, skips));
   }
   return point(a);
 }

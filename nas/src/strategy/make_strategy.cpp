@@ -5,13 +5,14 @@
 #include <fmt/ranges.h>
 
 #include "fusenas/engine/error.h"
+#include "fusenas/nas/space/zoph_le_space.h"
 #include "fusenas/nas/strategy/random_search.h"
 #include "fusenas/nas/strategy/reference_replay.h"
 
 namespace fusenas::nas::strategy {
 
 const std::vector<std::string>& strategy_names() {
-  static const std::vector<std::string> names = {"random", "evolution", "bo", "reference"};
+  static const std::vector<std::string> names = {"random", "evolution", "bo", "reference", "rl"};
   return names;
 }
 
@@ -28,6 +29,18 @@ std::unique_ptr<Strategy> make_strategy(const std::string& name, const space::Sp
         space, seed, options.bo ? *options.bo : default_bo_options(options.budget_trials));
   }
   if (name == "reference") return std::make_unique<ReferenceReplay>(space, seed, options.reference);
+  if (name == "rl") {
+    const auto* zl = dynamic_cast<const space::ZophLeSpace*>(&space);
+    FUSENAS_CHECK(zl != nullptr,
+                  "strategy 'rl' is Zoph & Le's controller, which writes zoph-le networks, not "
+                  "points of the {} space",
+                  space.name());
+    RlOptions rl = options.rl ? *options.rl : RlOptions{};
+    if (!options.rl) rl.children_per_step = default_rl_children(options.budget_trials);
+    const space::ZophLeOptions& o = zl->options();
+    rl.controller.choices = {o.layers, o.heights, o.widths, o.filters, o.strides};
+    return std::make_unique<ReinforceStrategy>(space, seed, rl);
+  }
   FUSENAS_FAIL("unknown strategy '{}' (known: {})", name, fmt::join(strategy_names(), ", "));
 }
 

@@ -16,6 +16,7 @@
 #include "fusenas/nas/space/joint_space.h"
 #include "fusenas/nas/space/make_space.h"
 #include "fusenas/nas/space/multibranch_space.h"
+#include "fusenas/nas/space/zoph_le_space.h"
 
 namespace fusenas::nas::strategy {
 namespace {
@@ -33,6 +34,7 @@ nlohmann::json full_options(const space::Space& s) {
   if (const auto* d = dynamic_cast<const space::DartsCellSpace*>(&s)) return d->options().to_json();
   if (const auto* m = dynamic_cast<const space::MultiBranchSpace*>(&s))
     return m->options().to_json();
+  if (const auto* z = dynamic_cast<const space::ZophLeSpace*>(&s)) return z->options().to_json();
   if (const auto* h = dynamic_cast<const space::HpSpace*>(&s)) return h->options().to_json();
   if (const auto* j = dynamic_cast<const space::JointSpace*>(&s))
     return {{"arch", full_options(j->arch_space())}, {"hp", full_options(j->hp_space())}};

@@ -126,7 +126,7 @@ ArchFile read_arch_file(const std::string& path, const std::string& space,
   } else {
     FUSENAS_CHECK(!space.empty(),
                   "{} is not a nas_search incumbent (it has no \"space\" key); name the space of "
-                  "its point (--space chain, multibranch or darts-cell)",
+                  "its point (--space chain, multibranch, zoph-le or darts-cell)",
                   path);
     f.space = space;
     f.arch = j;

@@ -1,12 +1,14 @@
 // TrainConfig: the architecture it names, its defaults, validation and the config.json form.
 #include "fusenas/nas/train/train_config.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "fusenas/engine/error.h"
 #include "fusenas/nas/run/run_config.h"
 #include "fusenas/nas/space/chain_space.h"
 #include "fusenas/nas/space/multibranch_space.h"
+#include "fusenas/nas/space/zoph_le_space.h"
 #include "fusenas/nas/train/arch_file.h"
 
 namespace fusenas::nas {
@@ -15,7 +17,7 @@ namespace {
 constexpr int64_t kGenotypeChannels = 16;  // DARTS's search width, nas_train's default C
 constexpr int kGenotypeCells = 8;
 constexpr double kGenotypeDropPath = 0.2;  // DARTS train.py
-// The widest stem or layer the chain and multibranch options allow.
+// The widest stem or layer the chain, multibranch and zoph-le options allow.
 constexpr int64_t kMaxSpaceWidth = 4096;
 
 bool is_genotype_space(const std::string& space) {
@@ -32,8 +34,8 @@ Genotype genotype_of(const ArchFile& f, const std::string& path) {
   }
 }
 
-// A chain or multibranch point checked against its space, both in their canonical JSON forms, and
-// the searched width.
+// A chain, multibranch or zoph-le point checked against its space, both in their canonical JSON
+// forms, and the searched width.
 void check_space_point(TrainConfig& c, const std::string& options_source) {
   const std::string where = c.arch_file.empty() ? "the architecture" : c.arch_file;
   try {
@@ -50,6 +52,14 @@ void check_space_point(TrainConfig& c, const std::string& options_source) {
     if (!options.contains("layers") && c.space_arch.is_object() && layers != c.space_arch.end() &&
         layers->is_array() && !layers->empty() && layers->size() <= 64)
       options["layers"] = layers->size();
+    if (c.space == "zoph-le") {
+      const space::ZophLeOptions o = space::ZophLeOptions::from_json(options);
+      c.space_options = o.to_json();
+      c.space_arch = space::ZophLeSpace::point(space::ZophLeSpace(o).arch(c.space_arch));
+      if (c.init_channels == 0)
+        c.init_channels = *std::max_element(o.filters.begin(), o.filters.end());
+      return;
+    }
     const space::MultiBranchOptions o = space::MultiBranchOptions::from_json(options);
     c.space_options = o.to_json();
     c.space_arch = space::MultiBranchSpace::point(space::MultiBranchSpace(o).arch(c.space_arch));
@@ -78,8 +88,8 @@ TrainConfig with_architecture(const TrainConfig& in) {
   if (is_genotype_space(c.space)) {
     c.genotype_text = c.genotype().to_text();
   } else {
-    FUSENAS_CHECK(c.space == "chain" || c.space == "multibranch",
-                  "unknown space '{}' (use darts-cell, chain or multibranch)",
+    FUSENAS_CHECK(c.space == "chain" || c.space == "multibranch" || c.space == "zoph-le",
+                  "unknown space '{}' (use darts-cell, chain, multibranch or zoph-le)",
                   c.space.substr(0, 40));
     FUSENAS_CHECK(!c.space_arch.is_null(), "a {} network needs its architecture file", c.space);
     check_space_point(c, source);

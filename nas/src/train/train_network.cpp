@@ -1,10 +1,12 @@
-// Building the trained network from a resolved TrainConfig: a genotype's EvalNetwork, or a chain
-// or multibranch network at the config's width; their memory bounds, summaries and log names.
+// Building the trained network from a resolved TrainConfig: a genotype's EvalNetwork, or a chain,
+// multibranch or zoph-le network at the config's width; their memory bounds, summaries and log
+// names.
 #include "train_network.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <vector>
 
 #include "fusenas/engine/error.h"
 #include "fusenas/nas/enas/child_network.h"
@@ -12,6 +14,8 @@
 #include "fusenas/nas/space/chain_network.h"
 #include "fusenas/nas/space/chain_space.h"
 #include "fusenas/nas/space/multibranch_space.h"
+#include "fusenas/nas/space/zoph_le_network.h"
+#include "fusenas/nas/space/zoph_le_space.h"
 
 namespace fusenas::nas {
 namespace {
@@ -51,6 +55,26 @@ space::ChainArch chain_at_width(const TrainConfig& c) {
   return a;
 }
 
+space::ZophLeOptions zoph_le_options(const TrainConfig& c) {
+  return space::ZophLeOptions::from_json(c.space_options);
+}
+
+int64_t widest_filters(const space::ZophLeOptions& o) {
+  return *std::max_element(o.filters.begin(), o.filters.end());
+}
+
+// The zoph-le architecture at the config's width: every filter count scaled by init_channels /
+// the options' widest, as a chain's are by its stem.
+space::ZophLeArch zoph_le_at_width(const TrainConfig& c) {
+  const space::ZophLeOptions o = zoph_le_options(c);
+  space::ZophLeArch a = space::ZophLeSpace(o).arch(c.space_arch);
+  const int64_t widest = widest_filters(o);
+  if (c.init_channels == widest) return a;
+  for (space::ZophLeLayer& l : a.layers)
+    l.filters = std::max<int64_t>(1, (l.filters * c.init_channels + widest / 2) / widest);
+  return a;
+}
+
 space::MultiBranchSpace multibranch_at_width(const TrainConfig& c) {
   space::MultiBranchOptions o = space::MultiBranchOptions::from_json(c.space_options);
   o.channels = c.init_channels;
@@ -63,17 +87,20 @@ space::ImageShape image_shape(const TrainConfig& c, int64_t num_classes) {
 
 // The searched width, for saying how far a run widened it.
 int64_t searched_width(const TrainConfig& c) {
-  return c.space == "chain" ? chain_options(c).stem_channels
-                            : space::MultiBranchOptions::from_json(c.space_options).channels;
+  if (c.space == "chain") return chain_options(c).stem_channels;
+  if (c.space == "zoph-le") return widest_filters(zoph_le_options(c));
+  return space::MultiBranchOptions::from_json(c.space_options).channels;
 }
 
 // Where the width stands against the space options' ("stem_channels 8 in the space options;
 // filters scaled by 16/8").
 std::string width_note(const TrainConfig& c) {
   const int64_t searched = searched_width(c);
-  std::string s = fmt::format("{} {} in the space options",
-                              c.space == "chain" ? "stem_channels" : "channels", searched);
-  if (c.space == "chain" && c.init_channels != searched)
+  const char* name = c.space == "chain"     ? "stem_channels"
+                     : c.space == "zoph-le" ? "widest filters"
+                                            : "channels";
+  std::string s = fmt::format("{} {} in the space options", name, searched);
+  if (c.space != "multibranch" && c.init_channels != searched)
     s += fmt::format("; filters scaled by {}/{}", c.init_channels, searched);
   return s;
 }
@@ -90,6 +117,20 @@ double space_network_lower_bound_bytes(const TrainConfig& c) {
       if (space::has_filters(l.type)) channels = l.filters;
       floats += batch * static_cast<double>(n * n * channels);
     }
+  } else if (c.space == "zoph-le") {
+    // No stem: the image, then each layer's map, its largest input's size (the image's when it
+    // reads none) divided by its stride, rounded up.
+    floats = batch * static_cast<double>(n * n * c.in_channels());
+    const space::ZophLeArch a = zoph_le_at_width(c);
+    std::vector<int64_t> sizes;
+    for (const space::ZophLeLayer& l : a.layers) {
+      int64_t in = 0;
+      for (size_t j = 0; j < l.skips.size(); ++j)
+        if (l.skips[j]) in = std::max(in, sizes[j]);
+      const int64_t out = ((in > 0 ? in : n) + l.stride - 1) / l.stride;
+      sizes.push_back(out);
+      floats += batch * static_cast<double>(out * out * l.filters);
+    }
   } else {
     enas::MacroSpace plan;
     plan.layers = space::MultiBranchOptions::from_json(c.space_options).layers;
@@ -105,6 +146,7 @@ double space_network_lower_bound_bytes(const TrainConfig& c) {
 
 std::string space_architecture_text(const TrainConfig& c) {
   if (c.space == "chain") return space::to_text(chain_at_width(c));
+  if (c.space == "zoph-le") return space::to_text(zoph_le_at_width(c));
   return multibranch_at_width(c).to_text(c.space_arch);
 }
 
@@ -126,6 +168,9 @@ TrainNetwork build_train_network(const TrainConfig& c, int64_t num_classes, Gene
   if (c.space == "chain") {
     built = std::make_shared<space::ChainNetwork>(chain_at_width(c), c.init_channels,
                                                   image_shape(c, num_classes), gen);
+  } else if (c.space == "zoph-le") {
+    built = std::make_shared<space::ZophLeNetwork>(zoph_le_at_width(c), image_shape(c, num_classes),
+                                                   gen);
   } else {
     built = multibranch_at_width(c).build(c.space_arch, image_shape(c, num_classes), gen);
   }

@@ -1,5 +1,6 @@
 // The network a training config names, behind what the Trainer and the dry run need: a genotype's
-// EvalNetwork (drop-path, auxiliary head) or the network of a chain or multibranch architecture.
+// EvalNetwork (drop-path, auxiliary head) or the network of a chain, multibranch or zoph-le
+// architecture.
 #pragma once
 
 #include <cstdint>
@@ -28,7 +29,7 @@ TrainNetwork build_train_network(const TrainConfig& config, int64_t num_classes,
 // Throws before anything is allocated when a training step of the network cannot fit.
 void check_train_network_fits(const TrainConfig& config, Device device);
 
-// A chain or multibranch architecture at the config's width in its space's text form
+// A chain, multibranch or zoph-le architecture at the config's width in its space's text form
 // ("conv3x3x32/2 max_pool3x3").
 std::string space_architecture_text(const TrainConfig& config);
 

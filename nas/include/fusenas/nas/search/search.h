@@ -32,4 +32,12 @@ BlackBoxResult blackbox_search(const BlackBoxConfig& config, const BlackBoxOptio
 // again, the strategy replays the results and asks what it would have asked.
 BlackBoxResult blackbox_resume(const std::string& run_dir, const BlackBoxOptions& options);
 
+class Cluster;
+// The whole life of a worker rank under mpirun (rank 0 runs blackbox_search/resume with
+// options.cluster set): waits for rank 0's setup message (the run folder and the search's
+// config), then trains the trials it sends until told to quit. Its CPU threads are the machine's
+// cores divided among the ranks on it (unless options.threads says otherwise), and with CUDA it
+// takes the GPU of its local rank. It logs to worker-<rank>.log in the run folder.
+void serve_trials(const Cluster& cluster, const BlackBoxOptions& options);
+
 }  // namespace fusenas::nas

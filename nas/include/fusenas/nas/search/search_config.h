@@ -24,6 +24,11 @@ struct StrategySection {
   // reference: the run folder whose done trials' candidates it replays; set iff name is
   // "reference" (config.json's "reference")
   std::string reference{};
+  // rl (Zoph & Le): children per controller update (m), ADAM's lr, and the reward: accuracy (the
+  // final search-val accuracy) or max5-cubed (the paper's: the best of the last 5 epochs, cubed).
+  int rl_children = 0;
+  double rl_lr = 6e-4;
+  std::string rl_reward = "accuracy";
 
   // Throws fusenas::Error with one clear sentence for the first bad value.
   void validate() const;
@@ -42,7 +47,8 @@ struct StrategySection {
 // - morphism (weight inheritance): regularized evolution (the strategy's P and S) whose children
 //   are network morphisms of a trained parent and start from its weights (chain, multibranch);
 // - one-shot: one shared-weight supernet over the space, trained once for supernet_epochs with a
-//   random path per step, scores every candidate on search-val without training it;
+//   random path per step, scores every candidate on search-val without training it (chain,
+//   multibranch, darts-cell);
 // - tapas: a train-less predictor (nas_predict train) at `predictor` scores every candidate at
 //   the config's fidelity (chain, multibranch).
 // downscale and model_scale are fidelity knobs: images are average-pooled by `downscale` (2:
@@ -71,7 +77,7 @@ struct EstimatorSection {
 struct BlackBoxConfig {
   std::string preset = "quick";  // "quick" or "paper": where the values below started from
   StrategySection strategy;
-  std::string space = "chain";  // darts-cell | chain | multibranch
+  std::string space = "chain";  // darts-cell | chain | multibranch | zoph-le
   // The space's own options ({"max_layers": 6} for chain; docs/cli.md lists them); missing keys
   // keep the space's defaults.
   nlohmann::json space_options = nlohmann::json::object();
@@ -93,6 +99,10 @@ struct BlackBoxConfig {
   int64_t batch_size = kTrainingBatchSize;
   SgdSection sgd;
   uint64_t seed = 0;
+  // Under mpirun with worker ranks: async keeps every worker busy and tells each result as it
+  // comes; sync runs batches (the strategy's update size for rl, else one trial per worker) and
+  // tells each batch in trial order, as a single process would.
+  std::string parallel = "async";
 
   // Fills data_dir, crop_padding and flip with the dataset's defaults.
   BlackBoxConfig resolved() const;
@@ -113,6 +123,12 @@ nlohmann::json to_json(const BlackBoxConfig& c);
 // Unknown keys are an error; missing keys keep their defaults.
 BlackBoxConfig blackbox_config_from_json(const nlohmann::json& j);
 
-using BlackBoxOptions = RunOptions;
+class Cluster;
+
+struct BlackBoxOptions : RunOptions {
+  // Under mpirun: the job whose worker ranks train the trials while rank 0 runs the search;
+  // null: this process trains every trial.
+  const Cluster* cluster = nullptr;
+};
 
 }  // namespace fusenas::nas

@@ -22,7 +22,7 @@ using Point = nlohmann::json;
 class Space {
  public:
   virtual ~Space() = default;
-  // "darts-cell", "chain", "multibranch", "hp", "joint(chain+hp)".
+  // "darts-cell", "chain", "multibranch", "zoph-le", "hp", "joint(chain+hp)".
   virtual std::string name() const = 0;
   // A uniform (or prior-weighted) random point. Always valid.
   virtual Point sample(Generator& gen) const = 0;

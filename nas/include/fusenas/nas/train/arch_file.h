@@ -13,7 +13,7 @@
 namespace fusenas::nas {
 
 struct ArchFile {
-  std::string space;    // "darts-cell", "chain" or "multibranch"
+  std::string space;    // "darts-cell", "chain", "multibranch" or "zoph-le"
   nlohmann::json arch;  // the space's point (a genotype's JSON form for darts-cell)
   // The search's options (`space_options` of the config.json beside an incumbent), with the given
   // keys put over them. Not read for darts-cell: a genotype trains in nas_train's own network.

@@ -21,20 +21,23 @@ struct TrainConfig {
   std::string arch = "DARTS_V2";
   std::string genotype_file;
   std::string arch_file;
-  // The space of arch_file's architecture: "darts-cell", "chain" or "multibranch" (an incumbent
-  // names its own; a given one must agree). Empty for arch and genotype_file.
+  // The space of arch_file's architecture: "darts-cell", "chain", "multibranch" or "zoph-le" (an
+  // incumbent names its own; a given one must agree). Empty for arch and genotype_file.
   std::string space;
-  // Chain and multibranch options (make_space.h). resolved() puts these keys over the search's
-  // (the config.json beside an incumbent) and fills in the space's defaults for the rest.
+  // Chain, multibranch and zoph-le options (make_space.h). resolved() puts these keys over the
+  // search's (the config.json beside an incumbent) and fills in the space's defaults for the rest.
   nlohmann::json space_options = nlohmann::json::object();
   // What resolved() reads from the files; once set they win over arch, genotype_file and
   // arch_file, so a resumed run does not depend on a file still being there. genotype_text: the
-  // cell in DARTS text form (genotype networks); space_arch: the chain or multibranch point.
+  // cell in DARTS text form (genotype networks); space_arch: the chain, multibranch or zoph-le
+  // point.
   std::string genotype_text;
   nlohmann::json space_arch;
   // The width. Genotype networks: the first cells' channels (C). Chain: the stem's channels, with
   // every layer's filter count scaled by init_channels / the searched stem_channels (rounded).
-  // Multibranch: every layer's channels (even). 0: 16 for genotypes, the searched width otherwise.
+  // Multibranch: every layer's channels (even). Zoph-le: the widest filter choice's, with every
+  // layer's filter count scaled by init_channels / the options' widest filters (rounded).
+  // 0: 16 for genotypes, the searched width otherwise.
   int64_t init_channels = 0;
   int layers = 0;  // genotype networks only: cells; 0 = 8
 
@@ -62,7 +65,7 @@ struct TrainConfig {
   // Throws fusenas::Error with one clear sentence for the first bad value (or architecture file).
   void validate() const;
   // Whether the network is a genotype's EvalNetwork (arch, genotype_file or a darts-cell
-  // arch_file) rather than a chain or multibranch network.
+  // arch_file) rather than a chain, multibranch or zoph-le network.
   bool is_genotype_network() const;
   // The genotype the config names: a built-in cell or the file's (throws naming the file or the
   // known cells, or saying that the architecture is no genotype).
