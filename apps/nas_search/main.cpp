@@ -130,6 +130,9 @@ int main(int argc, char** argv) {
          "Under mpirun: async (every worker rank always busy) or sync (batches told in trial "
          "order, as one process would) [async]")
       ->check(CLI::IsMember({"async", "sync"}));
+  ov.add(app, "--trial-time-limit", &BlackBoxConfig::trial_time_limit,
+         "Seconds a trial may train before it stops and is recorded as failed (timed out); 0 = "
+         "no limit [0]");
   cli.add_seed("Seed of the strategy, the weights and the data order");
   cli.add_run_flags();
   app.footer(

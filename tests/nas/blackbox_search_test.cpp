@@ -148,6 +148,53 @@ TEST(BlackBoxSearch, FailingTrialsAreRecordedAndTheSearchGoesOn) {
   }
 }
 
+// A trial over its time limit stops at its next step and is recorded as failed, timed out.
+TEST(BlackBoxSearch, TrialsPastTheTimeLimitFailAsTimedOut) {
+  TempDir tmp;
+  write_tiny_cifar(tmp.sub("data"), 8);
+  BlackBoxConfig c = tiny_search(tmp.sub("data"));
+  c.trial_time_limit = 1e-9;  // past before the first step
+  const std::string out = tmp.sub("run");
+  const std::string msg =
+      message_of([&] { blackbox_search(c, quiet_options<BlackBoxOptions>(out)); });
+  EXPECT_NE(msg.find("all 4 trials failed"), std::string::npos) << msg;
+  for (const Trial& t : trials_of(out)) {
+    EXPECT_EQ(t.status, TrialStatus::kFailed);
+    EXPECT_NE(t.error.find("timed out"), std::string::npos) << t.error;
+  }
+  c.trial_time_limit = -1;
+  EXPECT_NE(message_of([&] { c.validate(); }).find("trial time limit"), std::string::npos);
+}
+
+// Zoph & Le's RL: the controller is rebuilt by replaying the told children, so a search stopped
+// between its updates (m = 2, stopped after 3 of 6 children) resumes to the uninterrupted one.
+TEST(BlackBoxSearch, AStoppedRlSearchResumesToTheUninterruptedSearch) {
+  TempDir tmp;
+  write_tiny_cifar(tmp.sub("data"), 8);
+  BlackBoxConfig c = tiny_search(tmp.sub("data"), "rl");
+  c.space = "zoph-le";
+  c.space_options = {{"layers", 3}, {"filters", {4, 8}}, {"heights", {1, 3}}, {"widths", {1, 3}}};
+  c.strategy.rl_children = 2;
+  c.strategy.rl_lr = 0.5;  // large, so that every update changes what the controller samples
+  c.budget_trials = 6;
+  const std::string whole = tmp.sub("whole"), parts = tmp.sub("parts");
+  blackbox_search(c, quiet_options<BlackBoxOptions>(whole));
+  const std::vector<Trial> reference = trials_of(whole);
+  ASSERT_EQ(reference.size(), 6u);
+  EXPECT_FALSE(blackbox_search(c, quiet_options<BlackBoxOptions>(parts, 3)).finished);
+  EXPECT_TRUE(blackbox_resume(parts, quiet_options<BlackBoxOptions>("")).finished);
+  expect_same_trials(trials_of(parts), reference);
+  // The controller did learn: the children after an update are not those of a fresh controller.
+  c.strategy.rl_lr = 1e-12;
+  const std::string frozen = tmp.sub("frozen");
+  blackbox_search(c, quiet_options<BlackBoxOptions>(frozen));
+  const std::vector<Trial> still = trials_of(frozen);
+  int differ = 0;
+  for (size_t i = 2; i < 6; ++i) differ += still[i].candidate != reference[i].candidate ? 1 : 0;
+  EXPECT_GT(differ, 0);
+  for (size_t i = 0; i < 2; ++i) EXPECT_EQ(still[i].candidate, reference[i].candidate);
+}
+
 TEST(BlackBoxSearch, HpoAfterTunesTheBestArchitectureOfTheFirstStage) {
   TempDir tmp;
   write_tiny_cifar(tmp.sub("data"), 8);

@@ -143,11 +143,16 @@ TEST(RlController, DecisionsFollowTheChoices) {
   config.choices.strides = {1, 2};
   const auto c = make(config, 1);
   EXPECT_EQ(c->decisions_per_layer(), 4);
+  space::ZophLeOptions o;
+  o.layers = 5;
+  o.strides = {1, 2};
+  const space::ZophLeSpace space(o);
   NoGradGuard no_grad;
   Generator gen(4);
   std::map<int64_t, int> heights;
   for (int i = 0; i < 200; ++i) {
     const nlohmann::json p = c->sample(gen).point;
+    ASSERT_NO_THROW(space.validate(p)) << p.dump();  // a valid configuration string every time
     ASSERT_EQ(p["layers"].size(), 5u);
     for (size_t l = 0; l < 5; ++l) {
       const auto& layer = p["layers"][l];

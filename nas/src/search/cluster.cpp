@@ -2,8 +2,10 @@
 // messages as MPI_CHAR buffers. Built without MPI, joining a multi-rank job is a clear error.
 #include "fusenas/nas/search/cluster.h"
 
+#include <chrono>
 #include <cstdlib>
 #include <string>
+#include <thread>
 
 #include "fusenas/engine/error.h"
 
@@ -46,6 +48,9 @@ std::unique_ptr<Cluster> Cluster::join_if_launched(int* argc, char*** argv) {
   MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, c->rank_, MPI_INFO_NULL, &local);
   MPI_Comm_rank(local, &c->local_rank_);
   MPI_Comm_size(local, &c->local_size_);
+  int is_root = c->rank_ == 0 ? 1 : 0, hosts_root = 0;
+  MPI_Allreduce(&is_root, &hosts_root, 1, MPI_INT, MPI_MAX, local);
+  c->local_workers_ = c->local_size_ - hosts_root;
   MPI_Comm_free(&local);
   return c;
 }
@@ -62,8 +67,14 @@ void Cluster::send(int to, const nlohmann::json& message) const {
 namespace {
 
 std::pair<int, nlohmann::json> receive_from(int source) {
+  // Polled with a short sleep, not MPI_Probe: Open MPI's blocking calls spin a core at 100%, which
+  // rank 0 (waiting on results for minutes) would take from the workers training beside it.
   MPI_Status status;
-  MPI_Probe(source, kTag, MPI_COMM_WORLD, &status);
+  for (int flag = 0;;) {
+    MPI_Iprobe(source, kTag, MPI_COMM_WORLD, &flag, &status);
+    if (flag) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
   int count = 0;
   MPI_Get_count(&status, MPI_CHAR, &count);
   std::string text(static_cast<size_t>(count), '\0');

@@ -45,6 +45,7 @@ void for_each_key(Self& c, F&& f) {
   f("rl_reward", c.strategy.rl_reward);
   f("seed", c.seed);
   f("parallel", c.parallel);
+  f("trial_time_limit", c.trial_time_limit);
 }
 
 void StrategySection::validate() const {
@@ -232,6 +233,9 @@ void BlackBoxConfig::validate() const {
   FUSENAS_CHECK(batch_size >= 2, "batch size must be at least 2 (batch statistics), got {}",
                 batch_size);
   sgd.validate();
+  FUSENAS_CHECK(std::isfinite(trial_time_limit) && trial_time_limit >= 0,
+                "the trial time limit must be 0 (none) or positive seconds, got {}",
+                trial_time_limit);
   FUSENAS_CHECK(parallel == "async" || parallel == "sync",
                 "unknown parallel mode '{}' (use async or sync)", parallel);
   FUSENAS_CHECK(strategy.name != "rl" || space == "zoph-le",

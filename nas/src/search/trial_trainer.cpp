@@ -6,10 +6,12 @@
 
 #include <algorithm>
 
+#include "fusenas/engine/error.h"
 #include "fusenas/engine/grad_mode.h"
 #include "fusenas/engine/ops.h"
 #include "fusenas/nas/run/divergence.h"
 #include "fusenas/nas/run/evaluate.h"
+#include "fusenas/nas/run/wall_clock.h"
 #include "fusenas/nas/space/model_scale.h"
 
 namespace fusenas::nas {
@@ -58,6 +60,7 @@ TrialTrainer::TrialTrainer(const data::Dataset& data, const BlackBoxConfig& conf
 }
 
 TrialOutcome TrialTrainer::run() {
+  started_ = WallClock::now();
   net_->train();
   outcome_.finished = runner_->run();
   return outcome_;
@@ -72,6 +75,11 @@ Tensor TrialTrainer::network_input(const Tensor& images) const {
 
 int64_t TrialTrainer::run_step(size_t) {
   const data::Batch batch = loaders_.train->next();
+  // Checked once a step: a trial stuck in a network far slower than the rest ends as failed.
+  if (config_.trial_time_limit > 0 && seconds_since(started_) > config_.trial_time_limit) {
+    FUSENAS_FAIL("timed out after {:.0f} s (trial time limit {:g} s)", seconds_since(started_),
+                 config_.trial_time_limit);
+  }
   const Tensor x = network_input(batch.images);
   const Tensor y = device_.is_cpu() ? batch.labels : batch.labels.to(device_);
   optimizer_->zero_grad();

@@ -14,6 +14,7 @@
 #include "fusenas/engine/optim/optim.h"
 #include "fusenas/nas/run/epoch_runner.h"
 #include "fusenas/nas/run/run_config.h"
+#include "fusenas/nas/run/wall_clock.h"
 #include "fusenas/nas/search/search_config.h"
 #include "fusenas/nas/space/hp_space.h"
 #include "fusenas/nas/space/space.h"
@@ -74,6 +75,7 @@ class TrialTrainer : private RunBody {
   std::function<void(const nlohmann::json&)> on_epoch_;
   std::unique_ptr<EpochRunner> runner_;
   TrialOutcome outcome_;
+  WallClock::time_point started_;
 };
 
 }  // namespace fusenas::nas

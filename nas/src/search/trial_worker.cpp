@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include <sched.h>
+
 #include <algorithm>
 #include <thread>
 
@@ -24,21 +26,28 @@ nlohmann::json outcome_json(const TrialOutcome& o) {
           {"train_acc", o.train_acc}, {"train_loss", o.train_loss}, {"curve", o.curve}};
 }
 
-// The device of a worker: with CUDA, the GPU of its local rank (one per worker where there are
-// as many GPUs as ranks on the machine; shared round-robin where there are fewer).
+// The device of a worker: with CUDA, the GPU of its index among the machine's workers (one each
+// where there are as many GPUs; shared round-robin where there are fewer).
 Device worker_device(const std::string& requested, const Cluster& cluster) {
   const Device d = pick_device(requested);
   if (d.is_cpu()) return d;
   const int gpus = cuda::device_count();
-  return pick_device(fmt::format("cuda:{}", cluster.local_rank() % std::max(gpus, 1)));
+  // Ranks on a machine are numbered in world order, so rank 0 (if here) is local rank 0.
+  const int worker = cluster.local_rank() - (cluster.local_size() - cluster.local_workers());
+  return pick_device(fmt::format("cuda:{}", worker % std::max(gpus, 1)));
 }
 
-// The machine's cores shared among the ranks on it, so that N workers on 2 cores do not each
-// start 2 threads and thrash.
+// The machine's cores shared among the worker ranks on it, so that N workers on 2 cores do not
+// each start 2 threads and thrash.
 int worker_threads(const BlackBoxOptions& options, const Cluster& cluster) {
   if (options.threads > 0) return options.threads;
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return std::max(1, cores / std::max(1, cluster.local_size()));
+  const int shared = std::max(1, cores / std::max(1, cluster.local_workers()));
+  // mpirun binds each rank to one core when it starts 2 or fewer (without --bind-to none): more
+  // threads than the rank's cores would only take turns on them.
+  cpu_set_t mask;
+  if (sched_getaffinity(0, sizeof(mask), &mask) == 0) return std::min(shared, CPU_COUNT(&mask));
+  return shared;
 }
 
 }  // namespace

@@ -26,6 +26,9 @@ class Cluster {
   // This rank's index among the ranks on its machine, and how many there are.
   int local_rank() const { return local_rank_; }
   int local_size() const { return local_size_; }
+  // The worker ranks on this rank's machine (local_size() less rank 0 where it runs here: rank 0
+  // sleeps while the trials train, so it takes no core).
+  int local_workers() const { return local_workers_; }
 
   // Blocking sends and receives of one JSON message (serialised as text).
   void send(int to, const nlohmann::json& message) const;
@@ -41,7 +44,7 @@ class Cluster {
 
  private:
   Cluster() = default;
-  int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1;
+  int rank_ = 0, size_ = 1, local_rank_ = 0, local_size_ = 1, local_workers_ = 0;
   mutable bool released_ = false;
 };
 

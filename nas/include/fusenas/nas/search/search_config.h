@@ -103,6 +103,9 @@ struct BlackBoxConfig {
   // comes; sync runs batches (the strategy's update size for rl, else one trial per worker) and
   // tells each batch in trial order, as a single process would.
   std::string parallel = "async";
+  // Seconds a trial may train before it is stopped and recorded as failed ("timed out"); 0 = no
+  // limit. Checked before every step, so a trial overruns it by at most one step.
+  double trial_time_limit = 0;
 
   // Fills data_dir, crop_padding and flip with the dataset's defaults.
   BlackBoxConfig resolved() const;
