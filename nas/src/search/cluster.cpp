@@ -67,13 +67,15 @@ void Cluster::send(int to, const nlohmann::json& message) const {
 namespace {
 
 std::pair<int, nlohmann::json> receive_from(int source) {
-  // Polled with a short sleep, not MPI_Probe: Open MPI's blocking calls spin a core at 100%, which
-  // rank 0 (waiting on results for minutes) would take from the workers training beside it.
+  // Polled every 20 ms, not MPI_Probe: Open MPI's blocking calls spin a core at 100%, which
+  // rank 0 (waiting on results for minutes) would take from the workers training beside it; and
+  // polling every 2 ms still cost a worker of 2 threads on 2 cores 30% (docs/results.md), as each
+  // wake-up preempts one of its threads between the others' barriers.
   MPI_Status status;
   for (int flag = 0;;) {
     MPI_Iprobe(source, kTag, MPI_COMM_WORLD, &flag, &status);
     if (flag) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   int count = 0;
   MPI_Get_count(&status, MPI_CHAR, &count);
