@@ -24,7 +24,6 @@ namespace {
 using Vec = std::vector<double>;
 const TensorOptions kF64 = TensorOptions{}.with_dtype(DType::Float64);
 
-
 void expect_close(const Tensor& a, const Vec& b, double tol = 1e-12) {
   const Vec av = a.contiguous().to_vector<double>();
   ASSERT_EQ(av.size(), b.size());
@@ -161,21 +160,27 @@ TEST(TreeCellArch, JsonRoundTripsAndValidates) {
             std::string::npos);
   bad = lecture_tree_cell();
   bad.cell_index = 3;
-  EXPECT_NE(
-      testing::message_of([&] { bad.validate(); }).find("cell index 3 is outside the tree's indices 0..2"),
-      std::string::npos);
+  EXPECT_NE(testing::message_of([&] {
+              bad.validate();
+            }).find("cell index 3 is outside the tree's indices 0..2"),
+            std::string::npos);
   bad = lecture_tree_cell();
   bad.inject_index = -1;
-  EXPECT_NE(testing::message_of([&] { bad.validate(); }).find("inject index -1"), std::string::npos);
+  EXPECT_NE(testing::message_of([&] { bad.validate(); }).find("inject index -1"),
+            std::string::npos);
   bad = lecture_tree_cell();
   bad.nodes[1].activation = static_cast<RnnActivation>(7);
-  EXPECT_NE(testing::message_of([&] { bad.validate(); }).find("tree index 1 has activation value 7"),
-            std::string::npos);
+  EXPECT_NE(
+      testing::message_of([&] { bad.validate(); }).find("tree index 1 has activation value 7"),
+      std::string::npos);
   std::string json = lecture_tree_cell().to_json();
   json.replace(json.find("elem_mult"), 9, "max");
-  EXPECT_NE(testing::message_of([&] { TreeCellArch::from_json(json); }).find("unknown combination 'max'"),
-            std::string::npos);
-  EXPECT_NE(testing::message_of([&] { TreeCellArch::from_json(R"({"base":2})"); }).find("'nodes' is missing"),
+  EXPECT_NE(
+      testing::message_of([&] { TreeCellArch::from_json(json); }).find("unknown combination 'max'"),
+      std::string::npos);
+  EXPECT_NE(testing::message_of([&] {
+              TreeCellArch::from_json(R"({"base":2})");
+            }).find("'nodes' is missing"),
             std::string::npos);
   json = lecture_tree_cell().to_json();
   json.replace(json.find("\"base\""), 6, "\"bse\"");
@@ -185,8 +190,9 @@ TEST(TreeCellArch, JsonRoundTripsAndValidates) {
   json.replace(json.find("\"base\":2"), 8, "\"base\":2.5");
   EXPECT_NE(testing::message_of([&] { TreeCellArch::from_json(json); }).find("must be an integer"),
             std::string::npos);
-  EXPECT_NE(testing::message_of([&] { builtin_tree_cell("lstm"); }).find("known: lecture, zoph_le_ptb"),
-            std::string::npos);
+  EXPECT_NE(
+      testing::message_of([&] { builtin_tree_cell("lstm"); }).find("known: lecture, zoph_le_ptb"),
+      std::string::npos);
   Generator gen(0);
   TreeCell cell(lecture_tree_cell(), 3, 2, gen);
   EXPECT_NE(testing::message_of([&] {
