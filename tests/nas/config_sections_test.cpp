@@ -104,10 +104,12 @@ const json kAddedEnas = {{"controller_beta1", 0.0},
 // nas_search's estimator section and the reference strategy's run folder (issue 13): the
 // defaults are the search as it ran before them (every trial trains all its epochs, full-size
 // images).
-const json kAddedSearch = {{"estimator", "full"},   {"downscale", 1},          {"model_scale", 1.0},
-                           {"curve_min_epochs", 3}, {"curve_threshold", 0.05}, {"eta", 3},
-                           {"min_epochs", 1},       {"supernet_epochs", 10},   {"predictor", ""},
-                           {"reference", ""}};
+const json kAddedSearch = {
+    {"estimator", "full"},     {"downscale", 1},          {"model_scale", 1.0},
+    {"curve_min_epochs", 3},   {"curve_threshold", 0.05}, {"eta", 3},
+    {"min_epochs", 1},         {"supernet_epochs", 10},   {"predictor", ""},
+    {"reference", ""},         {"rl_children", 0},        {"rl_lr", 6e-4},
+    {"rl_reward", "accuracy"}, {"parallel", "async"},     {"trial_time_limit", 0.0}};
 
 json with_added(json old, const json& added) {
   for (const auto& [key, v] : added.items()) {
