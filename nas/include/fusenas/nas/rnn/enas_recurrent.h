@@ -62,6 +62,8 @@ class EnasRecurrentCell : public nn::Module {
   Tensor forward(const Tensor& x, const Tensor& h);
 
   const EnasRecurrentArch& arch() const { return arch_; }
+  int64_t input_size() const { return input_size_; }
+  int64_t hidden_size() const { return hidden_size_; }
   // w_prev, then w_skip_1 .. w_skip_{N-1}.
   const std::vector<Tensor>& weights() const { return weights_; }
 

@@ -1,0 +1,69 @@
+// A word-level language model around one recurrent cell (DARTS's, ENAS's or Zoph & Le's tree
+// cell), as AWD-LSTM and DARTS build theirs: a tied embedding and decoder, the cell run over a
+// window's time steps, locked and embedding dropout, and the loss over the window.
+#pragma once
+
+#include <memory>
+#include <variant>
+
+#include "fusenas/engine/generator.h"
+#include "fusenas/engine/nn/lstm_cell.h"
+#include "fusenas/engine/nn/module.h"
+#include "fusenas/nas/rnn/darts_recurrent_cell.h"
+#include "fusenas/nas/rnn/enas_recurrent.h"
+#include "fusenas/nas/rnn/tree_cell.h"
+
+namespace fusenas::nas::rnn {
+
+using RecurrentCell = std::variant<std::shared_ptr<DartsRecurrentCell>,
+                                   std::shared_ptr<EnasRecurrentCell>, std::shared_ptr<TreeCell>>;
+
+// The dropout rates (AWD-LSTM's names; 0 turns one off). Masks come from the generator passed to
+// forward(), so a seeded run repeats.
+struct LmDropout {
+  double input = 0;      // dropouti: locked dropout on the embeddings
+  double hidden = 0;     // dropouth: locked dropout on each step's input to the cell
+  double output = 0;     // dropout: locked dropout on the cell's outputs before the decoder
+  double embedding = 0;  // dropoute: whole words dropped from the embedding table
+};
+
+// The recurrent state carried across windows: h, and c for the tree cell (undefined otherwise).
+using LmState = nn::LSTMState;
+
+class RecurrentLm : public nn::Module {
+ public:
+  // The embedding size is the cell's input size and must equal its hidden size: the decoder is
+  // the embedding's transpose (tied weights) plus a bias, as in DARTS's PTB model. The embedding
+  // is drawn from U(-0.1, 0.1) (AWD-LSTM's init_weights), the decoder bias starts at 0.
+  RecurrentLm(int64_t vocab_size, RecurrentCell cell, Generator& gen);
+
+  std::string type_name() const override { return "RecurrentLm"; }
+  using Module::forward;  // the single-input form throws: a window needs a state
+
+  struct Output {
+    Tensor logits;  // [steps * batch, vocab], row t * batch + b
+    LmState state;  // after the last step; detach it before the next window
+  };
+  // tokens: int64 [steps, batch] (a BPTT window's inputs). Dropout applies in training mode only
+  // and needs `gen` then (nullptr in eval mode).
+  Output forward(const Tensor& tokens, const LmState& state, const LmDropout& dropout,
+                 Generator* gen);
+  // Mean cross-entropy (nats per token) of the window's next-token targets [steps, batch].
+  Tensor loss(const Output& out, const Tensor& targets) const;
+  LmState zero_state(int64_t batch) const;
+  int64_t hidden_size() const { return hidden_; }
+
+  Tensor embedding;     // [vocab, hidden], also the decoder's weight
+  Tensor decoder_bias;  // [vocab]
+
+ private:
+  LmState step(const Tensor& x, const LmState& state);
+
+  RecurrentCell cell_;
+  int64_t hidden_ = 0;
+};
+
+// State with every tensor detached from the graph (the hidden state carried across windows).
+LmState detach(const LmState& s);
+
+}  // namespace fusenas::nas::rnn

@@ -1,0 +1,132 @@
+// RecurrentLm: the tied embedding/decoder around a recurrent cell, the time loop over a window,
+// and AWD-LSTM's locked and embedding dropout as masks multiplied in (composed ops, so autograd
+// gives the backward).
+#include "fusenas/nas/rnn/recurrent_lm.h"
+
+#include "fusenas/engine/error.h"
+#include "fusenas/engine/factory.h"
+#include "fusenas/engine/nn/init.h"
+#include "fusenas/engine/ops.h"
+
+namespace fusenas::nas::rnn {
+namespace {
+
+// A keep mask scaled by 1 / (1 - p): entries 0 or 1 / (1 - p), drawn from `gen`.
+Tensor keep_mask(const Shape& shape, double p, Generator& gen, const TensorOptions& options) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  std::vector<double> m(static_cast<size_t>(n));
+  for (double& v : m) v = gen.next_double() < p ? 0.0 : 1.0 / (1.0 - p);
+  return from_vector(m, shape, options);
+}
+
+void check_rate(double p, const char* name) {
+  FUSENAS_CHECK(p >= 0 && p < 1, "LM dropout: {} must lie in [0, 1), got {}", name, p);
+}
+
+}  // namespace
+
+RecurrentLm::RecurrentLm(int64_t vocab_size, RecurrentCell cell, Generator& gen)
+    : cell_(std::move(cell)) {
+  FUSENAS_CHECK(vocab_size >= 2, "LM: the vocabulary needs at least 2 tokens, got {}", vocab_size);
+  int64_t input = 0;
+  std::visit(
+      [&](const auto& c) {
+        FUSENAS_CHECK(c != nullptr, "LM: no cell");
+        if constexpr (std::is_same_v<std::decay_t<decltype(*c)>, DartsRecurrentCell>) {
+          input = c->ninp();
+          hidden_ = c->nhid();
+        } else {
+          input = c->input_size();
+          hidden_ = c->hidden_size();
+        }
+        register_module("cell", c);
+      },
+      cell_);
+  FUSENAS_CHECK(input == hidden_,
+                "LM: the cell's input size {} must equal its hidden size {} (the decoder is the "
+                "tied embedding)",
+                input, hidden_);
+  embedding = register_parameter("embedding", Tensor::empty({vocab_size, hidden_}));
+  nn::init::uniform_(embedding, -0.1, 0.1, gen);
+  decoder_bias = register_parameter("decoder_bias", zeros({vocab_size}));
+}
+
+LmState RecurrentLm::zero_state(int64_t batch) const {
+  LmState s;
+  s.h = zeros({batch, hidden_}, embedding.options());
+  if (std::holds_alternative<std::shared_ptr<TreeCell>>(cell_))
+    s.c = zeros({batch, hidden_}, embedding.options());
+  return s;
+}
+
+LmState RecurrentLm::step(const Tensor& x, const LmState& state) {
+  if (const auto* tree = std::get_if<std::shared_ptr<TreeCell>>(&cell_))
+    return (*tree)->forward(x, state);
+  LmState out;
+  out.h = std::visit(
+      [&](const auto& c) -> Tensor {
+        if constexpr (std::is_same_v<std::decay_t<decltype(*c)>, TreeCell>) {
+          FUSENAS_FAIL("LM: unreachable");
+        } else {
+          return c->forward(x, state.h);
+        }
+      },
+      cell_);
+  return out;
+}
+
+RecurrentLm::Output RecurrentLm::forward(const Tensor& tokens, const LmState& state,
+                                         const LmDropout& dropout, Generator* gen) {
+  FUSENAS_CHECK(tokens.dim() == 2, "LM: tokens must be [steps, batch], got {}",
+                shape_str(tokens.shape()));
+  const int64_t steps = tokens.size(0), batch = tokens.size(1);
+  FUSENAS_CHECK(state.h.defined() && state.h.size(0) == batch,
+                "LM: the state holds a batch of {}, the window {}",
+                state.h.defined() ? state.h.size(0) : 0, batch);
+  const bool drop = is_training() && (dropout.input > 0 || dropout.hidden > 0 ||
+                                      dropout.output > 0 || dropout.embedding > 0);
+  check_rate(dropout.input, "input");
+  check_rate(dropout.hidden, "hidden");
+  check_rate(dropout.output, "output");
+  check_rate(dropout.embedding, "embedding");
+  FUSENAS_CHECK(!drop || gen != nullptr, "LM: dropout in training mode needs a generator");
+  const TensorOptions options = embedding.options();
+  // Embedding dropout drops whole rows (words) of the table for this window.
+  Tensor table = embedding;
+  if (drop && dropout.embedding > 0)
+    table = mul(embedding, keep_mask({embedding.size(0), 1}, dropout.embedding, *gen, options));
+  Tensor x = ::fusenas::embedding(table, tokens);  // [steps, batch, H]
+  // Locked dropout: one mask per sequence (batch column), the same at every step.
+  const auto locked = [&](const Tensor& t, double p) {
+    if (!drop || p <= 0) return t;
+    return mul(t, keep_mask({1, batch, hidden_}, p, *gen, options));
+  };
+  x = locked(x, dropout.input);
+  const Tensor hidden_mask = drop && dropout.hidden > 0
+                                 ? keep_mask({batch, hidden_}, dropout.hidden, *gen, options)
+                                 : Tensor();
+  LmState s = state;
+  std::vector<Tensor> outputs;
+  for (int64_t t = 0; t < steps; ++t) {
+    Tensor in = x.narrow(0, t, 1).reshape({batch, hidden_});
+    if (hidden_mask.defined()) in = mul(in, hidden_mask);
+    s = step(in, s);
+    outputs.push_back(s.h.reshape({1, batch, hidden_}));
+  }
+  const Tensor h = locked(concat(outputs, 0), dropout.output).reshape({steps * batch, hidden_});
+  return {linear(h, embedding, decoder_bias), s};
+}
+
+Tensor RecurrentLm::loss(const Output& out, const Tensor& targets) const {
+  FUSENAS_CHECK(targets.dim() == 2 && targets.numel() == out.logits.size(0),
+                "LM: targets must be [steps, batch] matching the logits' {} rows, got {}",
+                out.logits.size(0), shape_str(targets.shape()));
+  return cross_entropy(out.logits, targets.reshape({targets.numel()}));
+}
+
+LmState detach(const LmState& s) {
+  return {s.h.defined() ? s.h.detach() : Tensor(), s.c.defined() ? s.c.detach() : Tensor()};
+}
+
+}  // namespace fusenas::nas::rnn
