@@ -11,13 +11,10 @@
 namespace fusenas::nas::rnn {
 namespace {
 
-// A keep mask scaled by 1 / (1 - p): entries 0 or 1 / (1 - p), drawn from `gen`.
+// A keep mask scaled by 1 / (1 - p), drawn by the engine's dropout op (on the tensors' device,
+// from `gen`'s counter).
 Tensor keep_mask(const Shape& shape, double p, Generator& gen, const TensorOptions& options) {
-  int64_t n = 1;
-  for (int64_t d : shape) n *= d;
-  std::vector<double> m(static_cast<size_t>(n));
-  for (double& v : m) v = gen.next_double() < p ? 0.0 : 1.0 / (1.0 - p);
-  return from_vector(m, shape, options);
+  return dropout(ones(shape, options), p, /*training=*/true, gen);
 }
 
 void check_rate(double p, const char* name) {
@@ -61,19 +58,15 @@ LmState RecurrentLm::zero_state(int64_t batch) const {
 }
 
 LmState RecurrentLm::step(const Tensor& x, const LmState& state) {
-  if (const auto* tree = std::get_if<std::shared_ptr<TreeCell>>(&cell_))
-    return (*tree)->forward(x, state);
-  LmState out;
-  out.h = std::visit(
-      [&](const auto& c) -> Tensor {
+  return std::visit(
+      [&](const auto& c) -> LmState {
         if constexpr (std::is_same_v<std::decay_t<decltype(*c)>, TreeCell>) {
-          FUSENAS_FAIL("LM: unreachable");
+          return c->forward(x, state);
         } else {
-          return c->forward(x, state.h);
+          return {c->forward(x, state.h), Tensor()};
         }
       },
       cell_);
-  return out;
 }
 
 RecurrentLm::Output RecurrentLm::forward(const Tensor& tokens, const LmState& state,

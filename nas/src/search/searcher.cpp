@@ -703,34 +703,9 @@ BlackBoxResult BlackBoxSearcher::run() {
         requeued > 0 ? fmt::format("; {} interrupted trial(s) run again", requeued) : ""));
   }
   save_checkpoint(false);
-  if (options_.cluster && options_.cluster->size() > 1) {
-    if (!run_on_workers(stop)) return result(false);
-  } else {
-    while (true) {
-      const int64_t ended = result(false).trials;
-      if (stop.requested() ||
-          (options_.stop_after_steps > 0 && ended >= options_.stop_after_steps)) {
-        save_checkpoint(false);
-        log_.line(
-            fmt::format("stopped after {} trials; continue with --resume {}", ended, run_.path()));
-        return result(false);
-      }
-      if (out_of_time()) {
-        log_.line(fmt::format("the {}-minute budget is spent", config_.budget_minutes));
-        break;
-      }
-      const std::optional<Trial> t = next_trial();
-      if (!t) break;
-      if (!run_trial(*t)) {
-        save_checkpoint(false);
-        log_.line(fmt::format("stopped during trial {}; it runs again with --resume {}", t->id,
-                              run_.path()));
-        return result(false);
-      }
-      write_outputs();
-      save_checkpoint(false);
-    }
-  }
+  const bool finished = options_.cluster && options_.cluster->size() > 1 ? run_on_workers(stop)
+                                                                         : run_sequential(stop);
+  if (!finished) return result(false);
   write_outputs();
   save_checkpoint(true);
   const BlackBoxResult r = result(true);
@@ -744,6 +719,32 @@ BlackBoxResult BlackBoxSearcher::run() {
                   run_.path()));
   if (!r.train_command.empty()) log_.line("train it: " + r.train_command);
   return r;
+}
+
+bool BlackBoxSearcher::run_sequential(const StopSignal& stop) {
+  while (true) {
+    const int64_t ended = result(false).trials;
+    if (stop.requested() || (options_.stop_after_steps > 0 && ended >= options_.stop_after_steps)) {
+      save_checkpoint(false);
+      log_.line(
+          fmt::format("stopped after {} trials; continue with --resume {}", ended, run_.path()));
+      return false;
+    }
+    if (out_of_time()) {
+      log_.line(fmt::format("the {}-minute budget is spent", config_.budget_minutes));
+      return true;
+    }
+    const std::optional<Trial> t = next_trial();
+    if (!t) return true;
+    if (!run_trial(*t)) {
+      save_checkpoint(false);
+      log_.line(fmt::format("stopped during trial {}; it runs again with --resume {}", t->id,
+                            run_.path()));
+      return false;
+    }
+    write_outputs();
+    save_checkpoint(false);
+  }
 }
 
 bool BlackBoxSearcher::run_on_workers(const StopSignal& stop) {

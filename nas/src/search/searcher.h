@@ -66,6 +66,9 @@ class BlackBoxSearcher {
   // signal came first. Sends every worker its quit message before it returns or throws.
   bool run_parallel(const StopSignal& stop);
   bool run_on_workers(const StopSignal& stop);
+  // One trial after another in this process until the budget is spent; false when a stop signal
+  // came first (the run is then resumable).
+  bool run_sequential(const StopSignal& stop);
   TrialOutcome train_candidate(const Trial& t, const Candidate& c, const MorphPlan& morph,
                                int64_t& params);
   // --estimator hyperband / successive-halving: the next job of the current Hyperband iteration,
