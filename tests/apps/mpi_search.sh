@@ -47,7 +47,8 @@ case $case in
     for w in 1 2 3; do grep -q "worker $w of 3" "$work/run/worker-$w.log"; done
     ;;
   resume)
-    "$mpirun" -np 3 "$search" "${tiny[@]}" --budget-trials 8 --out "$work/run" \
+    # 24 trials: after the first 3 are done, the rest take seconds, far longer than the kill.
+    "$mpirun" -np 3 "$search" "${tiny[@]}" --budget-trials 24 --out "$work/run" \
       > "$work/first.log" 2>&1 &
     job=$!
     # Wait for 3 done trials, then kill one worker rank: MPI ends the whole job.
@@ -61,11 +62,11 @@ case $case in
     pkill -9 -n -f -- "--out $work/run"  # the newest process of the job: a rank
     wait "$job" && { echo "the job survived a killed rank"; exit 1; }
     killed=$(trials "$work/run" | grep -c ' done ' || true)
-    [[ $killed -lt 8 ]] || { echo "the search ended before the kill"; exit 1; }
+    [[ $killed -lt 24 ]] || { echo "the search ended before the kill"; exit 1; }
     "$mpirun" -np 3 "$search" --resume "$work/run" --threads 1 --no-progress > "$work/second.log"
     trials "$work/run" > "$work/after.txt"
-    [[ $(wc -l < "$work/after.txt") -eq 8 ]]
-    [[ $(grep -c ' done ' "$work/after.txt") -eq 8 ]]
+    [[ $(wc -l < "$work/after.txt") -eq 24 ]]
+    [[ $(grep -c ' done ' "$work/after.txt") -eq 24 ]]
     # Trials done before the kill keep their candidate and score and were not run again.
     while read -r line; do grep -qxF -- "$line" "$work/after.txt"; done < "$work/before.txt"
     grep -q "resuming after $killed ended trials; [0-9]* interrupted trial(s) run again" \
