@@ -1,10 +1,13 @@
-// SGD, Adam, CosineAnnealingLR, clip_grad_norm, LSTMCell and Linear against PyTorch 1.13 (CPU).
+// SGD, Adam, ASGD, the cosine schedule, clipping, LSTMCell and Linear against PyTorch 1.13 (CPU).
 #include <gtest/gtest.h>
+
+#include <map>
 
 #include "fusenas/engine/factory.h"
 #include "fusenas/engine/nn/linear.h"
 #include "fusenas/engine/nn/lstm_cell.h"
 #include "fusenas/engine/optim/adam.h"
+#include "fusenas/engine/optim/asgd.h"
 #include "fusenas/engine/optim/clip_grad.h"
 #include "fusenas/engine/optim/lr_scheduler.h"
 #include "fusenas/engine/optim/sgd.h"
@@ -35,6 +38,7 @@ std::vector<Tensor> run_ours(const OptimCase& c, const std::vector<Tensor>& p0,
   for (const auto& p : p0) params.push_back(p.clone().set_requires_grad());
   auto opt = c.make(params);
   for (int k = 0; k < kSteps; ++k) {
+    if (c.params.contains("lrs")) opt->set_lr(c.params["lrs"][k].get<double>());
     for (size_t j = 0; j < params.size(); ++j) {
       const bool skip = j == 1 && (k == 2 || k == 5);
       params[j].set_grad(skip ? Tensor() : grads[j].narrow(0, k, 1).reshape(p0[j].shape()));
@@ -43,10 +47,10 @@ std::vector<Tensor> run_ours(const OptimCase& c, const std::vector<Tensor>& p0,
   }
   std::vector<Tensor> out = params;
   const auto state = opt->state_dict();
-  const bool sgd = c.params["optimizer"] == "sgd";
+  const std::map<std::string, std::vector<const char*>> names = {
+      {"sgd", {"momentum_buffer"}}, {"adam", {"exp_avg", "exp_avg_sq"}}, {"asgd", {"ax"}}};
   for (size_t j = 0; j < params.size(); ++j) {
-    for (const char* name : sgd ? std::vector<const char*>{"momentum_buffer"}
-                                : std::vector<const char*>{"exp_avg", "exp_avg_sq"}) {
+    for (const char* name : names.at(c.params["optimizer"].get<std::string>())) {
       out.push_back(state.tensors.at(fmt::format("{}.{}", j, name)));
     }
   }
@@ -69,6 +73,14 @@ TEST(OptimParity, SGDAndAdamTenStepsMatchTorch) {
         {"optimizer", "adam"},
         {"hyper", {{"lr", lr}, {"beta1", b1}, {"beta2", b2}, {"eps", eps}, {"weight_decay", wd}}}};
   };
+  // ASGD as NT-ASGD uses it (t0 0, lambd 0: every iterate averaged from the switch on), with the
+  // lr scaled per step as AWD-LSTM does, and with torch's defaults.
+  auto asgd = [](double lr, double lambd, double alpha, double t0, double wd) {
+    return nlohmann::json{
+        {"optimizer", "asgd"},
+        {"hyper",
+         {{"lr", lr}, {"lambd", lambd}, {"alpha", alpha}, {"t0", t0}, {"weight_decay", wd}}}};
+  };
   std::vector<OptimCase> cases;
   for (DType dtype : {DType::Float32, DType::Float64}) {
     const double tol = dtype == DType::Float32 ? 1e-6 : 1e-12;
@@ -84,6 +96,20 @@ TEST(OptimParity, SGDAndAdamTenStepsMatchTorch) {
         {"adam wd" + tag, adam(1e-2, 0.5, 0.999, 1e-8, 1e-2),
          [](auto p) {
            return std::make_unique<optim::Adam>(p, 1e-2, std::pair{0.5, 0.999}, 1e-8, 1e-2);
+         },
+         dtype, tol});
+    nlohmann::json nt = asgd(0.5, 0, 0.75, 0, 1e-2);
+    nt["lrs"] = {0.5, 0.25, 0.7, 0.5, 0.4, 0.5, 0.6, 0.5, 0.3, 0.5};
+    cases.push_back(
+        {"asgd nt-asgd varying lr" + tag, nt,
+         [](auto p) {
+           return std::make_unique<optim::ASGD>(p, 0.5, optim::ASGDOptions{0, 0.75, 0, 1e-2});
+         },
+         dtype, tol});
+    cases.push_back(
+        {"asgd t0 3 lambd" + tag, asgd(0.1, 0.2, 0.75, 3, 0),
+         [](auto p) {
+           return std::make_unique<optim::ASGD>(p, 0.1, optim::ASGDOptions{0.2, 0.75, 3, 0});
          },
          dtype, tol});
     cases.push_back({"adam defaults" + tag, adam(1e-3, 0.9, 0.999, 1e-8, 0),

@@ -14,25 +14,32 @@ def _make_optimizer(kind, params, hp):
     if kind == "adam":
         return torch.optim.Adam(params, lr=hp["lr"], betas=(hp["beta1"], hp["beta2"]),
                                 eps=hp["eps"], weight_decay=hp["weight_decay"], foreach=False)
+    if kind == "asgd":
+        return torch.optim.ASGD(params, lr=hp["lr"], lambd=hp["lambd"], alpha=hp["alpha"],
+                                t0=hp["t0"], weight_decay=hp["weight_decay"], foreach=False)
     raise SystemExit(f"optim oracle: unknown optimizer '{kind}'")
 
 
 @op("optimizer_run")
 def _optimizer_run(x, p):
     """inputs: p0_0, grads_0 [steps, ...], p0_1, grads_1, ...; params["skip"] lists
-    [param, step] pairs where that parameter has no gradient. Returns the final parameters, then
-    every parameter's state tensors (momentum_buffer, or exp_avg and exp_avg_sq)."""
+    [param, step] pairs where that parameter has no gradient; params["lrs"], when given, is the lr
+    of each step. Returns the final parameters, then every parameter's state tensors
+    (momentum_buffer; exp_avg and exp_avg_sq; or ax)."""
     n = len(x) // 2
     params = [x[2 * j].detach().clone().requires_grad_(True) for j in range(n)]
     grads = [x[2 * j + 1].detach() for j in range(n)]
     opt = _make_optimizer(p["optimizer"], params, p["hyper"])
     skip = {tuple(s) for s in p.get("skip", [])}
     for k in range(p["steps"]):
+        if "lrs" in p:
+            opt.param_groups[0]["lr"] = p["lrs"][k]
         for j, q in enumerate(params):
             q.grad = None if (j, k) in skip else grads[j][k].clone()
         opt.step()
     out = [q.detach() for q in params]
-    names = ["momentum_buffer"] if p["optimizer"] == "sgd" else ["exp_avg", "exp_avg_sq"]
+    names = {"sgd": ["momentum_buffer"], "adam": ["exp_avg", "exp_avg_sq"],
+             "asgd": ["ax"]}[p["optimizer"]]
     for q in params:
         for name in names:
             out.append(opt.state[q][name].detach())

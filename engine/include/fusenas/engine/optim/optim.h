@@ -2,6 +2,7 @@
 #pragma once
 
 #include "fusenas/engine/optim/adam.h"
+#include "fusenas/engine/optim/asgd.h"
 #include "fusenas/engine/optim/clip_grad.h"
 #include "fusenas/engine/optim/lr_scheduler.h"
 #include "fusenas/engine/optim/multi_tensor.h"
