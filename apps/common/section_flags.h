@@ -74,6 +74,51 @@ void bind_data_flags(CLI::App& app, Overrides<Config>& ov, nas::DataSection Conf
                }));
 }
 
+// --corpus, --data-path, --level, --max-vocab, --train-tokens (language-modelling runs).
+template <typename Config>
+void bind_corpus_flags(CLI::App& app, Overrides<Config>& ov, nas::CorpusSection Config::*data) {
+  using nas::CorpusSection;
+  ov.add(app, "--corpus", member(data, &CorpusSection::corpus),
+         "fortunes (Debian's, a stand-in for PTB), ptb or text")
+      ->check(CLI::IsMember({"fortunes", "ptb", "text"}));
+  ov.add(app, "--data-path", member(data, &CorpusSection::data_path),
+         "ptb: the folder of ptb.{train,valid,test}.txt; text: the file; fortunes: its folder")
+      ->default_str("/usr/share/games/fortunes for fortunes");
+  ov.add(app, "--level", member(data, &CorpusSection::level), "word or char (fortunes, text)")
+      ->check(CLI::IsMember({"word", "char"}));
+  ov.add(app, "--max-vocab", member(data, &CorpusSection::max_vocab),
+         "Word level: keep the N - 2 most frequent training words (+ <eos>, <unk>); 0 = all");
+  ov.add(app, "--train-tokens", member(data, &CorpusSection::train_tokens),
+         "Train on the first N tokens of the train split only; 0 = all");
+}
+
+// --hidden, --batch-size, --eval-batch-size, --bptt, --max-seq-len-delta, --lr, --clip,
+// --weight-decay, the five dropouts, --alpha and --beta (language-modelling runs).
+template <typename Config>
+void bind_lm_flags(CLI::App& app, Overrides<Config>& ov, nas::LmSection Config::*lm,
+                   const Presets<nas::LmSection>& presets) {
+  using nas::LmSection;
+  const auto flag = [&](const char* name, auto field, const std::string& help) {
+    with_default(ov.add(app, name, member(lm, field), help), preset_default(presets, field));
+  };
+  flag("--hidden", &LmSection::hidden, "Embedding = hidden size");
+  flag("--batch-size", &LmSection::batch_size, "Training streams");
+  flag("--eval-batch-size", &LmSection::eval_batch_size, "Validation streams");
+  flag("--bptt", &LmSection::bptt, "Window length (bptt, or bptt / 2 with probability 0.05)");
+  flag("--max-seq-len-delta", &LmSection::max_seq_len_delta,
+       "A window is at most bptt + this long");
+  flag("--lr", &LmSection::lr, "SGD lr (scaled per window by its length / bptt)");
+  flag("--clip", &LmSection::clip, "Gradient-norm clip; 0 = off");
+  flag("--weight-decay", &LmSection::weight_decay, "L2 weight decay");
+  flag("--dropout", &LmSection::dropout, "Dropout on the cell's outputs");
+  flag("--dropouth", &LmSection::dropouth, "Dropout on h(t-1) into the cell");
+  flag("--dropoutx", &LmSection::dropoutx, "Dropout on x(t) into the cell");
+  flag("--dropouti", &LmSection::dropouti, "Dropout on the embeddings");
+  flag("--dropoute", &LmSection::dropoute, "Whole words dropped from the embedding");
+  flag("--alpha", &LmSection::alpha, "AR weight (on the dropped outputs)");
+  flag("--beta", &LmSection::beta, "TAR weight (on raw output differences)");
+}
+
 // What an app's supernet flags say of each field.
 struct SupernetFlagText {
   std::string channels;

@@ -5,12 +5,15 @@
 #include <string>
 
 #include "../common/app_support.h"
+#include "../common/lm_task.h"
 #include "../common/search_cli.h"
 #include "fusenas/nas/darts/search.h"
 #include "fusenas/nas/primitives.h"
+#include "lm_main.h"
 
 int main(int argc, char** argv) {
   fusenas::apps::tune_process(argv);
+  if (fusenas::apps::is_lm_command(argc, argv)) return fusenas::apps::darts_lm_main(argc, argv);
   using namespace fusenas;
   using namespace fusenas::nas;
   apps::SearchCli<DartsConfig, DartsOptions> cli(
@@ -21,6 +24,11 @@ int main(int argc, char** argv) {
       "folder; Ctrl-C checkpoints and stops, --resume continues.");
   CLI::App& app = cli.app;
   auto& ov = cli.ov;
+  std::string task = "image";
+  app.add_option("--task", task,
+                 "image: CNN cells on images; lm: DARTS's recurrent cell on a text corpus "
+                 "(nas_darts --task lm --help lists its flags) [image]")
+      ->check(CLI::IsMember({"image", "lm"}));
   cli.add_preset(
       "quick (C=8, 5 cells, batch 32, 3200 images, 8 epochs of which 3 warm-up, arch lr 2e-2: "
       "about 2 minutes on a CPU) or paper (C=16, 8 "

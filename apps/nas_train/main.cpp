@@ -12,16 +12,19 @@
 
 #include "../common/app_support.h"
 #include "../common/cli_checks.h"
+#include "../common/lm_task.h"
 #include "../common/section_flags.h"
 #include "fusenas/engine/error.h"
 #include "fusenas/nas/train/arch_file.h"
 #include "fusenas/nas/train/trainer.h"
+#include "lm_main.h"
 
 using fusenas::apps::kStoppedExit;
 using fusenas::apps::one_line;
 
 int main(int argc, char** argv) {
   fusenas::apps::tune_process(argv);
+  if (fusenas::apps::is_lm_command(argc, argv)) return fusenas::apps::lm_main(argc, argv);
   using namespace fusenas;
   using namespace fusenas::nas;
   apps::Overrides<TrainConfig> ov;  // bound to TrainConfig{}, whose defaults --help shows
@@ -40,6 +43,11 @@ int main(int argc, char** argv) {
     return fmt::format("nas_train: {} (see --help)\n", one_line(e.what()));
   });
   apps::add_version_flag(app, "nas_train");
+  std::string task = "image";
+  app.add_option("--task", task,
+                 "image: a CNN on Fashion-MNIST or CIFAR-10; lm: a recurrent cell's language "
+                 "model (nas_train --task lm --help lists its flags)")
+      ->check(CLI::IsMember({"image", "lm"}));
 
   auto* arch = ov.add(app, "--arch", &TrainConfig::arch,
                       "Built-in cell: DARTS_V1, DARTS_V2, NASNet, AmoebaNet, ENAS, PC_DARTS");

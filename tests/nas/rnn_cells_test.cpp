@@ -583,7 +583,7 @@ TEST(RecurrentLm, PerplexityOfALearnableCorpusFallsBelowABound) {
     // which the small base-2 tree cell does not survive.
     const std::vector<Tensor> params = lm.parameters();
     optim::SGD sgd(params, 5.0);
-    const LmDropout dropout{.input = 0.1, .hidden = 0.1, .output = 0.1, .embedding = 0.05};
+    const LmDropout dropout{.input = 0.1, .x = 0.1, .h = 0.1, .output = 0.1, .embedding = 0.05};
     for (int epoch = 0; epoch < 30; ++epoch) {
       data::BpttIterator it(batched, data::BpttOptions{.bptt = 8, .min_length = 2}, gen);
       LmState s = lm.zero_state(4);
@@ -619,7 +619,7 @@ TEST(RecurrentLm, TiedWeightsAndGradientsMatchFiniteDifferences) {
       from_vector<int64_t>({0, 1, 1, 2, 2, 0}, {3, 2}, TensorOptions{}.with_dtype(DType::Int64));
   const Tensor targets =
       from_vector<int64_t>({1, 2, 2, 0, 0, 1}, {3, 2}, TensorOptions{}.with_dtype(DType::Int64));
-  const LmDropout dropout{.input = 0.3, .hidden = 0.3, .output = 0.3, .embedding = 0.2};
+  const LmDropout dropout{.input = 0.3, .x = 0.3, .h = 0.3, .output = 0.3, .embedding = 0.2};
   const auto loss = [&](const std::vector<Tensor>&) {
     Generator masks(9);  // the same masks at every evaluation
     return lm.loss(lm.forward(tokens, lm.zero_state(2), dropout, &masks), targets);
@@ -638,7 +638,7 @@ TEST(RecurrentLm, DropoutIsSeededAndOffInEvalMode) {
   RecurrentLm lm(6, std::make_shared<TreeCell>(lecture_tree_cell(), 4, 4, gen), gen);
   const Tensor tokens = from_vector<int64_t>({0, 1, 2, 3, 4, 5, 0, 1}, {4, 2},
                                              TensorOptions{}.with_dtype(DType::Int64));
-  const LmDropout dropout{.input = 0.5, .hidden = 0.5, .output = 0.5, .embedding = 0.5};
+  const LmDropout dropout{.input = 0.5, .x = 0.5, .h = 0.5, .output = 0.5, .embedding = 0.5};
   const auto logits = [&](uint64_t seed) {
     Generator g(seed);
     return lm.forward(tokens, lm.zero_state(2), dropout, &g).logits.to_vector<double>();

@@ -62,6 +62,13 @@ void write_tiny_cifar(const std::string& dir, int per_file) {
   write("test_batch.bin");
 }
 
+void write_pattern_corpus(const std::string& path, int lines) {
+  const char* sentences[] = {"the cat sat on the mat", "a dog ran in the park",
+                             "my bird sang at dawn", "one fish swam far away"};
+  std::ofstream out(path);
+  for (int i = 0; i < lines; ++i) out << sentences[(i * 7 + i / 3) % 4] << "\n";
+}
+
 nlohmann::json read_json(const std::string& path) {
   return nlohmann::json::parse(io::read_file(path));
 }

@@ -36,6 +36,11 @@ nas::TrainConfig tiny_train_config(const std::string& data_dir);
 // there is something to learn.
 void write_tiny_cifar(const std::string& dir, int per_file);
 
+// A text corpus of `lines` lines: four sentences of 21 distinct words in a fixed order (a pattern
+// of twelve lines), so that a language model that carries its state can predict almost every
+// token.
+void write_pattern_corpus(const std::string& path, int lines);
+
 nlohmann::json read_json(const std::string& path);
 // The tensors of a run folder's latest checkpoint.
 std::map<std::string, Tensor> checkpoint_tensors(const std::string& run);

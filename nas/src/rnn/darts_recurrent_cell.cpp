@@ -8,6 +8,7 @@
 #include "fusenas/engine/factory.h"
 #include "fusenas/engine/nn/init.h"
 #include "fusenas/engine/ops.h"
+#include "rnn/step_mask.h"
 
 namespace fusenas::nas::rnn {
 namespace {
@@ -45,8 +46,9 @@ std::pair<Tensor, Tensor> gate_and_candidate(const Tensor& s, const Tensor& w, i
   return {sigmoid(ch.narrow(1, 0, nhid)), ch.narrow(1, nhid, nhid)};
 }
 
-Tensor initial_state(const Tensor& x, const Tensor& h, const Tensor& w0, int64_t nhid) {
-  const auto [c0, pre] = gate_and_candidate(concat({x, h}, 1), w0, nhid);
+Tensor initial_state(const Tensor& x, const Tensor& h, const Tensor& h_mask, const Tensor& w0,
+                     int64_t nhid) {
+  const auto [c0, pre] = gate_and_candidate(concat({x, masked(h, h_mask)}, 1), w0, nhid);
   return highway(h, c0, tanh(pre));
 }
 
@@ -59,9 +61,10 @@ DartsRecurrentCell::DartsRecurrentCell(RecurrentGenotype genotype, int64_t ninp,
   weights_ = register_weights(*this, genotype_.steps(), ninp, nhid, gen);
 }
 
-Tensor DartsRecurrentCell::forward(const Tensor& x, const Tensor& h) {
+Tensor DartsRecurrentCell::forward(const Tensor& x, const Tensor& h, const Tensor& h_mask) {
   check_step_inputs("DartsRecurrentCell", x, h, ninp_, nhid_);
-  std::vector<Tensor> states{initial_state(x, h, weights_[0], nhid_)};
+  check_h_mask("DartsRecurrentCell", h_mask, h);
+  std::vector<Tensor> states{initial_state(x, h, h_mask, weights_[0], nhid_)};
   for (int i = 0; i < genotype_.steps(); ++i) {
     const RecurrentEdge& e = genotype_.recurrent[static_cast<size_t>(i)];
     const Tensor& s_prev = states[static_cast<size_t>(e.input)];
@@ -94,15 +97,17 @@ void DartsRecurrentSearchCell::check_alphas(const Tensor& alphas) const {
       num_edges(), kDartsRecurrentSearchOps, shape_or_undefined(alphas));
 }
 
-Tensor DartsRecurrentSearchCell::forward(const Tensor& x, const Tensor& h, const Tensor& alphas) {
+Tensor DartsRecurrentSearchCell::forward(const Tensor& x, const Tensor& h, const Tensor& alphas,
+                                         const Tensor& h_mask) {
   check_step_inputs("DartsRecurrentSearchCell", x, h, ninp_, nhid_);
+  check_h_mask("DartsRecurrentSearchCell", h_mask, h);
   check_alphas(alphas);
   // The reference's BatchNorm1d(affine=False), one module shared by s_0 and every node.
   auto bn = [&](const Tensor& s) {
     return batch_norm(s, {}, {}, running_mean_, running_var_, is_training());
   };
   const Tensor probs = softmax(alphas);
-  std::vector<Tensor> states{bn(initial_state(x, h, weights_[0], nhid_))};
+  std::vector<Tensor> states{bn(initial_state(x, h, h_mask, weights_[0], nhid_))};
   int64_t offset = 0;
   for (int i = 1; i <= steps_; ++i) {
     Tensor s;

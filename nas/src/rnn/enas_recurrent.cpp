@@ -12,6 +12,7 @@
 #include "fusenas/engine/nn/init.h"
 #include "fusenas/engine/ops.h"
 #include "rnn/json_fields.h"
+#include "rnn/step_mask.h"
 
 namespace fusenas::nas::rnn {
 namespace {
@@ -159,13 +160,14 @@ EnasRecurrentCell::EnasRecurrentCell(EnasRecurrentArch arch, int64_t input_size,
   for (const Tensor& w : weights_) nn::init::uniform_(w, -r, r, gen);
 }
 
-Tensor EnasRecurrentCell::forward(const Tensor& x, const Tensor& h) {
+Tensor EnasRecurrentCell::forward(const Tensor& x, const Tensor& h, const Tensor& h_mask) {
   FUSENAS_CHECK(x.defined() && x.dim() == 2 && x.shape()[1] == input_size_,
                 "EnasRecurrentCell: expected input [N, {}], got {}", input_size_,
                 shape_or_undefined(x));
   FUSENAS_CHECK(h.defined() && h.shape() == Shape({x.shape()[0], hidden_size_}),
                 "EnasRecurrentCell: expected h of shape [{}, {}], got {}", x.shape()[0],
                 hidden_size_, shape_or_undefined(h));
+  check_h_mask("EnasRecurrentCell", h_mask, h);
   const int64_t hs = hidden_size_;
   // ENAS splits the product as [candidate; gate].
   auto node = [&](const Tensor& s_prev, const Tensor& in, const Tensor& w, RnnActivation act) {
@@ -173,7 +175,8 @@ Tensor EnasRecurrentCell::forward(const Tensor& x, const Tensor& h) {
     return highway(s_prev, sigmoid(ht.narrow(1, hs, hs)),
                    apply_activation(act, ht.narrow(1, 0, hs)));
   };
-  std::vector<Tensor> states{node(h, concat({x, h}, 1), weights_[0], arch_.nodes[0].activation)};
+  std::vector<Tensor> states{
+      node(h, concat({x, masked(h, h_mask)}, 1), weights_[0], arch_.nodes[0].activation)};
   for (int j = 1; j < arch_.num_nodes(); ++j) {
     const EnasRecurrentNode& n = arch_.nodes[static_cast<size_t>(j)];
     const Tensor& s_prev = states[static_cast<size_t>(n.input)];

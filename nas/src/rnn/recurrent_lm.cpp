@@ -30,7 +30,9 @@ RecurrentLm::RecurrentLm(int64_t vocab_size, RecurrentCell cell, Generator& gen)
   std::visit(
       [&](const auto& c) {
         FUSENAS_CHECK(c != nullptr, "LM: no cell");
-        if constexpr (std::is_same_v<std::decay_t<decltype(*c)>, DartsRecurrentCell>) {
+        using Cell = std::decay_t<decltype(*c)>;
+        if constexpr (std::is_same_v<Cell, DartsRecurrentCell> ||
+                      std::is_same_v<Cell, DartsRecurrentSearchCell>) {
           input = c->ninp();
           hidden_ = c->nhid();
         } else {
@@ -49,6 +51,12 @@ RecurrentLm::RecurrentLm(int64_t vocab_size, RecurrentCell cell, Generator& gen)
   decoder_bias = register_parameter("decoder_bias", zeros({vocab_size}));
 }
 
+void RecurrentLm::set_alphas(const Tensor& alphas) {
+  FUSENAS_CHECK(std::holds_alternative<std::shared_ptr<DartsRecurrentSearchCell>>(cell_),
+                "LM: only a DARTS search cell takes alphas");
+  alphas_ = alphas;
+}
+
 LmState RecurrentLm::zero_state(int64_t batch) const {
   LmState s;
   s.h = zeros({batch, hidden_}, embedding.options());
@@ -57,13 +65,17 @@ LmState RecurrentLm::zero_state(int64_t batch) const {
   return s;
 }
 
-LmState RecurrentLm::step(const Tensor& x, const LmState& state) {
+LmState RecurrentLm::step(const Tensor& x, const LmState& state, const Tensor& h_mask) {
   return std::visit(
       [&](const auto& c) -> LmState {
-        if constexpr (std::is_same_v<std::decay_t<decltype(*c)>, TreeCell>) {
-          return c->forward(x, state);
+        using Cell = std::decay_t<decltype(*c)>;
+        if constexpr (std::is_same_v<Cell, TreeCell>) {
+          return c->forward(x, state, h_mask);
+        } else if constexpr (std::is_same_v<Cell, DartsRecurrentSearchCell>) {
+          FUSENAS_CHECK(alphas_.defined(), "LM: a search cell needs its alphas (set_alphas)");
+          return {c->forward(x, state.h, alphas_, h_mask), Tensor()};
         } else {
-          return {c->forward(x, state.h), Tensor()};
+          return {c->forward(x, state.h, h_mask), Tensor()};
         }
       },
       cell_);
@@ -77,10 +89,11 @@ RecurrentLm::Output RecurrentLm::forward(const Tensor& tokens, const LmState& st
   FUSENAS_CHECK(state.h.defined() && state.h.size(0) == batch,
                 "LM: the state holds a batch of {}, the window {}",
                 state.h.defined() ? state.h.size(0) : 0, batch);
-  const bool drop = is_training() && (dropout.input > 0 || dropout.hidden > 0 ||
+  const bool drop = is_training() && (dropout.input > 0 || dropout.x > 0 || dropout.h > 0 ||
                                       dropout.output > 0 || dropout.embedding > 0);
   check_rate(dropout.input, "input");
-  check_rate(dropout.hidden, "hidden");
+  check_rate(dropout.x, "x");
+  check_rate(dropout.h, "h");
   check_rate(dropout.output, "output");
   check_rate(dropout.embedding, "embedding");
   FUSENAS_CHECK(!drop || gen != nullptr, "LM: dropout in training mode needs a generator");
@@ -96,19 +109,25 @@ RecurrentLm::Output RecurrentLm::forward(const Tensor& tokens, const LmState& st
     return mul(t, keep_mask({1, batch, hidden_}, p, *gen, options));
   };
   x = locked(x, dropout.input);
-  const Tensor hidden_mask = drop && dropout.hidden > 0
-                                 ? keep_mask({batch, hidden_}, dropout.hidden, *gen, options)
-                                 : Tensor();
+  const auto step_mask = [&](double p) {
+    return drop && p > 0 ? keep_mask({batch, hidden_}, p, *gen, options) : Tensor();
+  };
+  const Tensor x_mask = step_mask(dropout.x);
+  const Tensor h_mask = step_mask(dropout.h);
   LmState s = state;
   std::vector<Tensor> outputs;
   for (int64_t t = 0; t < steps; ++t) {
     Tensor in = x.narrow(0, t, 1).reshape({batch, hidden_});
-    if (hidden_mask.defined()) in = mul(in, hidden_mask);
-    s = step(in, s);
+    if (x_mask.defined()) in = mul(in, x_mask);
+    s = step(in, s, h_mask);
     outputs.push_back(s.h.reshape({1, batch, hidden_}));
   }
-  const Tensor h = locked(concat(outputs, 0), dropout.output).reshape({steps * batch, hidden_});
-  return {linear(h, embedding, decoder_bias), s};
+  Output out;
+  out.raw = concat(outputs, 0);
+  out.dropped = locked(out.raw, dropout.output);
+  out.logits = linear(out.dropped.reshape({steps * batch, hidden_}), embedding, decoder_bias);
+  out.state = s;
+  return out;
 }
 
 Tensor RecurrentLm::loss(const Output& out, const Tensor& targets) const {

@@ -11,6 +11,7 @@
 #include "fusenas/engine/factory.h"
 #include "fusenas/engine/nn/init.h"
 #include "fusenas/engine/ops.h"
+#include "rnn/step_mask.h"
 
 namespace fusenas::nas::rnn {
 namespace {
@@ -45,7 +46,7 @@ TreeCellState TreeCell::zero_state(int64_t n) const {
   return {zeros({n, hidden_size_}, options), zeros({n, hidden_size_}, options)};
 }
 
-TreeCellState TreeCell::forward(const Tensor& x, const TreeCellState& state) {
+TreeCellState TreeCell::forward(const Tensor& x, const TreeCellState& state, const Tensor& h_mask) {
   FUSENAS_CHECK(x.defined() && x.dim() == 2 && x.shape()[1] == input_size_,
                 "TreeCell: expected input [N, {}], got {}", input_size_, shape_or_undefined(x));
   const Shape hidden_shape{x.shape()[0], hidden_size_};
@@ -55,7 +56,8 @@ TreeCellState TreeCell::forward(const Tensor& x, const TreeCellState& state) {
                 shape_str(hidden_shape), shape_or_undefined(state.h), shape_or_undefined(state.c));
   const int64_t h = hidden_size_;
   const Tensor xs = linear(x, weight_x);
-  const Tensor hs = linear(state.h, weight_h, bias);
+  check_h_mask("TreeCell", h_mask, state.h);
+  const Tensor hs = linear(masked(state.h, h_mask), weight_h, bias);
 
   Tensor c_next;
   int index = 0;

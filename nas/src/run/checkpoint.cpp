@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "fusenas/engine/error.h"
+#include "fusenas/engine/grad_mode.h"
 #include "fusenas/engine/io/atomic_file.h"
 #include "fusenas/engine/io/safetensors.h"
 
@@ -113,6 +114,14 @@ const Tensor& CheckpointReader::tensor(const std::string& name) const {
   const auto it = tensors_.find(name);
   FUSENAS_CHECK(it != tensors_.end(), "checkpoint in {} has no tensor '{}'", dir_, name);
   return it->second;
+}
+
+void CheckpointReader::copy_tensor_into(const std::string& name, Tensor& into) const {
+  const Tensor& saved = tensor(name);
+  FUSENAS_CHECK(saved.shape() == into.shape(), "checkpoint in {}: {} has shape {}, expected {}",
+                dir_, name, shape_str(saved.shape()), shape_str(into.shape()));
+  NoGradGuard no_grad;
+  into.copy_(saved);
 }
 
 void CheckpointReader::load_module(const std::string& prefix, nn::Module& module) const {

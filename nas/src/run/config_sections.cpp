@@ -2,9 +2,11 @@
 #include "fusenas/nas/run/config_sections.h"
 
 #include <cmath>
+#include <utility>
 
 #include "fusenas/engine/data/cifar10.h"
 #include "fusenas/engine/data/fashion_mnist.h"
+#include "fusenas/engine/data/text_corpus.h"
 #include "fusenas/engine/error.h"
 
 namespace fusenas::nas {
@@ -15,6 +17,56 @@ bool is_fashion(const std::string& dataset) {
 }
 
 }  // namespace
+
+CorpusSection CorpusSection::resolved() const {
+  CorpusSection c = *this;
+  if (c.corpus == "fortunes" && c.data_path.empty()) c.data_path = data::kFortunesDir;
+  return c;
+}
+
+void CorpusSection::validate() const {
+  FUSENAS_CHECK(corpus == "fortunes" || corpus == "ptb" || corpus == "text",
+                "corpus must be fortunes, ptb or text, got '{}'", corpus);
+  FUSENAS_CHECK(corpus == "fortunes" || !data_path.empty(), "the {} corpus needs a data path ({})",
+                corpus,
+                corpus == "ptb" ? "the folder of ptb.train.txt, ptb.valid.txt, ptb.test.txt"
+                                : "the text file");
+  FUSENAS_CHECK(level == "word" || level == "char", "level must be word or char, got '{}'", level);
+  FUSENAS_CHECK(corpus != "ptb" || level == "word", "the ptb corpus is word level only");
+  FUSENAS_CHECK(max_vocab == 0 || max_vocab >= 2,
+                "max vocab must be 0 (every word) or at least 2 (<eos> and <unk>), got {}",
+                max_vocab);
+  FUSENAS_CHECK(train_tokens >= 0, "train tokens must be non-negative (0 = all), got {}",
+                train_tokens);
+}
+
+void LmSection::validate() const {
+  // The largest hidden size and window the checks let through: beyond them a typo, not a model.
+  constexpr int64_t kMaxHidden = 1 << 14, kMaxBptt = 1 << 12;
+  FUSENAS_CHECK(hidden >= 1 && hidden <= kMaxHidden, "hidden size must lie in [1, {}], got {}",
+                kMaxHidden, hidden);
+  FUSENAS_CHECK(batch_size >= 1, "batch size must be at least 1, got {}", batch_size);
+  FUSENAS_CHECK(eval_batch_size >= 1, "eval batch size must be at least 1, got {}",
+                eval_batch_size);
+  FUSENAS_CHECK(bptt >= 2 && bptt <= kMaxBptt, "bptt must lie in [2, {}], got {}", kMaxBptt, bptt);
+  FUSENAS_CHECK(max_seq_len_delta >= 0 && max_seq_len_delta <= kMaxBptt,
+                "max seq len delta must lie in [0, {}], got {}", kMaxBptt, max_seq_len_delta);
+  FUSENAS_CHECK(std::isfinite(lr) && lr > 0, "lr must be positive, got {}", lr);
+  const auto non_negative = [](double x, const char* name) {
+    FUSENAS_CHECK(std::isfinite(x) && x >= 0, "{} must be a non-negative number, got {}", name, x);
+  };
+  non_negative(clip, "clip (0 = off)");
+  non_negative(weight_decay, "weight decay");
+  non_negative(alpha, "alpha (AR)");
+  non_negative(beta, "beta (TAR)");
+  const std::pair<double, const char*> rates[] = {{dropout, "dropout"},
+                                                  {dropouth, "dropouth"},
+                                                  {dropoutx, "dropoutx"},
+                                                  {dropouti, "dropouti"},
+                                                  {dropoute, "dropoute"}};
+  for (const auto& [p, name] : rates)
+    FUSENAS_CHECK(std::isfinite(p) && p >= 0 && p < 1, "{} must lie in [0, 1), got {}", name, p);
+}
 
 DataSection DataSection::resolved() const {
   DataSection d = *this;

@@ -35,12 +35,16 @@ EpochRunner::EpochRunner(RunBody& body, std::vector<Phase> phases, int epochs, s
 }
 
 int64_t EpochRunner::global_step() const {
-  int64_t per_epoch = 0, done = 0;
-  for (size_t p = 0; p < phases_.size(); ++p) {
-    per_epoch += phases_[p].length;
-    done += done_[p];
-  }
-  return static_cast<int64_t>(epoch_) * per_epoch + done;
+  int64_t done = 0;
+  for (const int64_t d : done_) done += d;
+  return steps_before_epoch_ + done;
+}
+
+void EpochRunner::set_length(size_t phase, int64_t length) {
+  FUSENAS_CHECK(phase < phases_.size() && length >= done_.at(phase),
+                "phase {} cannot have length {} with {} steps done", phase, length,
+                phase < phases_.size() ? done_[phase] : 0);
+  phases_[phase].length = length;
 }
 
 bool EpochRunner::stopping() const {
@@ -73,6 +77,7 @@ bool EpochRunner::run() {
     }
     if (!body_.end_epoch([this] { return stopping(); })) return stopped("during evaluation");
     ++epoch_;
+    for (const int64_t d : done_) steps_before_epoch_ += d;
     std::fill(done_.begin(), done_.end(), 0);
     totals_ = {};
     body_.save_checkpoint();
@@ -124,6 +129,7 @@ void EpochRunner::save_position(nlohmann::json& state) const {
   state["epoch"] = epoch_;
   for (size_t p = 0; p < phases_.size(); ++p) state[phases_[p].checkpoint_key] = done_[p];
   state["global_step"] = global_step();
+  state["steps_before_epoch"] = steps_before_epoch_;
   state["finished"] = finished();
   state["partial"] = {{"loss_sum", totals_.loss_sum},
                       {"val_loss_sum", totals_.val_loss_sum},
@@ -137,6 +143,12 @@ void EpochRunner::restore_position(const nlohmann::json& state) {
     epoch_ = json_field<int>(state, "epoch");
     for (size_t p = 0; p < phases_.size(); ++p)
       done_[p] = json_field<int64_t>(state, phases_[p].checkpoint_key.c_str());
+    // Checkpoints before variable-length epochs: every epoch had the phases' lengths.
+    int64_t per_epoch = 0;
+    for (const Phase& phase : phases_) per_epoch += phase.length;
+    steps_before_epoch_ = state.contains("steps_before_epoch")
+                              ? json_field<int64_t>(state, "steps_before_epoch")
+                              : static_cast<int64_t>(epoch_) * per_epoch;
     const nlohmann::json& partial = state.at("partial");
     totals_.loss_sum = json_field<double>(partial, "loss_sum");
     totals_.val_loss_sum =

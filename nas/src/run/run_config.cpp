@@ -22,11 +22,16 @@ nlohmann::json read_run_config(const std::string& run_dir, const std::string& ki
   // Another app's config has other keys; saying whose run it is beats naming the first of them.
   const std::string format = checkpoint_format(run_dir);
   const std::string prefix = "fusenas-";
-  if (format.rfind(prefix, 0) == 0 && format != prefix + kind)
+  // "fusenas-<app>" or "fusenas-<app>-<task>" (a language-model run: "fusenas-train-lm").
+  const std::string app =
+      format.rfind(prefix, 0) == 0
+          ? format.substr(prefix.size(), format.find('-', prefix.size()) - prefix.size())
+          : "";
+  if (!app.empty() && app != kind)
     FUSENAS_FAIL(
         "cannot resume {} with nas_{}: it is an nas_{} run (continue it with nas_{} "
         "--resume {})",
-        run_dir, kind, format.substr(prefix.size()), format.substr(prefix.size()), run_dir);
+        run_dir, kind, app, app, run_dir);
   try {
     return nlohmann::json::parse(io::read_file(path));
   } catch (const nlohmann::json::exception& e) {

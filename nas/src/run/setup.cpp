@@ -44,6 +44,22 @@ data::Dataset load_dataset(const std::string& dataset, const std::string& dir, b
                                     : data::load_cifar10(dir, train);
 }
 
+data::TextCorpus load_corpus(const CorpusSection& c) {
+  data::TextCorpus corpus;
+  if (c.corpus == "ptb") {
+    corpus = data::load_ptb(c.data_path);
+  } else {
+    data::TextOptions o;
+    o.level = c.level == "char" ? data::TokenLevel::Char : data::TokenLevel::Word;
+    o.max_vocab = c.level == "char" ? 0 : c.max_vocab;
+    corpus = c.corpus == "fortunes" ? data::load_fortunes(c.data_path, o)
+                                    : data::load_text_file(c.data_path, o);
+  }
+  if (c.train_tokens > 0 && c.train_tokens < corpus.train.numel())
+    corpus.train = corpus.train.narrow(0, 0, c.train_tokens).contiguous();
+  return corpus;
+}
+
 std::string default_run_dir(const std::string& kind) {
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   return fmt::format("runs/{}-{:%Y%m%d-%H%M%S}", kind, fmt::localtime(now));

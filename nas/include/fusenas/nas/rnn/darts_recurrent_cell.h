@@ -23,8 +23,9 @@ class DartsRecurrentCell : public nn::Module {
 
   std::string type_name() const override { return "DartsRecurrentCell"; }
   using Module::forward;  // the single-input form throws: a step needs h_{t-1}
-  // x [N, ninp], h [N, nhid] -> h_t [N, nhid].
-  Tensor forward(const Tensor& x, const Tensor& h);
+  // x [N, ninp], h [N, nhid] -> h_t [N, nhid]. h_mask [N, nhid] (DARTS's dropouth, scaled keep
+  // mask) multiplies h where it enters W_0 only; the highway of s_0 reads h unmasked.
+  Tensor forward(const Tensor& x, const Tensor& h, const Tensor& h_mask = {});
 
   const RecurrentGenotype& genotype() const { return genotype_; }
   int64_t ninp() const { return ninp_; }
@@ -52,9 +53,12 @@ class DartsRecurrentSearchCell : public nn::Module {
 
   std::string type_name() const override { return "DartsRecurrentSearchCell"; }
   using Module::forward;
-  Tensor forward(const Tensor& x, const Tensor& h, const Tensor& alphas);
+  // h_mask as DartsRecurrentCell::forward's.
+  Tensor forward(const Tensor& x, const Tensor& h, const Tensor& alphas, const Tensor& h_mask = {});
 
   int steps() const { return steps_; }
+  int64_t ninp() const { return ninp_; }
+  int64_t nhid() const { return nhid_; }
   int64_t num_edges() const { return static_cast<int64_t>(steps_) * (steps_ + 1) / 2; }
   // DARTS's parse: per node the earlier state whose best non-none op weighs most, with that op;
   // concat = all nodes. alphas as in forward (raw, the softmax is taken here).

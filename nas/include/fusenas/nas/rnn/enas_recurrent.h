@@ -58,8 +58,9 @@ class EnasRecurrentCell : public nn::Module {
 
   std::string type_name() const override { return "EnasRecurrentCell"; }
   using Module::forward;  // the single-input form throws: a step needs h_{t-1}
-  // x [N, in], h [N, H] -> h_t [N, H].
-  Tensor forward(const Tensor& x, const Tensor& h);
+  // x [N, in], h [N, H] -> h_t [N, H]. h_mask [N, H] (a scaled keep mask, ENAS's layer mask)
+  // multiplies h where it enters w_prev only; node 0's highway reads h unmasked.
+  Tensor forward(const Tensor& x, const Tensor& h, const Tensor& h_mask = {});
 
   const EnasRecurrentArch& arch() const { return arch_; }
   int64_t input_size() const { return input_size_; }

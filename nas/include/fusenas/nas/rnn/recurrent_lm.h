@@ -3,26 +3,20 @@
 // window's time steps, locked and embedding dropout, and the loss over the window.
 #pragma once
 
-#include <memory>
-#include <variant>
-
 #include "fusenas/engine/generator.h"
 #include "fusenas/engine/nn/lstm_cell.h"
 #include "fusenas/engine/nn/module.h"
-#include "fusenas/nas/rnn/darts_recurrent_cell.h"
-#include "fusenas/nas/rnn/enas_recurrent.h"
-#include "fusenas/nas/rnn/tree_cell.h"
+#include "fusenas/nas/rnn/recurrent_arch.h"
 
 namespace fusenas::nas::rnn {
 
-using RecurrentCell = std::variant<std::shared_ptr<DartsRecurrentCell>,
-                                   std::shared_ptr<EnasRecurrentCell>, std::shared_ptr<TreeCell>>;
-
-// The dropout rates (AWD-LSTM's names; 0 turns one off). Masks come from the generator passed to
-// forward(), so a seeded run repeats.
+// The dropout rates (DARTS's rnn/train.py names; 0 turns one off). Every mask is drawn once per
+// window and per sequence (variational), from the generator passed to forward(), so a seeded run
+// repeats.
 struct LmDropout {
   double input = 0;      // dropouti: locked dropout on the embeddings
-  double hidden = 0;     // dropouth: locked dropout on each step's input to the cell
+  double x = 0;          // dropoutx: on each step's input to the cell
+  double h = 0;          // dropouth: on h_{t-1} where it enters the cell's input transform
   double output = 0;     // dropout: locked dropout on the cell's outputs before the decoder
   double embedding = 0;  // dropoute: whole words dropped from the embedding table
 };
@@ -41,8 +35,10 @@ class RecurrentLm : public nn::Module {
   using Module::forward;  // the single-input form throws: a window needs a state
 
   struct Output {
-    Tensor logits;  // [steps * batch, vocab], row t * batch + b
-    LmState state;  // after the last step; detach it before the next window
+    Tensor logits;   // [steps * batch, vocab], row t * batch + b
+    LmState state;   // after the last step; detach it before the next window
+    Tensor raw;      // [steps, batch, hidden]: the cell's outputs h_t (TAR reads these)
+    Tensor dropped;  // raw after the output dropout (AR reads these; raw in eval mode)
   };
   // tokens: int64 [steps, batch] (a BPTT window's inputs). Dropout applies in training mode only
   // and needs `gen` then (nullptr in eval mode).
@@ -52,15 +48,20 @@ class RecurrentLm : public nn::Module {
   Tensor loss(const Output& out, const Tensor& targets) const;
   LmState zero_state(int64_t batch) const;
   int64_t hidden_size() const { return hidden_; }
+  // A DARTS search cell's mixing weights [edges, 5], raw (the cell takes their softmax); not a
+  // parameter of the model: the architect owns and steps them. Required before forward() with a
+  // search cell; rejected for the other cells.
+  void set_alphas(const Tensor& alphas);
 
   Tensor embedding;     // [vocab, hidden], also the decoder's weight
   Tensor decoder_bias;  // [vocab]
 
  private:
-  LmState step(const Tensor& x, const LmState& state);
+  LmState step(const Tensor& x, const LmState& state, const Tensor& h_mask);
 
   RecurrentCell cell_;
   int64_t hidden_ = 0;
+  Tensor alphas_;
 };
 
 // State with every tensor detached from the graph (the hidden state carried across windows).

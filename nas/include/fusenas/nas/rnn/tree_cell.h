@@ -22,8 +22,9 @@ class TreeCell : public nn::Module {
 
   std::string type_name() const override { return "TreeCell"; }
   using Module::forward;  // the single-input form throws: a step needs a state
-  // x [N, in], state (h, c) each [N, H] -> (h_t, c_t).
-  TreeCellState forward(const Tensor& x, const TreeCellState& state);
+  // x [N, in], state (h, c) each [N, H] -> (h_t, c_t). h_mask [N, H] (a scaled keep mask, as
+  // the LM trainer's recurrent dropout) multiplies h_{t-1} where it enters W^h.
+  TreeCellState forward(const Tensor& x, const TreeCellState& state, const Tensor& h_mask = {});
   TreeCellState zero_state(int64_t n) const;
 
   const TreeCellArch& arch() const { return arch_; }

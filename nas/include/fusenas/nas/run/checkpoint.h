@@ -43,6 +43,9 @@ class CheckpointReader {
   const nlohmann::json& state() const { return state_; }
   const std::string& dir() const { return dir_; }
   const Tensor& tensor(const std::string& name) const;
+  // Copies tensor `name` into `into` (any device), which must have its shape; throws naming
+  // both shapes otherwise.
+  void copy_tensor_into(const std::string& name, Tensor& into) const;
   void load_module(const std::string& prefix, nn::Module& module) const;
   void load_optimizer(const std::string& prefix, optim::Optimizer& optimizer) const;
 

@@ -59,6 +59,52 @@ struct SgdSection {
   void validate() const;
 };
 
+// Which text a language-modelling run reads (nas_train --task lm, nas_darts --task lm).
+struct CorpusSection {
+  // "fortunes" (Debian's, the default: a stand-in, not PTB), "ptb" (a folder of
+  // ptb.{train,valid,test}.txt) or "text" (one plain-text file, split 90/5/5 by lines).
+  std::string corpus = "fortunes";
+  std::string data_path;       // "": /usr/share/games/fortunes for fortunes; required otherwise
+  std::string level = "word";  // "word" or "char" (fortunes and text)
+  // Word level, fortunes and text: the vocabulary's size cap (<eos> and <unk> included), PTB's
+  // 10,000 by default; 0 = every word. PTB's files are already capped.
+  int64_t max_vocab = 10000;
+  int64_t train_tokens = 0;  // > 0: only the first N tokens of the train split (quick runs)
+
+  // data_path filled in for fortunes.
+  CorpusSection resolved() const;
+  void validate() const;
+};
+
+// A language model's size, windows, SGD and regularisation (nas_train --task lm, nas_darts --task
+// lm), with DARTS's names; the defaults are rnn/train.py's.
+struct LmSection {
+  int64_t hidden = 850;  // embedding = hidden (the decoder is the tied embedding)
+  int64_t batch_size = 64;
+  int64_t eval_batch_size = 10;
+  // Training windows: bptt (probability 0.95) or bptt / 2, drawn around that with a normal
+  // (nas_train; DARTS's search draws none), at least 5 and at most bptt + max_seq_len_delta long.
+  int64_t bptt = 35;
+  int64_t max_seq_len_delta = 20;
+  // Plain SGD, its lr scaled per window by the window's drawn length / bptt; clipping of the
+  // gradients' global norm (0 = off).
+  double lr = 20;
+  double clip = 0.25;
+  double weight_decay = 8e-7;
+  // Dropout (rnn::LmDropout): on the cell's outputs, on h(t-1) and x(t) into the cell, on the
+  // embeddings, and of whole words from the embedding table.
+  double dropout = 0.75;
+  double dropouth = 0.25;
+  double dropoutx = 0.75;
+  double dropouti = 0.2;
+  double dropoute = 0.1;
+  // AR on the dropped outputs (alpha) and TAR on the raw outputs' differences (beta).
+  double alpha = 0;
+  double beta = 1e-3;
+
+  void validate() const;
+};
+
 // The batch size of networks trained from scratch (DARTS train.py's): nas_train's, and every
 // black-box trial's where it is not searched.
 inline constexpr int64_t kTrainingBatchSize = 96;
@@ -89,6 +135,34 @@ void for_each_key(Self& s, F&& f) {
   if (s.train_portion) f("train_portion", *s.train_portion);
   f("crop_padding", s.crop_padding);
   f("flip", s.flip);
+}
+
+template <SectionRef<CorpusSection> Self, typename F>
+void for_each_key(Self& s, F&& f) {
+  f("corpus", s.corpus);
+  f("data_path", s.data_path);
+  f("level", s.level);
+  f("max_vocab", s.max_vocab);
+  f("train_tokens", s.train_tokens);
+}
+
+template <SectionRef<LmSection> Self, typename F>
+void for_each_key(Self& s, F&& f) {
+  f("hidden", s.hidden);
+  f("batch_size", s.batch_size);
+  f("eval_batch_size", s.eval_batch_size);
+  f("bptt", s.bptt);
+  f("max_seq_len_delta", s.max_seq_len_delta);
+  f("lr", s.lr);
+  f("clip", s.clip);
+  f("weight_decay", s.weight_decay);
+  f("dropout", s.dropout);
+  f("dropouth", s.dropouth);
+  f("dropoutx", s.dropoutx);
+  f("dropouti", s.dropouti);
+  f("dropoute", s.dropoute);
+  f("alpha", s.alpha);
+  f("beta", s.beta);
 }
 
 template <SectionRef<SupernetSection> Self, typename F>

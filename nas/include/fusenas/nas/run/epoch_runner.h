@@ -28,7 +28,9 @@ struct Phase {
   std::string name;            // "the search", "shared-weight training": "stopped during <name>"
   std::string step_noun;       // "step", "batch": "epoch 3, batch 5/40" in the stop message
   std::string checkpoint_key;  // its position's field in checkpoint.json ("batch")
-  int64_t length = 0;          // steps per epoch
+  // Steps per epoch. A body whose epochs differ in length (a language model's windows of drawn
+  // lengths) sets each epoch's with EpochRunner::set_length before the epoch runs.
+  int64_t length = 0;
   // Training phases feed the deferred step statistics: the runner drains them into the epoch's
   // sums, counts their images and times their steps as training time. Other phases (ENAS's
   // controller) keep their own sums.
@@ -86,6 +88,9 @@ class EpochRunner {
   // Called by the body in end_epoch: the run ends after this epoch as if it were the last (a
   // pruned trial); run() then returns true.
   void end_early() { ended_early_ = true; }
+  // The current epoch's length of `phase`: set before its steps run (from begin or end_epoch,
+  // or before restore_position for the restored epoch); never below the steps already done.
+  void set_length(size_t phase, int64_t length);
   // Steps done in `phase` this epoch.
   int64_t steps_done(size_t phase) const { return done_.at(phase); }
   int64_t global_step() const;
@@ -118,6 +123,7 @@ class EpochRunner {
   const StopSignal* stop_ = nullptr;  // while run() is on
 
   int epoch_ = 0;
+  int64_t steps_before_epoch_ = 0;  // steps of every phase in the finished epochs
   bool ended_early_ = false;
   std::vector<int64_t> done_;  // per phase, steps done this epoch
   EpochTotals totals_;

@@ -6,8 +6,10 @@
 #include <string>
 
 #include "fusenas/engine/data/dataset.h"
+#include "fusenas/engine/data/text_corpus.h"
 #include "fusenas/engine/device.h"
 #include "fusenas/engine/tensor.h"
+#include "fusenas/nas/run/config_sections.h"
 
 namespace fusenas::nas {
 
@@ -18,6 +20,9 @@ Device pick_device(const std::string& name);
 void use_threads(int threads);
 // "fashion-mnist" or "cifar10" from `dir`; throws naming the folder when it is missing.
 data::Dataset load_dataset(const std::string& dataset, const std::string& dir, bool train);
+// The corpus a language-modelling run names (resolved), read and split; train cut to
+// train_tokens when that is set.
+data::TextCorpus load_corpus(const CorpusSection& corpus);
 // runs/<kind>-<YYYYmmdd-HHMMSS>
 std::string default_run_dir(const std::string& kind);
 // The nas_train command line that trains the genotype in `genotype_file` on the dataset a search
