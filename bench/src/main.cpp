@@ -13,6 +13,7 @@
 #include "fusenas/engine/threads.h"
 #include "gpu_ops.h"
 #include "harness.h"
+#include "lm_suite.h"
 #include "op_cases.h"
 
 int main(int argc, char** argv) {
@@ -25,7 +26,9 @@ int main(int argc, char** argv) {
   bool peers = true, quick = false;
   std::string cells = "both";
   Options options;
-  app.add_option("--suite", suite, "What to time")->check(CLI::IsMember({"ops", "darts"}));
+  app.add_option("--suite", suite,
+                 "What to time: ops, darts (a search step) or lm (a language-model training step)")
+      ->check(CLI::IsMember({"ops", "darts", "lm"}));
   app.add_option("--device", device_name, "cpu or cuda")->check(CLI::IsMember({"cpu", "cuda"}));
   apps::add_version_flag(app, "bench");
   app.add_option("--threads", threads, "CPU threads for both FuseNAS and PyTorch")
@@ -58,6 +61,8 @@ int main(int argc, char** argv) {
     set_num_threads(threads);
     if (suite == "darts")
       return run_darts_suite(device, threads, options, peers, quick, json_path, filter, cells);
+    if (suite == "lm")
+      return run_lm_suite(device, threads, options, peers, quick, json_path, filter);
     if (device.is_cuda() && suite == "ops") {
       // The GPU suite: CPU-validated, event-timed, rated against measured ceilings.
       GpuSuiteOptions gpu{filter, json_path, peers, quick};
