@@ -115,6 +115,7 @@ void bind_lm_flags(CLI::App& app, Overrides<Config>& ov, nas::LmSection Config::
   flag("--dropoutx", &LmSection::dropoutx, "Dropout on x(t) into the cell");
   flag("--dropouti", &LmSection::dropouti, "Dropout on the embeddings");
   flag("--dropoute", &LmSection::dropoute, "Whole words dropped from the embedding");
+  flag("--wdrop", &LmSection::wdrop, "DropConnect on the cell's recurrent weights");
   flag("--alpha", &LmSection::alpha, "AR weight (on the dropped outputs)");
   flag("--beta", &LmSection::beta, "TAR weight (on raw output differences)");
 }

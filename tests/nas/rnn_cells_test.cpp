@@ -619,7 +619,8 @@ TEST(RecurrentLm, TiedWeightsAndGradientsMatchFiniteDifferences) {
       from_vector<int64_t>({0, 1, 1, 2, 2, 0}, {3, 2}, TensorOptions{}.with_dtype(DType::Int64));
   const Tensor targets =
       from_vector<int64_t>({1, 2, 2, 0, 0, 1}, {3, 2}, TensorOptions{}.with_dtype(DType::Int64));
-  const LmDropout dropout{.input = 0.3, .x = 0.3, .h = 0.3, .output = 0.3, .embedding = 0.2};
+  const LmDropout dropout{
+      .input = 0.3, .x = 0.3, .h = 0.3, .output = 0.3, .embedding = 0.2, .weight = 0.4};
   const auto loss = [&](const std::vector<Tensor>&) {
     Generator masks(9);  // the same masks at every evaluation
     return lm.loss(lm.forward(tokens, lm.zero_state(2), dropout, &masks), targets);
@@ -633,12 +634,32 @@ TEST(RecurrentLm, TiedWeightsAndGradientsMatchFiniteDifferences) {
   EXPECT_GT(row4, 1e-6);
 }
 
+// DropConnect masks only the weights' recurrent columns: from a zero state the first step reads
+// h(t-1) = 0, so weight_h's mask cannot change it while weight_x is left whole; the second step
+// reads h(t-1) != 0 through the masked weight_h and changes.
+TEST(RecurrentLm, DropConnectMasksOnlyTheRecurrentWeights) {
+  Generator gen(7);
+  RecurrentLm lm(6, std::make_shared<TreeCell>(lecture_tree_cell(), 4, 4, gen), gen);
+  const Tensor tokens =
+      from_vector<int64_t>({0, 1, 2, 3}, {2, 2}, TensorOptions{}.with_dtype(DType::Int64));
+  const auto raw = [&](double wdrop) {
+    Generator g(11);
+    return lm.forward(tokens, lm.zero_state(2), {.weight = wdrop}, &g).raw;
+  };
+  const Tensor plain = raw(0), dropped = raw(0.5);
+  EXPECT_EQ(plain.narrow(0, 0, 1).to_vector<double>(), dropped.narrow(0, 0, 1).to_vector<double>());
+  EXPECT_NE(plain.narrow(0, 1, 1).to_vector<double>(), dropped.narrow(0, 1, 1).to_vector<double>());
+  // The masks last one window: the next forward without DropConnect is the plain one again.
+  EXPECT_EQ(raw(0).to_vector<double>(), plain.to_vector<double>());
+}
+
 TEST(RecurrentLm, DropoutIsSeededAndOffInEvalMode) {
   Generator gen(5);
   RecurrentLm lm(6, std::make_shared<TreeCell>(lecture_tree_cell(), 4, 4, gen), gen);
   const Tensor tokens = from_vector<int64_t>({0, 1, 2, 3, 4, 5, 0, 1}, {4, 2},
                                              TensorOptions{}.with_dtype(DType::Int64));
-  const LmDropout dropout{.input = 0.5, .x = 0.5, .h = 0.5, .output = 0.5, .embedding = 0.5};
+  const LmDropout dropout{
+      .input = 0.5, .x = 0.5, .h = 0.5, .output = 0.5, .embedding = 0.5, .weight = 0.5};
   const auto logits = [&](uint64_t seed) {
     Generator g(seed);
     return lm.forward(tokens, lm.zero_state(2), dropout, &g).logits.to_vector<double>();

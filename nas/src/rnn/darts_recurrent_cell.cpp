@@ -54,6 +54,19 @@ Tensor initial_state(const Tensor& x, const Tensor& h, const Tensor& h_mask, con
 
 }  // namespace
 
+// W_0 reads [x; h]: its h columns start at ninp; every node weight reads a state.
+std::vector<int64_t> DartsRecurrentCell::recurrent_columns() const {
+  std::vector<int64_t> cols(weights_.size(), 0);
+  cols[0] = ninp_;
+  return cols;
+}
+
+std::vector<int64_t> DartsRecurrentSearchCell::recurrent_columns() const {
+  std::vector<int64_t> cols(weights_.size(), 0);
+  cols[0] = ninp_;
+  return cols;
+}
+
 DartsRecurrentCell::DartsRecurrentCell(RecurrentGenotype genotype, int64_t ninp, int64_t nhid,
                                        Generator& gen)
     : genotype_(std::move(genotype)), ninp_(ninp), nhid_(nhid) {
@@ -64,11 +77,14 @@ DartsRecurrentCell::DartsRecurrentCell(RecurrentGenotype genotype, int64_t ninp,
 Tensor DartsRecurrentCell::forward(const Tensor& x, const Tensor& h, const Tensor& h_mask) {
   check_step_inputs("DartsRecurrentCell", x, h, ninp_, nhid_);
   check_h_mask("DartsRecurrentCell", h_mask, h);
-  std::vector<Tensor> states{initial_state(x, h, h_mask, weights_[0], nhid_)};
+  std::vector<Tensor> states{
+      initial_state(x, h, h_mask, masked_weight(weight_masks_, 0, weights_[0]), nhid_)};
   for (int i = 0; i < genotype_.steps(); ++i) {
     const RecurrentEdge& e = genotype_.recurrent[static_cast<size_t>(i)];
     const Tensor& s_prev = states[static_cast<size_t>(e.input)];
-    const auto [c, pre] = gate_and_candidate(s_prev, weights_[static_cast<size_t>(i + 1)], nhid_);
+    const size_t w = static_cast<size_t>(i + 1);
+    const auto [c, pre] =
+        gate_and_candidate(s_prev, masked_weight(weight_masks_, w, weights_[w]), nhid_);
     states.push_back(highway(s_prev, c, apply_activation(e.op, pre)));
   }
   Tensor sum_states;
@@ -107,12 +123,16 @@ Tensor DartsRecurrentSearchCell::forward(const Tensor& x, const Tensor& h, const
     return batch_norm(s, {}, {}, running_mean_, running_var_, is_training());
   };
   const Tensor probs = softmax(alphas);
-  std::vector<Tensor> states{bn(initial_state(x, h, h_mask, weights_[0], nhid_))};
+  std::vector<Tensor> states{
+      bn(initial_state(x, h, h_mask, masked_weight(weight_masks_, 0, weights_[0]), nhid_))};
   int64_t offset = 0;
   for (int i = 1; i <= steps_; ++i) {
     Tensor s;
     for (size_t j = 0; j < states.size(); ++j) {
-      const auto [c, pre] = gate_and_candidate(states[j], weights_[static_cast<size_t>(i)], nhid_);
+      const auto [c, pre] = gate_and_candidate(
+          states[j],
+          masked_weight(weight_masks_, static_cast<size_t>(i), weights_[static_cast<size_t>(i)]),
+          nhid_);
       const int64_t row = offset + static_cast<int64_t>(j);
       for (int k = 1; k < kDartsRecurrentSearchOps; ++k) {  // column 0 is none: exactly zero
         const Tensor weight = probs.narrow(0, row, 1).narrow(1, k, 1).reshape({1, 1});

@@ -160,6 +160,13 @@ EnasRecurrentCell::EnasRecurrentCell(EnasRecurrentArch arch, int64_t input_size,
   for (const Tensor& w : weights_) nn::init::uniform_(w, -r, r, gen);
 }
 
+// w_prev reads [x; h]: its h columns start at the input size; every w_skip reads a state.
+std::vector<int64_t> EnasRecurrentCell::recurrent_columns() const {
+  std::vector<int64_t> cols(weights_.size(), 0);
+  cols[0] = input_size_;
+  return cols;
+}
+
 Tensor EnasRecurrentCell::forward(const Tensor& x, const Tensor& h, const Tensor& h_mask) {
   FUSENAS_CHECK(x.defined() && x.dim() == 2 && x.shape()[1] == input_size_,
                 "EnasRecurrentCell: expected input [N, {}], got {}", input_size_,
@@ -175,12 +182,15 @@ Tensor EnasRecurrentCell::forward(const Tensor& x, const Tensor& h, const Tensor
     return highway(s_prev, sigmoid(ht.narrow(1, hs, hs)),
                    apply_activation(act, ht.narrow(1, 0, hs)));
   };
-  std::vector<Tensor> states{
-      node(h, concat({x, masked(h, h_mask)}, 1), weights_[0], arch_.nodes[0].activation)};
+  std::vector<Tensor> states{node(h, concat({x, masked(h, h_mask)}, 1),
+                                  masked_weight(weight_masks_, 0, weights_[0]),
+                                  arch_.nodes[0].activation)};
   for (int j = 1; j < arch_.num_nodes(); ++j) {
     const EnasRecurrentNode& n = arch_.nodes[static_cast<size_t>(j)];
     const Tensor& s_prev = states[static_cast<size_t>(n.input)];
-    states.push_back(node(s_prev, s_prev, weights_[static_cast<size_t>(j)], n.activation));
+    const size_t w = static_cast<size_t>(j);
+    states.push_back(
+        node(s_prev, s_prev, masked_weight(weight_masks_, w, weights_[w]), n.activation));
   }
   const std::vector<int> ends = arch_.loose_ends();
   Tensor sum_ends = states[static_cast<size_t>(ends[0])];

@@ -20,7 +20,8 @@ LmDropout lm_dropout(const LmSection& s) {
           .x = s.dropoutx,
           .h = s.dropouth,
           .output = s.dropout,
-          .embedding = s.dropoute};
+          .embedding = s.dropoute,
+          .weight = s.wdrop};
 }
 
 LmStepOptions lm_step_options(const LmSection& s) {

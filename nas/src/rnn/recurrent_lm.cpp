@@ -89,13 +89,15 @@ RecurrentLm::Output RecurrentLm::forward(const Tensor& tokens, const LmState& st
   FUSENAS_CHECK(state.h.defined() && state.h.size(0) == batch,
                 "LM: the state holds a batch of {}, the window {}",
                 state.h.defined() ? state.h.size(0) : 0, batch);
-  const bool drop = is_training() && (dropout.input > 0 || dropout.x > 0 || dropout.h > 0 ||
-                                      dropout.output > 0 || dropout.embedding > 0);
+  const bool drop =
+      is_training() && (dropout.input > 0 || dropout.x > 0 || dropout.h > 0 || dropout.output > 0 ||
+                        dropout.embedding > 0 || dropout.weight > 0);
   check_rate(dropout.input, "input");
   check_rate(dropout.x, "x");
   check_rate(dropout.h, "h");
   check_rate(dropout.output, "output");
   check_rate(dropout.embedding, "embedding");
+  check_rate(dropout.weight, "weight");
   FUSENAS_CHECK(!drop || gen != nullptr, "LM: dropout in training mode needs a generator");
   const TensorOptions options = embedding.options();
   // Embedding dropout drops whole rows (words) of the table for this window.
@@ -114,6 +116,27 @@ RecurrentLm::Output RecurrentLm::forward(const Tensor& tokens, const LmState& st
   };
   const Tensor x_mask = step_mask(dropout.x);
   const Tensor h_mask = step_mask(dropout.h);
+  // DropConnect: the weights' recurrent columns masked for this window, the others kept.
+  std::visit(
+      [&](const auto& c) {
+        std::vector<Tensor> masks;
+        if (drop && dropout.weight > 0) {
+          const std::vector<int64_t> first = c->recurrent_columns();
+          const auto weights = c->weights();
+          for (size_t i = 0; i < weights.size(); ++i) {
+            const int64_t rows = weights[i].size(0), cols = weights[i].size(1);
+            if (first[i] >= cols) {
+              masks.emplace_back();
+              continue;
+            }
+            Tensor m = keep_mask({rows, cols - first[i]}, dropout.weight, *gen, options);
+            if (first[i] > 0) m = concat({ones({rows, first[i]}, options), m}, 1);
+            masks.push_back(m);
+          }
+        }
+        c->set_weight_masks(std::move(masks));
+      },
+      cell_);
   LmState s = state;
   std::vector<Tensor> outputs;
   for (int64_t t = 0; t < steps; ++t) {
@@ -122,6 +145,7 @@ RecurrentLm::Output RecurrentLm::forward(const Tensor& tokens, const LmState& st
     s = step(in, s, h_mask);
     outputs.push_back(s.h.reshape({1, batch, hidden_}));
   }
+  std::visit([](const auto& c) { c->set_weight_masks({}); }, cell_);
   Output out;
   out.raw = concat(outputs, 0);
   out.dropped = locked(out.raw, dropout.output);

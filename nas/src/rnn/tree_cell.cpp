@@ -55,9 +55,10 @@ TreeCellState TreeCell::forward(const Tensor& x, const TreeCellState& state, con
                 "TreeCell: expected state h and c of shape {}, got {} and {}",
                 shape_str(hidden_shape), shape_or_undefined(state.h), shape_or_undefined(state.c));
   const int64_t h = hidden_size_;
-  const Tensor xs = linear(x, weight_x);
+  const Tensor xs = linear(x, masked_weight(weight_masks_, 0, weight_x));
   check_h_mask("TreeCell", h_mask, state.h);
-  const Tensor hs = linear(masked(state.h, h_mask), weight_h, bias);
+  const Tensor hs =
+      linear(masked(state.h, h_mask), masked_weight(weight_masks_, 1, weight_h), bias);
 
   Tensor c_next;
   int index = 0;

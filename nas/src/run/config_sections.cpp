@@ -59,11 +59,9 @@ void LmSection::validate() const {
   non_negative(weight_decay, "weight decay");
   non_negative(alpha, "alpha (AR)");
   non_negative(beta, "beta (TAR)");
-  const std::pair<double, const char*> rates[] = {{dropout, "dropout"},
-                                                  {dropouth, "dropouth"},
-                                                  {dropoutx, "dropoutx"},
-                                                  {dropouti, "dropouti"},
-                                                  {dropoute, "dropoute"}};
+  const std::pair<double, const char*> rates[] = {{dropout, "dropout"},   {dropouth, "dropouth"},
+                                                  {dropoutx, "dropoutx"}, {dropouti, "dropouti"},
+                                                  {dropoute, "dropoute"}, {wdrop, "wdrop"}};
   for (const auto& [p, name] : rates)
     FUSENAS_CHECK(std::isfinite(p) && p >= 0 && p < 1, "{} must lie in [0, 1), got {}", name, p);
 }

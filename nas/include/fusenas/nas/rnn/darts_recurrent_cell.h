@@ -32,11 +32,17 @@ class DartsRecurrentCell : public nn::Module {
   int64_t nhid() const { return nhid_; }
   // weight_0, weight_1, ... weight_steps.
   const std::vector<Tensor>& weights() const { return weights_; }
+  // DropConnect (the LM's weight dropout): per weight, in weights() order, a scaled keep mask
+  // multiplied in at every step until replaced; empty: none. recurrent_columns(): per weight, the
+  // first column that reads h(t-1) or a state computed from it (the columns the LM masks).
+  void set_weight_masks(std::vector<Tensor> masks) { weight_masks_ = std::move(masks); }
+  std::vector<int64_t> recurrent_columns() const;
 
  private:
   RecurrentGenotype genotype_;
   int64_t ninp_, nhid_;
   std::vector<Tensor> weights_;
+  std::vector<Tensor> weight_masks_;
 };
 
 // DARTS's search-space ops, in its PRIMITIVES order (the alphas' columns).
@@ -65,6 +71,11 @@ class DartsRecurrentSearchCell : public nn::Module {
   RecurrentGenotype derive_genotype(const Tensor& alphas) const;
 
   const std::vector<Tensor>& weights() const { return weights_; }
+  // DropConnect (the LM's weight dropout): per weight, in weights() order, a scaled keep mask
+  // multiplied in at every step until replaced; empty: none. recurrent_columns(): per weight, the
+  // first column that reads h(t-1) or a state computed from it (the columns the LM masks).
+  void set_weight_masks(std::vector<Tensor> masks) { weight_masks_ = std::move(masks); }
+  std::vector<int64_t> recurrent_columns() const;
 
  private:
   void check_alphas(const Tensor& alphas) const;
@@ -72,6 +83,7 @@ class DartsRecurrentSearchCell : public nn::Module {
   int steps_;
   int64_t ninp_, nhid_;
   std::vector<Tensor> weights_;
+  std::vector<Tensor> weight_masks_;
   Tensor running_mean_, running_var_;
 };
 

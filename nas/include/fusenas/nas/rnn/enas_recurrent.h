@@ -67,11 +67,17 @@ class EnasRecurrentCell : public nn::Module {
   int64_t hidden_size() const { return hidden_size_; }
   // w_prev, then w_skip_1 .. w_skip_{N-1}.
   const std::vector<Tensor>& weights() const { return weights_; }
+  // DropConnect (the LM's weight dropout): per weight, in weights() order, a scaled keep mask
+  // multiplied in at every step until replaced; empty: none. recurrent_columns(): per weight, the
+  // first column that reads h(t-1) or a state computed from it (the columns the LM masks).
+  void set_weight_masks(std::vector<Tensor> masks) { weight_masks_ = std::move(masks); }
+  std::vector<int64_t> recurrent_columns() const;
 
  private:
   EnasRecurrentArch arch_;
   int64_t input_size_, hidden_size_;
   std::vector<Tensor> weights_;
+  std::vector<Tensor> weight_masks_;
 };
 
 }  // namespace fusenas::nas::rnn

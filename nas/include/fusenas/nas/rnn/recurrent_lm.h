@@ -19,6 +19,9 @@ struct LmDropout {
   double h = 0;          // dropouth: on h_{t-1} where it enters the cell's input transform
   double output = 0;     // dropout: locked dropout on the cell's outputs before the decoder
   double embedding = 0;  // dropoute: whole words dropped from the embedding table
+  // wdrop: DropConnect (AWD-LSTM's WeightDrop) on the cell's recurrent weights, the columns that
+  // read h(t-1) or a state computed from it (recurrent_columns()); one mask per window.
+  double weight = 0;
 };
 
 // The recurrent state carried across windows: h, and c for the tree cell (undefined otherwise).

@@ -34,9 +34,15 @@ class TreeCell : public nn::Module {
   Tensor weight_x, weight_h;
   Tensor bias;  // undefined without bias
 
+  std::vector<Tensor> weights() const { return {weight_x, weight_h}; }
+  // DropConnect, as DartsRecurrentCell's: weight_h reads h(t-1) whole, weight_x none of it.
+  void set_weight_masks(std::vector<Tensor> masks) { weight_masks_ = std::move(masks); }
+  std::vector<int64_t> recurrent_columns() const { return {input_size_, 0}; }
+
  private:
   TreeCellArch arch_;
   int64_t input_size_, hidden_size_;
+  std::vector<Tensor> weight_masks_;
 };
 
 }  // namespace fusenas::nas::rnn

@@ -98,6 +98,7 @@ struct LmSection {
   double dropoutx = 0.75;
   double dropouti = 0.2;
   double dropoute = 0.1;
+  double wdrop = 0;  // DropConnect on the cell's recurrent weights (AWD-LSTM's; DARTS uses none)
   // AR on the dropped outputs (alpha) and TAR on the raw outputs' differences (beta).
   double alpha = 0;
   double beta = 1e-3;
@@ -161,6 +162,7 @@ void for_each_key(Self& s, F&& f) {
   f("dropoutx", s.dropoutx);
   f("dropouti", s.dropouti);
   f("dropoute", s.dropoute);
+  f("wdrop", s.wdrop);
   f("alpha", s.alpha);
   f("beta", s.beta);
 }
