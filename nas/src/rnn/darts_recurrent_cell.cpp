@@ -40,10 +40,11 @@ std::vector<Tensor> register_weights(nn::Module& m, int steps, int64_t ninp, int
   return ws;
 }
 
-// (gate, candidate pre-activation) of W s: DARTS splits c first, then h.
+// (gate, candidate pre-activation) of W s over s's last axis: DARTS splits c first, then h.
 std::pair<Tensor, Tensor> gate_and_candidate(const Tensor& s, const Tensor& w, int64_t nhid) {
   const Tensor ch = linear(s, w);
-  return {sigmoid(ch.narrow(1, 0, nhid)), ch.narrow(1, nhid, nhid)};
+  const int64_t last = ch.dim() - 1;
+  return {sigmoid(ch.narrow(last, 0, nhid)), ch.narrow(last, nhid, nhid)};
 }
 
 Tensor initial_state(const Tensor& x, const Tensor& h, const Tensor& h_mask, const Tensor& w0,
@@ -83,8 +84,9 @@ Tensor DartsRecurrentCell::forward(const Tensor& x, const Tensor& h, const Tenso
     const RecurrentEdge& e = genotype_.recurrent[static_cast<size_t>(i)];
     const Tensor& s_prev = states[static_cast<size_t>(e.input)];
     const size_t w = static_cast<size_t>(i + 1);
-    const auto [c, pre] =
-        gate_and_candidate(s_prev, masked_weight(weight_masks_, w, weights_[w]), nhid_);
+    // As rnn/model.py: the h mask drops s_prev's units where they enter W_i, not in the highway.
+    const auto [c, pre] = gate_and_candidate(masked(s_prev, h_mask),
+                                             masked_weight(weight_masks_, w, weights_[w]), nhid_);
     states.push_back(highway(s_prev, c, apply_activation(e.op, pre)));
   }
   Tensor sum_states;
@@ -122,27 +124,34 @@ Tensor DartsRecurrentSearchCell::forward(const Tensor& x, const Tensor& h, const
   auto bn = [&](const Tensor& s) {
     return batch_norm(s, {}, {}, running_mean_, running_var_, is_training());
   };
-  const Tensor probs = softmax(alphas);
-  std::vector<Tensor> states{
-      bn(initial_state(x, h, h_mask, masked_weight(weight_masks_, 0, weights_[0]), nhid_))};
+  // Op k's weight on edge e at [k - 1, e]: each node reads one block of consecutive edges.
+  const Tensor op_probs =
+      softmax(alphas).narrow(1, 1, kDartsRecurrentSearchOps - 1).permute({1, 0});
+  const Tensor s0 =
+      bn(initial_state(x, h, h_mask, masked_weight(weight_masks_, 0, weights_[0]), nhid_));
+  const int64_t batch = x.shape()[0];
+  const Shape one_state{1, batch, nhid_};
+  const Tensor node_mask = h_mask.defined() ? h_mask.reshape(one_state) : Tensor{};
+  // As rnn/model_search.py, node i runs every earlier state through W_i at once: the states
+  // stacked as [i, N, H] make one matrix product and a few elementwise ops per candidate, instead
+  // of a chain of small ops per (edge, candidate) pair.
+  std::vector<Tensor> states{s0};
+  Tensor stacked = s0.reshape(one_state);
   int64_t offset = 0;
   for (int i = 1; i <= steps_; ++i) {
-    Tensor s;
-    for (size_t j = 0; j < states.size(); ++j) {
-      const auto [c, pre] = gate_and_candidate(
-          states[j],
-          masked_weight(weight_masks_, static_cast<size_t>(i), weights_[static_cast<size_t>(i)]),
-          nhid_);
-      const int64_t row = offset + static_cast<int64_t>(j);
-      for (int k = 1; k < kDartsRecurrentSearchOps; ++k) {  // column 0 is none: exactly zero
-        const Tensor weight = probs.narrow(0, row, 1).narrow(1, k, 1).reshape({1, 1});
-        const Tensor term =
-            mul(highway(states[j], c, apply_activation(static_cast<RnnActivation>(k - 1), pre)),
-                weight);
-        s = s.defined() ? add(s, term) : term;
-      }
+    const size_t w = static_cast<size_t>(i);
+    const auto [c, pre] = gate_and_candidate(masked(stacked, node_mask),
+                                             masked_weight(weight_masks_, w, weights_[w]), nhid_);
+    std::vector<Tensor> unweighted;  // op-major: row (k - 1) * i + j is op k on state j
+    for (int k = 1; k < kDartsRecurrentSearchOps; ++k) {  // column 0 is none: exactly zero
+      unweighted.push_back(
+          highway(stacked, c, apply_activation(static_cast<RnnActivation>(k - 1), pre))
+              .reshape({i, batch * nhid_}));
     }
-    states.push_back(bn(s));
+    const Tensor edge_weights = op_probs.narrow(1, offset, i).reshape({1, -1});
+    const Tensor s = bn(matmul(edge_weights, concat(unweighted, 0)).reshape({batch, nhid_}));
+    states.push_back(s);
+    stacked = concat({stacked, s.reshape(one_state)}, 0);
     offset += i;
   }
   Tensor sum_nodes = states[1];

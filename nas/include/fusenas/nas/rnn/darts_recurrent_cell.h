@@ -24,7 +24,8 @@ class DartsRecurrentCell : public nn::Module {
   std::string type_name() const override { return "DartsRecurrentCell"; }
   using Module::forward;  // the single-input form throws: a step needs h_{t-1}
   // x [N, ninp], h [N, nhid] -> h_t [N, nhid]. h_mask [N, nhid] (DARTS's dropouth, scaled keep
-  // mask) multiplies h where it enters W_0 only; the highway of s_0 reads h unmasked.
+  // mask) multiplies h where it enters W_0 and every state where it enters its node's W_i; the
+  // highways read the states unmasked (rnn/model.py).
   Tensor forward(const Tensor& x, const Tensor& h, const Tensor& h_mask = {});
 
   const RecurrentGenotype& genotype() const { return genotype_; }
@@ -50,7 +51,8 @@ inline constexpr int kDartsRecurrentSearchOps = 5;  // none, tanh, relu, sigmoid
 
 // The relaxation of DARTS's rnn/model_search.py: node i (1..steps) applies its one weight W_i to
 // every earlier state s_j and sums softmax(alpha_{j,i})_op * (s_j + c (op(h) - s_j)) over the
-// states and the non-none ops (none contributes exactly zero). s_0 and every node pass through one
+// states and the non-none ops (none contributes exactly zero). The h mask drops the states where
+// they enter W_i, as DartsRecurrentCell's. s_0 and every node pass through one
 // shared batch norm without affine parameters, as the reference does; h_t is the mean of the
 // `steps` nodes. alphas: [steps (steps + 1) / 2, 5], row offset(i) + j for edge s_j -> node i.
 class DartsRecurrentSearchCell : public nn::Module {
