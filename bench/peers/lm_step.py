@@ -2,9 +2,11 @@
 """PyTorch peer for `bench --suite lm`: a word-level LM (tied embedding and decoder around a
 recurrent cell) and the truncated-BPTT training step nas_train --task lm runs (DARTS's rnn/train.py:
 detached state, embedding/locked/x/h dropout, cross-entropy + TAR, clipping, plain SGD with weight
-decay), timed like bench times its own: warm-up, then the median. The DARTS_V2 cell is written here
-from the DARTS paper's equations; "LSTM" is PyTorch's nn.LSTM in the same LM (no x/h masks, which
-an nn.LSTM cannot take). Other cells are not modelled: their results are null."""
+decay), timed like bench times its own: warm-up, then the median. The DARTS_V2 cell and DARTS's
+search relaxation ("search": every earlier state through every candidate, mixed by softmax(alpha),
+batch-normalised) are written here from the DARTS paper's equations; "LSTM" is PyTorch's nn.LSTM in
+the same LM (no x/h masks, which an nn.LSTM cannot take). Other cells are not modelled: their
+results are null."""
 import json
 import statistics
 import sys
@@ -37,7 +39,8 @@ def masked(t, mask):
 class DartsCell(nn.Module):
     """s0 = h + c0 * (tanh(W0_h [x; h]) - h), c0 = sigmoid(W0_c [x; h]) (x and h masked where they
     enter W0, the highway term reads h unmasked); node i reading s_j:
-    s_i = s_j + c * (act(W_i^h s_j) - s_j), c = sigmoid(W_i^c s_j); h_t = mean(s_1..s_n)."""
+    s_i = s_j + c * (act(W_i^h s_j) - s_j), c = sigmoid(W_i^c s_j) (s_j masked by the h mask where
+    it enters W_i); h_t = mean(s_1..s_n)."""
 
     def __init__(self, ninp, nhid, genotype):
         super().__init__()
@@ -52,7 +55,7 @@ class DartsCell(nn.Module):
         states = [h + torch.sigmoid(gate) * (torch.tanh(cand) - h)]
         for (act, j), w in zip(self.genotype, self.ws):
             s = states[j]
-            gate, cand = s.mm(w).chunk(2, 1)
+            gate, cand = masked(s, h_mask).mm(w).chunk(2, 1)
             states.append(s + torch.sigmoid(gate) * (ACTIVATIONS[act](cand) - s))
         return torch.stack(states[1:]).mean(0)
 
@@ -62,6 +65,37 @@ class DartsCell(nn.Module):
             h = self.step(x, h, x_mask, h_mask)
             outputs.append(h)
         return torch.stack(outputs), h
+
+
+class SearchCell(DartsCell):
+    """The relaxation: s0 as above, then node i maps the stack of s_0..s_{i-1} (masked) through W_i
+    in one product and adds sum_j sum_op softmax(alpha_{j,i})_op (s_j + c (op(h) - s_j)) over the
+    four non-none ops; s0 and every node go through one batch norm without affine parameters."""
+
+    def __init__(self, ninp, nhid, steps=8):
+        super().__init__(ninp, nhid, [("identity", 0)] * steps)
+        self.bn = nn.BatchNorm1d(nhid, affine=False)
+        edges = steps * (steps + 1) // 2
+        # Architecture parameters: the weight step's backward reaches them, its optimizer does not.
+        self.alphas = nn.Parameter(1e-3 * torch.randn(edges, 5))
+
+    def step(self, x, h, x_mask, h_mask):
+        gate, cand = torch.cat([masked(x, x_mask), masked(h, h_mask)], 1).mm(self.w0).chunk(2, 1)
+        s0 = self.bn(h + torch.sigmoid(gate) * (torch.tanh(cand) - h))
+        probs = torch.softmax(self.alphas, -1)
+        states, offset = s0.unsqueeze(0), 0
+        for i, w in enumerate(self.ws):
+            n = i + 1
+            gate, cand = masked(states, h_mask).reshape(-1, self.nhid).mm(w).reshape(
+                n, -1, 2 * self.nhid).chunk(2, -1)
+            gate = torch.sigmoid(gate)
+            node = 0
+            for k, act in enumerate(("tanh", "relu", "sigmoid", "identity")):
+                weight = probs[offset:offset + n, k + 1].reshape(n, 1, 1)
+                node = node + (weight * (states + gate * (ACTIVATIONS[act](cand) - states))).sum(0)
+            states = torch.cat([states, self.bn(node).unsqueeze(0)], 0)
+            offset += n
+        return states[1:].mean(0)
 
 
 class LstmCell(nn.Module):
@@ -86,7 +120,12 @@ class Lm(nn.Module):
         self.hidden, self.lstm = h, case["cell"] == "LSTM"
         self.embedding = nn.Parameter(torch.empty(v, h).uniform_(-0.1, 0.1))
         self.bias = nn.Parameter(torch.zeros(v))
-        self.cell = LstmCell(h, h) if self.lstm else DartsCell(h, h, DARTS_V2)
+        if self.lstm:
+            self.cell = LstmCell(h, h)
+        elif case["cell"] == "search":
+            self.cell = SearchCell(h, h)
+        else:
+            self.cell = DartsCell(h, h, DARTS_V2)
         self.drop = case["dropout"]
 
     def zero_state(self, batch):
@@ -116,7 +155,8 @@ class Trainer:
         self.case = case
         self.model = Lm(case).to(device)
         self.model.train()
-        self.opt = torch.optim.SGD(self.model.parameters(), case["lr"],
+        self.weights = [p for n, p in self.model.named_parameters() if not n.endswith("alphas")]
+        self.opt = torch.optim.SGD(self.weights, case["lr"],
                                    weight_decay=case["weight_decay"])
         self.state = self.model.zero_state(case["batch"])
         # Two random windows, alternated (random ids: the cost does not depend on the words).
@@ -139,7 +179,7 @@ class Trainer:
         if c["beta"] > 0 and raw.size(0) > 1:
             loss = loss + c["beta"] * (raw[1:] - raw[:-1]).pow(2).mean()
         loss.backward()
-        nn.utils.clip_grad_norm_(self.model.parameters(), c["clip"])
+        nn.utils.clip_grad_norm_(self.weights, c["clip"])
         self.opt.step()
         self.state = state
 
@@ -151,7 +191,7 @@ def main():
     torch.manual_seed(0)
     results = []
     for case in req["cases"]:
-        if case["cell"] not in ("DARTS_V2", "LSTM"):
+        if case["cell"] not in ("DARTS_V2", "LSTM", "search"):
             results.append({"median_ms": None})
             continue
         trainer = Trainer(case, device)

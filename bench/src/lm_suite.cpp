@@ -1,4 +1,5 @@
-// Recurrent language-model training-step timings (DARTS, ENAS, Zoph & Le cells) against PyTorch.
+// Recurrent language-model training-step timings (DARTS, ENAS, Zoph & Le cells, and DARTS's search
+// cell) against PyTorch.
 #include "lm_suite.h"
 
 #include <fmt/format.h>
@@ -13,6 +14,8 @@
 #include "fusenas/engine/factory.h"
 #include "fusenas/engine/io/atomic_file.h"
 #include "fusenas/engine/optim/sgd.h"
+#include "fusenas/nas/darts/lm_search.h"
+#include "fusenas/nas/rnn/darts_recurrent_cell.h"
 #include "fusenas/nas/rnn/lm_step.h"
 #include "fusenas/nas/rnn/recurrent_arch.h"
 #include "fusenas/nas/rnn/recurrent_lm.h"
@@ -23,6 +26,9 @@ namespace {
 
 // The name the peer knows the PyTorch-only LSTM case by; FuseNAS has no LSTM LM to time.
 constexpr const char* kTorchLstm = "LSTM";
+// DARTS's search relaxation (8 nodes, every earlier state through every op), stepped on the weights
+// as nas_darts --task lm steps them between architect steps.
+constexpr const char* kSearchCell = "search";
 
 struct LmShape {
   std::string cell;  // a built-in recurrent cell, or kTorchLstm (peer only)
@@ -34,8 +40,10 @@ bool peer_only(const LmShape& s) {
 }
 
 std::string label(const LmShape& s) {
-  return fmt::format("{} (V={}, H={}, b{}, bptt {})", peer_only(s) ? "torch LSTM" : s.cell, s.vocab,
-                     s.hidden, s.batch, s.bptt);
+  const std::string name = peer_only(s)            ? std::string("torch LSTM")
+                           : s.cell == kSearchCell ? std::string("DARTS search cell")
+                                                   : s.cell;
+  return fmt::format("{} (V={}, H={}, b{}, bptt {})", name, s.vocab, s.hidden, s.batch, s.bptt);
 }
 
 int64_t tokens_per_step(const LmShape& s) {
@@ -45,8 +53,9 @@ int64_t tokens_per_step(const LmShape& s) {
 // Everything one timed step needs, alive for as long as the timing runs.
 struct LmStepState {
   // nas_train --task lm's defaults (DARTS rnn/train.py): lr 20, clip 0.25, weight decay 8e-7,
-  // its five dropouts and TAR 1e-3 (the sizes come from the case).
-  nas::LmTrainConfig config;
+  // its five dropouts and TAR 1e-3; the search cell's are nas_darts --task lm's (train_search.py).
+  // The sizes come from the case.
+  nas::LmSection lm;
   Device device = Device::cpu();
   std::shared_ptr<nas::rnn::RecurrentLm> model;
   std::vector<Tensor> params;
@@ -58,23 +67,43 @@ struct LmStepState {
   size_t next = 0;
 };
 
+// The training hyperparameters of a case's app: nas_darts --task lm's for the search cell,
+// nas_train --task lm's otherwise.
+nas::LmSection lm_section(const LmShape& s) {
+  return s.cell == kSearchCell ? nas::LmSearchConfig{}.lm : nas::LmTrainConfig{}.lm;
+}
+
 std::shared_ptr<LmStepState> make_state(const LmShape& s, Device device) {
   auto st = std::make_shared<LmStepState>();
-  const nas::LmTrainConfig& c = st->config;
+  st->lm = lm_section(s);
   st->device = device;
-  Generator init(c.seed);
-  nas::rnn::RecurrentCell cell = nas::rnn::make_recurrent_cell(
-      nas::rnn::builtin_recurrent_arch(s.cell), s.hidden, s.hidden, init);
+  Generator init(1);
+  std::shared_ptr<nas::rnn::DartsRecurrentSearchCell> search;
+  nas::rnn::RecurrentCell cell;
+  if (s.cell == kSearchCell) {
+    search = std::make_shared<nas::rnn::DartsRecurrentSearchCell>(s.hidden, s.hidden, init);
+    cell = search;
+  } else {
+    cell = nas::rnn::make_recurrent_cell(nas::rnn::builtin_recurrent_arch(s.cell), s.hidden,
+                                         s.hidden, init);
+  }
   st->model = std::make_shared<nas::rnn::RecurrentLm>(s.vocab, std::move(cell), init);
   if (!device.is_cpu()) st->model->to(device);
+  if (search) {
+    // model_search.py's 1e-3 * randn; the weight step's backward reaches them, as in the search.
+    Tensor alphas =
+        normal({search->num_edges(), nas::rnn::kDartsRecurrentSearchOps}, 0.0, 1e-3, init);
+    if (!device.is_cpu()) alphas = alphas.to(device);
+    st->model->set_alphas(alphas.set_requires_grad());
+  }
   st->model->train();
   st->params = st->model->parameters();
   // DARTS rnn/train.py before NT-ASGD's switch: plain SGD, no momentum, L2 weight decay.
-  st->sgd = std::make_unique<optim::SGD>(st->params, c.lm.lr, 0.0, c.lm.weight_decay);
-  st->dropout = nas::rnn::lm_dropout(c.lm);
+  st->sgd = std::make_unique<optim::SGD>(st->params, st->lm.lr, 0.0, st->lm.weight_decay);
+  st->dropout = nas::rnn::lm_dropout(st->lm);
   st->state = st->model->zero_state(s.batch);
   // Random token ids stand in for a corpus: the step's cost does not depend on which words.
-  Generator data(c.seed + 1);
+  Generator data(2);
   for (int i = 0; i < 2; ++i) {
     const Tensor tokens = randint({s.bptt + 1, s.batch}, 0, s.vocab, data);
     st->inputs.push_back(tokens.narrow(0, 0, s.bptt).contiguous().to(device));
@@ -87,9 +116,8 @@ std::shared_ptr<LmStepState> make_state(const LmShape& s, Device device) {
 // at the fixed window length: the lr scaling by a drawn length is a no-op at bptt.
 void step(LmStepState& st) {
   const size_t i = st.next++ % st.inputs.size();
-  const nas::LmTrainConfig& c = st.config;
   nas::rnn::lm_train_step(*st.model, *st.sgd, st.params, st.inputs[i], st.targets[i], st.state,
-                          st.dropout, st.drop_gen, nas::rnn::lm_step_options(c.lm), c.lm.lr);
+                          st.dropout, st.drop_gen, nas::rnn::lm_step_options(st.lm), st.lm.lr);
   // The trainer reads nothing back per step; wait here so host time is the step's device time.
   if (st.device.is_cuda()) cuda::synchronize();
 }
@@ -109,7 +137,7 @@ int run_lm_suite(Device device, int threads, const Options& options, bool peers,
   // size the perplexity runs use.
   const LmShape size = quick ? LmShape{"", 100, 16, 4, 5} : LmShape{"", 10000, 200, 64, 35};
   std::vector<LmShape> shapes;
-  for (const char* cell : {"DARTS_V2", "ENAS", "ZOPH_LE", kTorchLstm}) {
+  for (const char* cell : {"DARTS_V2", "ENAS", "ZOPH_LE", kTorchLstm, kSearchCell}) {
     LmShape s = size;
     s.cell = cell;
     shapes.push_back(s);
@@ -120,12 +148,12 @@ int run_lm_suite(Device device, int threads, const Options& options, bool peers,
   opt.iterations = std::min(opt.iterations, 3);
   opt.min_seconds = 0;
   fmt::print("FuseNAS bench: suite lm on {} with {} thread(s)\n", device.str(), threads);
-  const nas::LmTrainConfig defaults;
   std::vector<BenchCase> cases;
   std::vector<LmShape> kept;
   std::vector<std::optional<Timing>> ours;
   for (const auto& s : shapes) {
     if (!filter.empty() && !std::regex_search(label(s), std::regex(filter))) continue;
+    const nas::LmSection lm = lm_section(s);
     cases.push_back({label(s),
                      fmt::format("{}x{}", s.bptt, s.batch),
                      {{"cell", s.cell},
@@ -133,17 +161,17 @@ int run_lm_suite(Device device, int threads, const Options& options, bool peers,
                       {"hidden", s.hidden},
                       {"batch", s.batch},
                       {"bptt", s.bptt},
-                      {"lr", defaults.lm.lr},
-                      {"clip", defaults.lm.clip},
-                      {"weight_decay", defaults.lm.weight_decay},
-                      {"alpha", defaults.lm.alpha},
-                      {"beta", defaults.lm.beta},
+                      {"lr", lm.lr},
+                      {"clip", lm.clip},
+                      {"weight_decay", lm.weight_decay},
+                      {"alpha", lm.alpha},
+                      {"beta", lm.beta},
                       {"dropout",
-                       {{"input", defaults.lm.dropouti},
-                        {"x", defaults.lm.dropoutx},
-                        {"h", defaults.lm.dropouth},
-                        {"output", defaults.lm.dropout},
-                        {"embedding", defaults.lm.dropoute}}}},
+                       {{"input", lm.dropouti},
+                        {"x", lm.dropoutx},
+                        {"h", lm.dropouth},
+                        {"output", lm.dropout},
+                        {"embedding", lm.dropoute}}}},
                      {}});
     kept.push_back(s);
     if (peer_only(s)) {
