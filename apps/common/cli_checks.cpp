@@ -81,6 +81,27 @@ CLI::Validator int_range_check(long long lo, long long hi) {
       fmt::format("INT in [{} - {}]", lo, hi));
 }
 
+int check_resume_flags(const std::string& app, const CLI::Option& resume,
+                       const std::string& resume_dir,
+                       const std::vector<const CLI::Option*>& config_flags) {
+  if (resume.count() == 0) return 0;
+  if (resume_dir.empty()) {
+    // An unset shell variable must not quietly start a new run.
+    fmt::print(stderr, "{}: --resume needs a run folder, got an empty path\n", app);
+    return 2;
+  }
+  for (const CLI::Option* opt : config_flags) {
+    if (opt->count() > 0) {
+      fmt::print(stderr,
+                 "{}: {} cannot be combined with --resume (the run keeps its saved config; only "
+                 "--device and --threads may change)\n",
+                 app, opt->get_name());
+      return 2;
+    }
+  }
+  return 0;
+}
+
 int usable_threads(int requested, const std::string& app) {
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   if (requested <= cores) return requested;

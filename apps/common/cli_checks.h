@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <string>
+#include <vector>
 
 namespace fusenas::apps {
 
@@ -17,6 +18,12 @@ CLI::Validator int_range_check(long long lo, long long hi);
 // --threads: 0 (all cores) or more; a count above the cores is lowered to them with a warning
 // on stderr, since oversubscribed OpenMP threads made steps 27x slower.
 int usable_threads(int requested, const std::string& app);
+// --resume's checks, where it was given: a run folder, and none of `config_flags` (the saved
+// config decides a resumed run, so a changed hyperparameter would silently not apply). Returns 0,
+// or prints why to stderr and returns 2 (bad flags).
+int check_resume_flags(const std::string& app, const CLI::Option& resume,
+                       const std::string& resume_dir,
+                       const std::vector<const CLI::Option*>& config_flags);
 // --version: "<app> <version> (git <commit>)".
 void add_version_flag(CLI::App& app, const std::string& name);
 std::string version_line(const std::string& name);

@@ -80,24 +80,13 @@ int lm_main(int argc, char** argv) {
   }
   LmTrainConfig c;
   ov.apply(c);
-  if (resume_opt->count() > 0 && resume_dir.empty()) {
-    fmt::print(stderr, "nas_train: --resume needs a run folder, got an empty path\n");
-    return 2;
-  }
   o.threads = usable_threads(o.threads, "nas_train");
   o.invocation = invocation_line("nas_train", argc, argv);
-  if (resume_opt->count() > 0) {
-    std::vector<const CLI::Option*> training = {out};
-    for (const auto& [opt, copy] : ov.fields) training.push_back(opt);
-    for (const auto* opt : training) {
-      if (opt->count() > 0) {
-        fmt::print(stderr,
-                   "nas_train: {} cannot be combined with --resume (the run keeps its saved "
-                   "config; only --device and --threads may change)\n",
-                   opt->get_name());
-        return 2;
-      }
-    }
+  {
+    std::vector<const CLI::Option*> config_flags = {out};
+    for (const auto& [opt, copy] : ov.fields) config_flags.push_back(opt);
+    if (const int rc = check_resume_flags("nas_train", *resume_opt, resume_dir, config_flags))
+      return rc;
   }
   try {
     if (dry_run) {

@@ -132,26 +132,13 @@ int main(int argc, char** argv) {
     }
     c.space_options = j;
   }
-  if (resume_opt->count() > 0 && resume_dir.empty()) {
-    // An unset shell variable must not quietly start a new run.
-    fmt::print(stderr, "nas_train: --resume needs a run folder, got an empty path\n");
-    return 2;
-  }
   o.threads = apps::usable_threads(o.threads, "nas_train");
   o.invocation = apps::invocation_line("nas_train", argc, argv);
-  if (resume_opt->count() > 0) {
-    // The saved config.json decides the run; a changed hyperparameter would silently not apply.
-    std::vector<const CLI::Option*> training = {space_opts, out};
-    for (const auto& [opt, copy] : ov.fields) training.push_back(opt);
-    for (const auto* opt : training) {
-      if (opt->count() > 0) {
-        fmt::print(stderr,
-                   "nas_train: {} cannot be combined with --resume (the run keeps its "
-                   "saved config; only --device and --threads may change)\n",
-                   opt->get_name());
-        return 2;
-      }
-    }
+  {
+    std::vector<const CLI::Option*> config_flags = {space_opts, out};
+    for (const auto& [opt, copy] : ov.fields) config_flags.push_back(opt);
+    if (const int rc = apps::check_resume_flags("nas_train", *resume_opt, resume_dir, config_flags))
+      return rc;
   }
 
   try {
