@@ -53,12 +53,24 @@ LmStepResult lm_train_step(RecurrentLm& model, optim::Optimizer& optimizer,
                            const std::vector<Tensor>& params, const Tensor& inputs,
                            const Tensor& targets, LmState& state, const LmDropout& dropout,
                            Generator& gen, const LmStepOptions& options, double lr) {
+  model.train();
+  const LmMasks masks = model.draw_masks(dropout, inputs.dim() == 2 ? inputs.size(1) : 0, gen);
   const double base_lr = optimizer.lr();
   optimizer.set_lr(lr);
+  const LmStepResult r =
+      lm_train_step_on_masks(model, optimizer, params, inputs, targets, state, masks, options);
+  optimizer.set_lr(base_lr);
+  return r;
+}
+
+LmStepResult lm_train_step_on_masks(RecurrentLm& model, optim::Optimizer& optimizer,
+                                    const std::vector<Tensor>& params, const Tensor& inputs,
+                                    const Tensor& targets, LmState& state, const LmMasks& masks,
+                                    const LmStepOptions& options) {
   optimizer.zero_grad();
   model.train();
   state = detach(state);
-  const RecurrentLm::Output out = model.forward(inputs, state, dropout, &gen);
+  const RecurrentLm::Output out = model.forward(inputs, state, masks);
   const Tensor raw_loss = model.loss(out, targets);
   Tensor loss = raw_loss;
   if (options.alpha > 0) loss = add(loss, scale(mean(square(out.dropped)), options.alpha));
@@ -70,7 +82,6 @@ LmStepResult lm_train_step(RecurrentLm& model, optim::Optimizer& optimizer,
   loss.backward();
   if (options.clip > 0) optim::clip_grad_norm_on_device(params, options.clip);
   optimizer.step();
-  optimizer.set_lr(base_lr);
   state = out.state;
   return {raw_loss, out.logits};
 }

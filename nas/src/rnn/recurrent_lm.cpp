@@ -21,6 +21,15 @@ void check_rate(double p, const char* name) {
   FUSENAS_CHECK(p >= 0 && p < 1, "LM dropout: {} must lie in [0, 1), got {}", name, p);
 }
 
+void check_rates(const LmDropout& d) {
+  check_rate(d.input, "input");
+  check_rate(d.x, "x");
+  check_rate(d.h, "h");
+  check_rate(d.output, "output");
+  check_rate(d.embedding, "embedding");
+  check_rate(d.weight, "weight");
+}
+
 }  // namespace
 
 RecurrentLm::RecurrentLm(int64_t vocab_size, RecurrentCell cell, Generator& gen)
@@ -81,74 +90,78 @@ LmState RecurrentLm::step(const Tensor& x, const LmState& state, const Tensor& h
       cell_);
 }
 
+LmMasks RecurrentLm::draw_masks(const LmDropout& dropout, int64_t batch, Generator& gen) const {
+  check_rates(dropout);
+  LmMasks m;
+  if (!is_training()) return m;
+  const TensorOptions options = embedding.options();
+  const auto draw = [&](const Shape& shape, double p) {
+    return p > 0 ? keep_mask(shape, p, gen, options) : Tensor();
+  };
+  m.embedding = draw({embedding.size(0), 1}, dropout.embedding);
+  m.input = draw({1, batch, hidden_}, dropout.input);
+  m.x = draw({batch, hidden_}, dropout.x);
+  m.h = draw({batch, hidden_}, dropout.h);
+  // DropConnect: the weights' recurrent columns masked for this window, the others kept.
+  if (dropout.weight > 0) {
+    std::visit(
+        [&](const auto& c) {
+          const std::vector<int64_t> first = c->recurrent_columns();
+          const auto weights = c->weights();
+          for (size_t i = 0; i < weights.size(); ++i) {
+            const int64_t rows = weights[i].size(0), cols = weights[i].size(1);
+            if (first[i] >= cols) {
+              m.weights.emplace_back();
+              continue;
+            }
+            Tensor w = keep_mask({rows, cols - first[i]}, dropout.weight, gen, options);
+            if (first[i] > 0) w = concat({ones({rows, first[i]}, options), w}, 1);
+            m.weights.push_back(w);
+          }
+        },
+        cell_);
+  }
+  m.output = draw({1, batch, hidden_}, dropout.output);
+  return m;
+}
+
 RecurrentLm::Output RecurrentLm::forward(const Tensor& tokens, const LmState& state,
                                          const LmDropout& dropout, Generator* gen) {
+  check_rates(dropout);
+  const bool drop =
+      is_training() && (dropout.input > 0 || dropout.x > 0 || dropout.h > 0 || dropout.output > 0 ||
+                        dropout.embedding > 0 || dropout.weight > 0);
+  FUSENAS_CHECK(!drop || gen != nullptr, "LM: dropout in training mode needs a generator");
+  FUSENAS_CHECK(tokens.dim() == 2, "LM: tokens must be [steps, batch], got {}",
+                shape_str(tokens.shape()));
+  return forward(tokens, state, drop ? draw_masks(dropout, tokens.size(1), *gen) : LmMasks{});
+}
+
+RecurrentLm::Output RecurrentLm::forward(const Tensor& tokens, const LmState& state,
+                                         const LmMasks& masks) {
   FUSENAS_CHECK(tokens.dim() == 2, "LM: tokens must be [steps, batch], got {}",
                 shape_str(tokens.shape()));
   const int64_t steps = tokens.size(0), batch = tokens.size(1);
   FUSENAS_CHECK(state.h.defined() && state.h.size(0) == batch,
                 "LM: the state holds a batch of {}, the window {}",
                 state.h.defined() ? state.h.size(0) : 0, batch);
-  const bool drop =
-      is_training() && (dropout.input > 0 || dropout.x > 0 || dropout.h > 0 || dropout.output > 0 ||
-                        dropout.embedding > 0 || dropout.weight > 0);
-  check_rate(dropout.input, "input");
-  check_rate(dropout.x, "x");
-  check_rate(dropout.h, "h");
-  check_rate(dropout.output, "output");
-  check_rate(dropout.embedding, "embedding");
-  check_rate(dropout.weight, "weight");
-  FUSENAS_CHECK(!drop || gen != nullptr, "LM: dropout in training mode needs a generator");
-  const TensorOptions options = embedding.options();
-  // Embedding dropout drops whole rows (words) of the table for this window.
-  Tensor table = embedding;
-  if (drop && dropout.embedding > 0)
-    table = mul(embedding, keep_mask({embedding.size(0), 1}, dropout.embedding, *gen, options));
-  Tensor x = ::fusenas::embedding(table, tokens);  // [steps, batch, H]
-  // Locked dropout: one mask per sequence (batch column), the same at every step.
-  const auto locked = [&](const Tensor& t, double p) {
-    if (!drop || p <= 0) return t;
-    return mul(t, keep_mask({1, batch, hidden_}, p, *gen, options));
+  const auto masked_by = [](const Tensor& t, const Tensor& mask) {
+    return mask.defined() ? mul(t, mask) : t;
   };
-  x = locked(x, dropout.input);
-  const auto step_mask = [&](double p) {
-    return drop && p > 0 ? keep_mask({batch, hidden_}, p, *gen, options) : Tensor();
-  };
-  const Tensor x_mask = step_mask(dropout.x);
-  const Tensor h_mask = step_mask(dropout.h);
-  // DropConnect: the weights' recurrent columns masked for this window, the others kept.
-  std::visit(
-      [&](const auto& c) {
-        std::vector<Tensor> masks;
-        if (drop && dropout.weight > 0) {
-          const std::vector<int64_t> first = c->recurrent_columns();
-          const auto weights = c->weights();
-          for (size_t i = 0; i < weights.size(); ++i) {
-            const int64_t rows = weights[i].size(0), cols = weights[i].size(1);
-            if (first[i] >= cols) {
-              masks.emplace_back();
-              continue;
-            }
-            Tensor m = keep_mask({rows, cols - first[i]}, dropout.weight, *gen, options);
-            if (first[i] > 0) m = concat({ones({rows, first[i]}, options), m}, 1);
-            masks.push_back(m);
-          }
-        }
-        c->set_weight_masks(std::move(masks));
-      },
-      cell_);
+  Tensor x = ::fusenas::embedding(masked_by(embedding, masks.embedding), tokens);  // [T, N, H]
+  x = masked_by(x, masks.input);
+  std::visit([&](const auto& c) { c->set_weight_masks(masks.weights); }, cell_);
   LmState s = state;
   std::vector<Tensor> outputs;
   for (int64_t t = 0; t < steps; ++t) {
-    Tensor in = x.narrow(0, t, 1).reshape({batch, hidden_});
-    if (x_mask.defined()) in = mul(in, x_mask);
-    s = step(in, s, h_mask);
+    const Tensor in = masked_by(x.narrow(0, t, 1).reshape({batch, hidden_}), masks.x);
+    s = step(in, s, masks.h);
     outputs.push_back(s.h.reshape({1, batch, hidden_}));
   }
   std::visit([](const auto& c) { c->set_weight_masks({}); }, cell_);
   Output out;
   out.raw = concat(outputs, 0);
-  out.dropped = locked(out.raw, dropout.output);
+  out.dropped = masked_by(out.raw, masks.output);
   out.logits = linear(out.dropped.reshape({steps * batch, hidden_}), embedding, decoder_bias);
   out.state = s;
   return out;

@@ -55,6 +55,12 @@ LmStepResult lm_train_step(RecurrentLm& model, optim::Optimizer& optimizer,
                            const std::vector<Tensor>& params, const Tensor& inputs,
                            const Tensor& targets, LmState& state, const LmDropout& dropout,
                            Generator& gen, const LmStepOptions& options, double lr);
+// Its computation at the optimizer's current lr on masks drawn beforehand (the model in training
+// mode): no host read, random draw or changing host scalar, so a CUDA graph can capture it.
+LmStepResult lm_train_step_on_masks(RecurrentLm& model, optim::Optimizer& optimizer,
+                                    const std::vector<Tensor>& params, const Tensor& inputs,
+                                    const Tensor& targets, LmState& state, const LmMasks& masks,
+                                    const LmStepOptions& options);
 
 // The mean loss per predicted token of a batchified split (int64 [rows, streams], CPU) in fixed
 // windows of `bptt`, the state carried from a zero start, in eval mode (training mode is restored

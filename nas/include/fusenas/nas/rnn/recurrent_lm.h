@@ -27,6 +27,18 @@ struct LmDropout {
 // The recurrent state carried across windows: h, and c for the tree cell (undefined otherwise).
 using LmState = nn::LSTMState;
 
+// One window's dropout masks (scaled keep masks; undefined: that dropout is off), drawn before the
+// window runs so that the window's computation reads no random state: a CUDA graph of it replays
+// with the masks copied in.
+struct LmMasks {
+  Tensor embedding;             // [vocab, 1]: whole words
+  Tensor input;                 // [1, batch, hidden]: locked, on the embeddings
+  Tensor x;                     // [batch, hidden]: each step's input to the cell
+  Tensor h;                     // [batch, hidden]: the cell's recurrent inputs
+  std::vector<Tensor> weights;  // DropConnect, per cell weight (see the cell's set_weight_masks)
+  Tensor output;                // [1, batch, hidden]: locked, on the cell's outputs
+};
+
 class RecurrentLm : public nn::Module {
  public:
   // The embedding size is the cell's input size and must equal its hidden size: the decoder is
@@ -47,6 +59,11 @@ class RecurrentLm : public nn::Module {
   // and needs `gen` then (nullptr in eval mode).
   Output forward(const Tensor& tokens, const LmState& state, const LmDropout& dropout,
                  Generator* gen);
+  // The same on masks drawn beforehand (by draw_masks, or none at all).
+  Output forward(const Tensor& tokens, const LmState& state, const LmMasks& masks);
+  // A window's masks for `batch` sequences in the order forward(dropout, gen) draws them: none in
+  // eval mode or with every rate 0. Throws for a rate outside [0, 1).
+  LmMasks draw_masks(const LmDropout& dropout, int64_t batch, Generator& gen) const;
   // Mean cross-entropy (nats per token) of the window's next-token targets [steps, batch].
   Tensor loss(const Output& out, const Tensor& targets) const;
   LmState zero_state(int64_t batch) const;
