@@ -55,6 +55,9 @@ int lm_main(int argc, char** argv) {
   app.add_option("--device", o.device, "cpu, cuda, cuda:N or auto (CUDA when available)");
   app.add_option("--threads", o.threads, "CPU threads; 0 = all cores")
       ->check(int_range_check(0, 1 << 16));
+  app.add_flag("--eager", o.eager,
+               "On CUDA, run every window eagerly instead of replaying its length's captured "
+               "CUDA graph");
   auto* out = app.add_option("--out", o.out_dir, "Run folder [default: runs/train-<time>]")
                   ->always_capture_default(false);
   auto* resume_opt = app.add_option("--resume", resume_dir,

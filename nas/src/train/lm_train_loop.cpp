@@ -67,6 +67,8 @@ LmTrainResult LmTrainer::result() const {
   r.test_loss = test_loss_;
   r.asgd = asgd_;
   r.params = count_parameters(*model_);
+  r.graph_replays = graph_replays_ + (graphs_ ? graphs_->replays() : 0);
+  r.graph_captures = graph_captures_ + (graphs_ ? graphs_->captures() : 0);
   return r;
 }
 
@@ -88,6 +90,10 @@ LmTrainResult LmTrainer::run() {
   test_loss_ = *evaluate(
       test_, [] { return false; }, "test");
   const LmTrainResult r = result();
+  if (device_.is_cuda()) {
+    log_.line(fmt::format("CUDA graphs: {} captured, {} windows replayed (--eager turns them off)",
+                          r.graph_captures, r.graph_replays));
+  }
   run_.write_json("result.json", {{"valid_loss", r.best_valid_loss},
                                   {"valid_ppl", r.valid_ppl()},
                                   {"test_loss", r.test_loss},
@@ -115,12 +121,51 @@ int64_t LmTrainer::run_step(size_t) {
   // AWD-LSTM and DARTS scale the lr by the drawn length for this step only.
   const double lr =
       config_.lm.lr * static_cast<double>(w.drawn) / static_cast<double>(config_.lm.bptt);
-  const rnn::LmStepResult r = rnn::lm_train_step(
-      *model_, *optimizer_, params_, on(device_, rows(train_, w.start, w.length)),
-      on(device_, targets), state_, dropout_, drop_gen_, rnn::lm_step_options(config_.lm), lr);
+  const Tensor inputs = on(device_, rows(train_, w.start, w.length));
+  const rnn::LmStepResult r =
+      graphs_
+          ? graphed_step(inputs, on(device_, targets), lr)
+          : rnn::lm_train_step(*model_, *optimizer_, params_, inputs, on(device_, targets), state_,
+                               dropout_, drop_gen_, rnn::lm_step_options(config_.lm), lr);
   runner_->step_stats().add(r.raw_loss, r.logits, targets.reshape({targets.numel()}), Tensor(), 0,
                             {runner_->epoch() + 1, step + 1, lr});
   return targets.numel();
+}
+
+rnn::LmStepResult LmTrainer::graphed_step(const Tensor& inputs, const Tensor& targets, double lr) {
+  model_->train();
+  const rnn::LmMasks masks = model_->draw_masks(dropout_, inputs.size(1), drop_gen_);
+  // The graph's inputs: the window, the state, then the masks that are on (the same ones at every
+  // window of a run, so the layout is fixed).
+  const std::vector<const Tensor*> mask_slots = {&masks.embedding, &masks.input, &masks.x, &masks.h,
+                                                 &masks.output};
+  std::vector<Tensor> in = {inputs, targets, state_.h};
+  if (state_.c.defined()) in.push_back(state_.c);
+  for (const Tensor* m : mask_slots)
+    if (m->defined()) in.push_back(*m);
+  for (const Tensor& m : masks.weights)
+    if (m.defined()) in.push_back(m);
+  const double base_lr = optimizer_->lr();
+  optimizer_->set_lr(lr);
+  const std::vector<Tensor> out = graphs_->run(in, 0, [&](const std::vector<Tensor>& g) {
+    size_t k = 0;
+    const Tensor& window = g[k++];
+    const Tensor& next = g[k++];
+    rnn::LmState state;
+    state.h = g[k++];
+    if (state_.c.defined()) state.c = g[k++];
+    rnn::LmMasks m;
+    const std::vector<Tensor*> slots = {&m.embedding, &m.input, &m.x, &m.h, &m.output};
+    for (size_t i = 0; i < slots.size(); ++i)
+      if (mask_slots[i]->defined()) *slots[i] = g[k++];
+    for (const Tensor& w : masks.weights) m.weights.push_back(w.defined() ? g[k++] : Tensor());
+    const rnn::LmStepResult r = rnn::lm_train_step_on_masks(
+        *model_, *optimizer_, params_, window, next, state, m, rnn::lm_step_options(config_.lm));
+    return std::vector<Tensor>{r.raw_loss, r.logits, state.h, state.c};
+  });
+  optimizer_->set_lr(base_lr);
+  state_ = {out[2], out[3]};
+  return {out[0], out[1]};
 }
 
 std::string LmTrainer::progress_text(size_t) const {

@@ -68,6 +68,10 @@ LmTrainer::LmTrainer(const LmTrainConfig& config, const RunOptions& options,
   params_ = model_->parameters();
   // DARTS rnn/train.py: plain SGD (no momentum) with L2 weight decay until NT-ASGD switches.
   optimizer_ = std::make_unique<optim::SGD>(params_, config_.lm.lr, 0.0, config_.lm.weight_decay);
+  if (device_.is_cuda() && !options_.eager) {
+    optimizer_->keep_scalars_on_device();  // each window's scaled lr, read by the replayed step
+    graphs_ = std::make_unique<GraphedStep>(device_);
+  }
   state_ = model_->zero_state(config_.lm.batch_size);
   use_plan(0);
   runner_ = std::make_unique<EpochRunner>(
@@ -92,6 +96,11 @@ void LmTrainer::switch_to_asgd() {
   optimizer_ = std::make_unique<optim::ASGD>(
       params_, config_.lm.lr, optim::ASGDOptions{0.0, 0.75, 0.0, config_.lm.weight_decay});
   asgd_ = true;
+  if (graphs_) {
+    graph_replays_ += graphs_->replays();
+    graph_captures_ += graphs_->captures();
+    graphs_.reset();  // and the graphs' memory with it
+  }
 }
 
 LmTrainResult train_lm(const LmTrainConfig& config, const RunOptions& options) {

@@ -15,6 +15,7 @@
 #include "fusenas/nas/rnn/lm_step.h"
 #include "fusenas/nas/rnn/recurrent_lm.h"
 #include "fusenas/nas/run/epoch_runner.h"
+#include "fusenas/nas/run/graphed_step.h"
 #include "fusenas/nas/run/run_dir.h"
 #include "fusenas/nas/run/run_log.h"
 #include "fusenas/nas/train/lm_trainer.h"
@@ -43,6 +44,9 @@ class LmTrainer : private RunBody {
   std::optional<double> evaluate(const Tensor& batched, const std::function<bool()>& stopping,
                                  const std::string& label);
   void switch_to_asgd();
+  // One SGD window replayed from a CUDA graph (captured on its length's second window); the masks
+  // are drawn outside the graph and copied in, the lr is the optimizer's device scalar.
+  rnn::LmStepResult graphed_step(const Tensor& inputs, const Tensor& targets, double lr);
   LmTrainResult result() const;
 
   LmTrainConfig config_;
@@ -57,6 +61,9 @@ class LmTrainer : private RunBody {
   std::vector<Tensor> params_;
   std::unique_ptr<optim::Optimizer> optimizer_;
   bool asgd_ = false;
+  // CUDA without options.eager, until NT-ASGD switches (ASGD computes its step sizes on the host).
+  std::unique_ptr<GraphedStep> graphs_;
+  int64_t graph_replays_ = 0, graph_captures_ = 0;  // of graphs_ and the graphs it had before
   Generator drop_gen_;
   rnn::LmDropout dropout_;
   rnn::LmState state_;  // carried across the epoch's windows

@@ -19,6 +19,9 @@ struct LmTrainResult {
   double test_loss = 0;        // the best weights on the test split (after the last epoch)
   bool asgd = false;           // NT-ASGD has switched to averaging
   int64_t params = 0;
+  // On CUDA (unless RunOptions::eager): SGD windows replayed from CUDA graphs, and the graphs
+  // captured (one per window length). 0 on the CPU.
+  int64_t graph_replays = 0, graph_captures = 0;
   double valid_ppl() const;
   double test_ppl() const;
 };
