@@ -56,9 +56,11 @@ TEST(LmSearch, EndsWithTheGenotypeOfItsAlphasAndLearns) {
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_LT(lines.back()["train_loss"].get<double>(), lines.front()["train_loss"].get<double>());
   // 21 tokens: a uniform model's perplexity is 21. Training gets close to 1 (the sentences follow
-  // a fixed pattern); evaluation, with the running BN statistics, stays well below uniform.
+  // a fixed pattern); evaluation, with the running BN statistics, falls too, to well under half of
+  // uniform (about 4.6 at this seed).
   EXPECT_LT(lines.back()["train_ppl"].get<double>(), 2.0);
-  EXPECT_LT(lines.back()["valid_ppl"].get<double>(), 18.0);
+  EXPECT_LT(lines.back()["valid_ppl"].get<double>(), 8.0);
+  EXPECT_LT(lines.back()["valid_ppl"].get<double>(), lines.front()["valid_ppl"].get<double>());
   EXPECT_EQ(lines.back()["genotype"].get<std::string>(), r.genotype.to_text());
 }
 
