@@ -31,12 +31,13 @@ void clear_grads(const std::vector<Tensor>& ts) {
   for (Tensor t : ts) t.set_grad(Tensor());
 }
 
-// DARTS rnn/architect.py's _clip: scale by max_norm / (norm + 1e-6) when that is below 1.
+// DARTS rnn/architect.py's _clip: scale by max_norm / (norm + 1e-6) when that is below 1, on the
+// device (nothing is read back).
 void clip_in_place(const std::vector<Tensor>& grads, double max_norm) {
   if (max_norm <= 0 || grads.empty()) return;
-  const double norm = std::sqrt(optim::sum_of_squares(grads).item());
-  const double coef = max_norm / (norm + 1e-6);
-  if (coef < 1) optim::scale_(grads, full({}, coef, grads.front().options()));
+  const Tensor norm = sqrt(optim::sum_of_squares(grads));
+  optim::scale_(grads,
+                clamp_max(div(full({}, max_norm, norm.options()), add_scalar(norm, 1e-6)), 1.0));
 }
 
 }  // namespace
@@ -148,14 +149,15 @@ Tensor LmSearcher::alpha_gradient(const Tensor& x_train, const Tensor& y_train, 
   val_loss.backward();
   const Tensor dalpha = alphas_.grad().clone();
   v = grads_of(params_);
-  double r = 0;
+  Tensor r;  // architect.py's R = 0.01 / |v|, a 0-d tensor on the device as there
   {
     NoGradGuard no_grad;
     clip_in_place(v, config_.lm.clip);
     optim::add_(v, params_, config_.lm.weight_decay);
-    r = 1e-2 / std::sqrt(optim::sum_of_squares(v).item());
+    r = div(full({}, 1e-2, v.front().options()), sqrt(optim::sum_of_squares(v)));
+    optim::scale_(v, r);  // v becomes R v, the finite difference's step
   }
-  // The alphas' gradient of L_train at w' + step v (the weights stay moved).
+  // The alphas' gradient of L_train at w' + step R v (the weights stay moved).
   const auto alpha_grad_at = [&](double step) {
     {
       NoGradGuard no_grad;
@@ -165,13 +167,14 @@ Tensor LmSearcher::alpha_gradient(const Tensor& x_train, const Tensor& y_train, 
     loss_at(x_train, y_train, train_state, nullptr).backward();
     return alphas_.grad().clone();
   };
-  const Tensor plus = alpha_grad_at(r);
-  const Tensor minus = alpha_grad_at(-2 * r);
+  const Tensor plus = alpha_grad_at(1.0);
+  const Tensor minus = alpha_grad_at(-2.0);
   {
     NoGradGuard no_grad;
     optim::copy_(params_, saved);
-    // g = dalpha - eta (g+ - g-) / (2r + 1e-10)
-    alphas_.set_grad(sub(dalpha, scale(sub(plus, minus), eta / (2 * r + 1e-10))));
+    // g = dalpha - eta (g+ - g-) / (2R + 1e-10)
+    const Tensor factor = div(full({}, eta, r.options()), add_scalar(scale(r, 2.0), 1e-10));
+    alphas_.set_grad(sub(dalpha, mul(sub(plus, minus), factor)));
   }
   clear_grads(params_);
   search_state_ = rnn::detach(next);
