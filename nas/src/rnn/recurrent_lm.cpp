@@ -7,6 +7,7 @@
 #include "fusenas/engine/factory.h"
 #include "fusenas/engine/nn/init.h"
 #include "fusenas/engine/ops.h"
+#include "rnn/step_mask.h"
 
 namespace fusenas::nas::rnn {
 namespace {
@@ -145,23 +146,20 @@ RecurrentLm::Output RecurrentLm::forward(const Tensor& tokens, const LmState& st
   FUSENAS_CHECK(state.h.defined() && state.h.size(0) == batch,
                 "LM: the state holds a batch of {}, the window {}",
                 state.h.defined() ? state.h.size(0) : 0, batch);
-  const auto masked_by = [](const Tensor& t, const Tensor& mask) {
-    return mask.defined() ? mul(t, mask) : t;
-  };
-  Tensor x = ::fusenas::embedding(masked_by(embedding, masks.embedding), tokens);  // [T, N, H]
-  x = masked_by(x, masks.input);
+  Tensor x = ::fusenas::embedding(masked(embedding, masks.embedding), tokens);  // [T, N, H]
+  x = masked(x, masks.input);
   std::visit([&](const auto& c) { c->set_weight_masks(masks.weights); }, cell_);
   LmState s = state;
   std::vector<Tensor> outputs;
   for (int64_t t = 0; t < steps; ++t) {
-    const Tensor in = masked_by(x.narrow(0, t, 1).reshape({batch, hidden_}), masks.x);
+    const Tensor in = masked(x.narrow(0, t, 1).reshape({batch, hidden_}), masks.x);
     s = step(in, s, masks.h);
     outputs.push_back(s.h.reshape({1, batch, hidden_}));
   }
   std::visit([](const auto& c) { c->set_weight_masks({}); }, cell_);
   Output out;
   out.raw = concat(outputs, 0);
-  out.dropped = masked_by(out.raw, masks.output);
+  out.dropped = masked(out.raw, masks.output);
   out.logits = linear(out.dropped.reshape({steps * batch, hidden_}), embedding, decoder_bias);
   out.state = s;
   return out;
